@@ -1,0 +1,120 @@
+package dev.telemetry.gateway;
+
+import dev.telemetry.gateway.config.ConfigException;
+import dev.telemetry.gateway.config.ConfigLoader;
+import dev.telemetry.gateway.config.GatewayConfig;
+import dev.telemetry.gateway.logging.Logging;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Command line entry point: {@code java -jar telemetry-gateway.jar [--config FILE] [--check]}.
+ * Exit codes: 0 normal stop, 1 failed to start (e.g. a port in use), 2 invalid configuration or arguments.
+ */
+public final class Main {
+  private static final Logger LOG = Logger.getLogger(Main.class.getName());
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    Path configFile = Path.of("config/gateway.json");
+    boolean checkOnly = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--config", "-c" -> {
+          if (i + 1 >= args.length) {
+            usage("--config needs a file");
+          }
+          configFile = Path.of(args[++i]);
+        }
+        case "--check" -> checkOnly = true;
+        case "--help", "-h" -> {
+          System.out.println(USAGE);
+          return;
+        }
+        default -> usage("unknown argument: " + args[i]);
+      }
+    }
+
+    GatewayConfig config;
+    try {
+      config = ConfigLoader.withSystemEnv().load(configFile);
+    } catch (ConfigException e) {
+      System.err.println("invalid configuration in " + configFile + ":");
+      for (String p : e.problems()) {
+        System.err.println("  " + p);
+      }
+      System.exit(2);
+      return;
+    }
+    if (checkOnly) {
+      System.out.println("configuration OK: " + configFile);
+      return;
+    }
+    Logging.configure(config.logging());
+
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+
+    Gateway gateway = new Gateway(config, vertx, registry);
+    try {
+      gateway.start().await(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.log(Level.SEVERE, "gateway failed to start: " + e.getMessage(), e);
+      closeQuietly(vertx);
+      System.exit(1);
+      return;
+    }
+    long stopWait = config.shutdownTimeout().toMillis() + 10_000;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("shutdown requested; draining queues (up to " + config.shutdownTimeout().toSeconds() + "s)");
+      try {
+        gateway.stop().await(stopWait, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        LOG.log(Level.WARNING, "shutdown did not complete cleanly: " + e.getMessage());
+      }
+      closeQuietly(vertx);
+    }, "gateway-shutdown"));
+  }
+
+  private static void closeQuietly(Vertx vertx) {
+    try {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.log(Level.WARNING, "vertx did not close cleanly: " + e.getMessage());
+    }
+  }
+
+  private static final String USAGE = """
+      usage: java -jar telemetry-gateway.jar [--config FILE] [--check]
+        --config FILE  gateway config (JSON); default config/gateway.json
+        --check        validate the config and exit (0 valid, 2 invalid)""";
+
+  private static void usage(String problem) {
+    System.err.println(problem);
+    System.err.println(USAGE);
+    System.exit(2);
+  }
+}

@@ -1,0 +1,328 @@
+package dev.telemetry.gateway.config;
+
+import dev.telemetry.gateway.otlp.Signal;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Reads the gateway's JSON config into {@link GatewayConfig}: environment substitution, type and range checks,
+ * cross-references (pipelines name existing receivers and exporters) and defaults. Every problem is reported with
+ * its JSON path; a config with any problem yields no {@code GatewayConfig} at all.
+ */
+public final class ConfigLoader {
+  private static final Set<String> RECEIVER_TYPES = Set.of(OtlpReceiverConfig.TYPE);
+  private static final Set<String> EXPORTER_TYPES = Set.of(OtlpExporterConfig.TYPE, FileExporterConfig.TYPE);
+
+  private final Function<String, String> env;
+
+  public ConfigLoader(Function<String, String> env) {
+    this.env = env;
+  }
+
+  /** A loader that reads the process environment. */
+  public static ConfigLoader withSystemEnv() {
+    return new ConfigLoader(System::getenv);
+  }
+
+  public GatewayConfig load(Path file) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file + ": no such file");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e.getMessage());
+    }
+    return parse(text, file.getParent() == null ? Path.of(".") : file.getParent());
+  }
+
+  /** Parses config text; relative paths in it (e.g. the file exporter's directory) stay relative to the CWD. */
+  public GatewayConfig parse(String text, Path baseDir) throws ConfigException {
+    JsonObject json;
+    try {
+      json = new JsonObject(text);
+    } catch (DecodeException e) {
+      throw new ConfigException("(root): not valid JSON: " + e.getMessage());
+    } catch (ClassCastException e) {
+      throw new ConfigException("(root): expected a JSON object");
+    }
+    ConfigErrors errors = new ConfigErrors();
+    ConfigNode root = new ConfigNode("", json, errors, new EnvSubstitution(env));
+    root.allowOnly("$schema", "receivers", "exporters", "pipelines", "admin", "logging", "shutdown_timeout");
+
+    Map<String, ReceiverConfig> receivers = new LinkedHashMap<>();
+    root.object("receivers").entries().forEach((name, node) -> {
+      ReceiverConfig r = receiver(name, node);
+      if (r != null) {
+        receivers.put(name, r);
+      }
+    });
+    Map<String, ExporterConfig> exporters = new LinkedHashMap<>();
+    root.object("exporters").entries().forEach((name, node) -> {
+      ExporterConfig e = exporter(name, node);
+      if (e != null) {
+        exporters.put(name, e);
+      }
+    });
+    List<PipelineConfig> pipelines = pipelines(root.object("pipelines"), receivers, exporters, errors);
+    checkDistinctFileDirectories(exporters, root);
+    checkDistinctListeners(receivers, root);
+
+    ConfigNode admin = root.object("admin");
+    admin.allowOnly("endpoint");
+    HostPort adminEndpoint = hostPort(admin, "endpoint", AdminConfig.DEFAULTS.endpoint());
+
+    ConfigNode logging = root.object("logging");
+    logging.allowOnly("level", "format");
+    LoggingConfig log = new LoggingConfig(
+        logging.enumValue("level", LoggingConfig.Level.class, LoggingConfig.DEFAULTS.level()),
+        logging.enumValue("format", LoggingConfig.Format.class, LoggingConfig.DEFAULTS.format()));
+    Duration shutdown = root.duration("shutdown_timeout", GatewayConfig.DEFAULT_SHUTDOWN_TIMEOUT, Duration.ZERO);
+
+    errors.throwIfAny();
+    return new GatewayConfig(receivers, exporters, pipelines, new AdminConfig(adminEndpoint), log, shutdown);
+  }
+
+  private static String type(ConfigNode node, Set<String> known, String what) {
+    String type = node.string("type", null);
+    if (type != null && !known.contains(type)) {
+      node.error("type", "unknown " + what + " type \"" + type + "\" (known types: "
+          + String.join(", ", new java.util.TreeSet<>(known)) + ")");
+      return null;
+    }
+    return type;
+  }
+
+  private ReceiverConfig receiver(String name, ConfigNode node) {
+    int before = node.errors().count();
+    String type = type(node, RECEIVER_TYPES, "receiver");
+    if (type == null) {
+      return null;
+    }
+    node.allowOnly("type", "grpc", "http", "max_request_bytes", "max_decompressed_bytes", "retry_after");
+    HostPort grpc = listener(node, "grpc", OtlpReceiverConfig.DEFAULT_GRPC);
+    HostPort http = listener(node, "http", OtlpReceiverConfig.DEFAULT_HTTP);
+    long maxRequest = node.bytes("max_request_bytes", OtlpReceiverConfig.DEFAULT_MAX_REQUEST_BYTES, 1024);
+    long maxDecompressed = node.bytes("max_decompressed_bytes",
+        Math.max(OtlpReceiverConfig.DEFAULT_MAX_DECOMPRESSED_BYTES, maxRequest), 1024);
+    Duration retryAfter = node.duration("retry_after", OtlpReceiverConfig.DEFAULT_RETRY_AFTER, Duration.ofSeconds(1));
+    if (node.errors().count() > before) {
+      return null;
+    }
+    return build(node, null, () -> new OtlpReceiverConfig(name, grpc, http, maxRequest, maxDecompressed, retryAfter));
+  }
+
+  /** {@code "grpc": {"endpoint": "host:port"}} enables a listener, {@code "grpc": false} disables it. */
+  private static HostPort listener(ConfigNode node, String key, HostPort def) {
+    if (!node.has(key)) {
+      return def;
+    }
+    if (node.isBoolean(key)) {
+      return node.bool(key, true) ? def : null;
+    }
+    ConfigNode l = node.object(key);
+    l.allowOnly("endpoint");
+    return hostPort(l, "endpoint", def);
+  }
+
+  private static HostPort hostPort(ConfigNode node, String key, HostPort def) {
+    String s = node.string(key, def.toString());
+    if (s == null) {
+      return def;
+    }
+    try {
+      return HostPort.parse(s);
+    } catch (IllegalArgumentException e) {
+      node.error(key, e.getMessage());
+      return def;
+    }
+  }
+
+  private ExporterConfig exporter(String name, ConfigNode node) {
+    int before = node.errors().count();
+    String type = type(node, EXPORTER_TYPES, "exporter");
+    if (type == null) {
+      return null;
+    }
+    QueueConfig queue = queue(node.object("queue"));
+    BatchConfig batch = batch(node.object("batch"));
+    RetryConfig retry = retry(node.object("retry"));
+    if (type.equals(OtlpExporterConfig.TYPE)) {
+      node.allowOnly("type", "endpoint", "timeout", "compression", "headers", "queue", "batch", "retry");
+      URI endpoint = url(node, "endpoint");
+      Duration timeout = node.duration("timeout", OtlpExporterConfig.DEFAULT_TIMEOUT, Duration.ofMillis(1));
+      OtlpExporterConfig.Compression compression = node.enumValue("compression",
+          OtlpExporterConfig.Compression.class, OtlpExporterConfig.Compression.GZIP);
+      Map<String, String> headers = node.stringMap("headers");
+      if (node.errors().count() > before) {
+        return null;
+      }
+      return build(node, null,
+          () -> new OtlpExporterConfig(name, endpoint, timeout, compression, headers, queue, batch, retry));
+    }
+    node.allowOnly("type", "directory", "max_file_bytes", "max_files", "queue", "batch", "retry");
+    String dir = node.string("directory", null);
+    long maxFileBytes = node.bytes("max_file_bytes", FileExporterConfig.DEFAULT_MAX_FILE_BYTES, 1024);
+    int maxFiles = (int) node.integer("max_files", FileExporterConfig.DEFAULT_MAX_FILES, 1, 10_000);
+    if (node.errors().count() > before) {
+      return null;
+    }
+    return build(node, null,
+        () -> new FileExporterConfig(name, Path.of(dir), maxFileBytes, maxFiles, queue, batch, retry));
+  }
+
+  private static URI url(ConfigNode node, String key) {
+    String s = node.string(key, null);
+    if (s == null) {
+      return null;
+    }
+    try {
+      URI u = new URI(s);
+      if (u.getScheme() == null || u.getHost() == null || u.getPort() < 0
+          || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
+        throw new URISyntaxException(s, "incomplete");
+      }
+      return u;
+    } catch (URISyntaxException e) {
+      node.error(key, "not a URL: \"" + s + "\" (expected http://host:port, or https://host:port for TLS)");
+      return null;
+    }
+  }
+
+  private static QueueConfig queue(ConfigNode node) {
+    node.allowOnly("max_items", "max_bytes", "concurrency");
+    QueueConfig d = QueueConfig.DEFAULTS;
+    return new QueueConfig(node.integer("max_items", d.maxItems(), 1, Integer.MAX_VALUE),
+        node.bytes("max_bytes", d.maxBytes(), 1024),
+        (int) node.integer("concurrency", d.concurrency(), 1, 256));
+  }
+
+  private static BatchConfig batch(ConfigNode node) {
+    node.allowOnly("max_items", "max_bytes", "timeout");
+    BatchConfig d = BatchConfig.DEFAULTS;
+    return new BatchConfig((int) node.integer("max_items", d.maxItems(), 1, 1_000_000),
+        node.bytes("max_bytes", d.maxBytes(), 1024),
+        node.duration("timeout", d.timeout(), Duration.ZERO));
+  }
+
+  private static RetryConfig retry(ConfigNode node) {
+    node.allowOnly("enabled", "initial_interval", "max_interval", "max_elapsed_time", "multiplier", "jitter");
+    RetryConfig d = RetryConfig.DEFAULTS;
+    int before = node.errors().count();
+    boolean enabled = node.bool("enabled", d.enabled());
+    Duration initial = node.duration("initial_interval", d.initialInterval(), Duration.ofMillis(1));
+    Duration max = node.duration("max_interval", d.maxInterval(), Duration.ofMillis(1));
+    Duration elapsed = node.duration("max_elapsed_time", d.maxElapsed(), Duration.ZERO);
+    double multiplier = node.number("multiplier", d.multiplier(), 1, 100);
+    double jitter = node.number("jitter", d.jitter(), 0, 1);
+    if (node.errors().count() > before) {
+      return d;
+    }
+    RetryConfig r = build(node, null, () -> new RetryConfig(enabled, initial, max, elapsed, multiplier, jitter));
+    return r == null ? d : r;
+  }
+
+  private static List<PipelineConfig> pipelines(ConfigNode node, Map<String, ReceiverConfig> receivers,
+                                                Map<String, ExporterConfig> exporters, ConfigErrors errors) {
+    node.allowOnly("traces", "metrics", "logs");
+    List<PipelineConfig> out = new ArrayList<>();
+    Map<String, ConfigNode> entries = node.entries();
+    if (entries.isEmpty()) {
+      node.error(null, "configure at least one pipeline (traces, metrics or logs)");
+    }
+    for (Map.Entry<String, ConfigNode> e : entries.entrySet()) {
+      if (!Set.of("traces", "metrics", "logs").contains(e.getKey())) {
+        continue;
+      }
+      ConfigNode p = e.getValue();
+      p.allowOnly("receivers", "exporters");
+      int before = errors.count();
+      List<String> rs = p.stringList("receivers", null);
+      List<String> xs = p.stringList("exporters", null);
+      checkNames(p, "receivers", rs, receivers.keySet(), "receiver");
+      checkNames(p, "exporters", xs, exporters.keySet(), "exporter");
+      if (errors.count() == before) {
+        PipelineConfig pc = build(p, null, () -> new PipelineConfig(Signal.fromId(e.getKey()), rs, xs));
+        if (pc != null) {
+          out.add(pc);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void checkNames(ConfigNode p, String key, List<String> names, Set<String> known, String what) {
+    if (names == null) {
+      return;
+    }
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < names.size(); i++) {
+      String n = names.get(i);
+      if (!known.contains(n)) {
+        p.errors().add(p.pathOf(key) + "[" + i + "]", "no " + what + " named \"" + n + "\" (defined: "
+            + (known.isEmpty() ? "none" : String.join(", ", new java.util.TreeSet<>(known))) + ")");
+      } else if (!seen.add(n)) {
+        p.errors().add(p.pathOf(key) + "[" + i + "]", what + " \"" + n + "\" is listed twice");
+      }
+    }
+  }
+
+  private static void checkDistinctFileDirectories(Map<String, ExporterConfig> exporters, ConfigNode root) {
+    Map<Path, String> dirs = new HashMap<>();
+    for (ExporterConfig e : exporters.values()) {
+      if (e instanceof FileExporterConfig f) {
+        String other = dirs.putIfAbsent(f.directory().toAbsolutePath().normalize(), f.name());
+        if (other != null) {
+          root.errors().add("exporters." + f.name() + ".directory",
+              "already used by exporter \"" + other + "\"; give each file exporter its own directory");
+        }
+      }
+    }
+  }
+
+  private static void checkDistinctListeners(Map<String, ReceiverConfig> receivers, ConfigNode root) {
+    Map<Integer, String> ports = new HashMap<>();
+    for (ReceiverConfig r : receivers.values()) {
+      if (r instanceof OtlpReceiverConfig o) {
+        for (var l : new Object[][] {{"grpc", o.grpc()}, {"http", o.http()}}) {
+          HostPort hp = (HostPort) l[1];
+          if (hp == null || hp.port() == 0) {
+            continue;
+          }
+          String where = "receivers." + o.name() + "." + l[0] + ".endpoint";
+          String other = ports.putIfAbsent(hp.port(), where);
+          if (other != null) {
+            root.errors().add(where, "port " + hp.port() + " is already used by " + other);
+          }
+        }
+      }
+    }
+  }
+
+  /** Runs a record constructor and turns its validation failure into a config problem at the node's path. */
+  private static <T> T build(ConfigNode node, String key, Supplier<T> constructor) {
+    try {
+      return constructor.get();
+    } catch (IllegalArgumentException | NullPointerException e) {
+      node.error(key, e.getMessage() == null ? "invalid" : e.getMessage());
+      return null;
+    }
+  }
+}

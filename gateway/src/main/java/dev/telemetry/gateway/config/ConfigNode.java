@@ -1,0 +1,324 @@
+package dev.telemetry.gateway.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A JSON object of the config file together with its JSON path. Typed getters apply {@code ${env:...}}
+ * substitution, check types and ranges, and report problems with the full path instead of throwing, so that one load
+ * lists every mistake. A getter that found a problem returns the default (or null) and the caller builds nothing.
+ */
+final class ConfigNode {
+  private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
+  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KB|KiB|MB|MiB|GB|GiB)?", Pattern.CASE_INSENSITIVE);
+
+  private final String path;
+  private final JsonObject json;
+  private final ConfigErrors errors;
+  private final EnvSubstitution env;
+
+  ConfigNode(String path, JsonObject json, ConfigErrors errors, EnvSubstitution env) {
+    this.path = path;
+    this.json = json;
+    this.errors = errors;
+    this.env = env;
+  }
+
+  String path() {
+    return path;
+  }
+
+  String pathOf(String key) {
+    return path.isEmpty() ? key : path + "." + key;
+  }
+
+  ConfigErrors errors() {
+    return errors;
+  }
+
+  boolean has(String key) {
+    return json.containsKey(key) && json.getValue(key) != null;
+  }
+
+  boolean isBoolean(String key) {
+    return json.getValue(key) instanceof Boolean;
+  }
+
+  void error(String key, String problem) {
+    errors.add(key == null ? path : pathOf(key), problem);
+  }
+
+  /** Reports every key not in {@code known}: typos must not be ignored silently. */
+  void allowOnly(String... known) {
+    Set<String> k = Set.of(known);
+    for (String key : json.fieldNames()) {
+      if (!k.contains(key)) {
+        errors.add(pathOf(key), "unknown key (known keys here: " + String.join(", ", new TreeSet<>(k)) + ")");
+      }
+    }
+  }
+
+  /** The child object at {@code key}; an empty object when absent, so defaults apply. */
+  ConfigNode object(String key) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      return new ConfigNode(pathOf(key), new JsonObject(), errors, env);
+    }
+    if (!(v instanceof JsonObject o)) {
+      error(key, "expected an object, found " + describe(v));
+      return new ConfigNode(pathOf(key), new JsonObject(), errors, env);
+    }
+    return new ConfigNode(pathOf(key), o, errors, env);
+  }
+
+  /** The entries of a map-like object (e.g. {@code exporters}), in file order. */
+  Map<String, ConfigNode> entries() {
+    Map<String, ConfigNode> out = new LinkedHashMap<>();
+    for (String key : json.fieldNames()) {
+      Object v = json.getValue(key);
+      if (v instanceof JsonObject o) {
+        out.put(key, new ConfigNode(pathOf(key), o, errors, env));
+      } else {
+        error(key, "expected an object, found " + describe(v));
+      }
+    }
+    return out;
+  }
+
+  private Object raw(String key) {
+    Object v = json.getValue(key);
+    if (v instanceof String s) {
+      return env.apply(s, pathOf(key), errors);
+    }
+    return v;
+  }
+
+  /** A string; {@code def == null} makes it required. */
+  String string(String key, String def) {
+    Object v = raw(key);
+    if (v == null) {
+      if (def == null) {
+        error(key, "is required");
+      }
+      return def;
+    }
+    if (!(v instanceof String s)) {
+      error(key, "expected a string, found " + describe(v));
+      return def;
+    }
+    return s;
+  }
+
+  <E extends Enum<E>> E enumValue(String key, Class<E> type, E def) {
+    String s = string(key, def == null ? null : def.name().toLowerCase(Locale.ROOT));
+    if (s == null) {
+      return def;
+    }
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equalsIgnoreCase(s)) {
+        return e;
+      }
+    }
+    List<String> names = new ArrayList<>();
+    for (E e : type.getEnumConstants()) {
+      names.add(e.name().toLowerCase(Locale.ROOT));
+    }
+    error(key, "\"" + s + "\" is not one of " + String.join(", ", names));
+    return def;
+  }
+
+  boolean bool(String key, boolean def) {
+    Object v = raw(key);
+    if (v == null) {
+      return def;
+    }
+    if (v instanceof Boolean b) {
+      return b;
+    }
+    if (v instanceof String s && (s.equals("true") || s.equals("false"))) {
+      return Boolean.parseBoolean(s);
+    }
+    error(key, "expected true or false, found " + describe(v));
+    return def;
+  }
+
+  long integer(String key, long def, long min, long max) {
+    Object v = raw(key);
+    if (v == null) {
+      return def;
+    }
+    long n;
+    if (v instanceof Number num && num.doubleValue() == Math.rint(num.doubleValue())) {
+      n = num.longValue();
+    } else if (v instanceof String s && s.matches("-?\\d+")) {
+      n = Long.parseLong(s);
+    } else {
+      error(key, "expected an integer, found " + describe(v));
+      return def;
+    }
+    if (n < min || n > max) {
+      error(key, n + " is out of range [" + min + ", " + max + "]");
+      return def;
+    }
+    return n;
+  }
+
+  double number(String key, double def, double min, double max) {
+    Object v = raw(key);
+    if (v == null) {
+      return def;
+    }
+    double n;
+    if (v instanceof Number num) {
+      n = num.doubleValue();
+    } else {
+      try {
+        n = Double.parseDouble(String.valueOf(v));
+      } catch (NumberFormatException e) {
+        error(key, "expected a number, found " + describe(v));
+        return def;
+      }
+    }
+    if (!(n >= min && n <= max)) {
+      error(key, n + " is out of range [" + min + ", " + max + "]");
+      return def;
+    }
+    return n;
+  }
+
+  /** A byte size: an integer count of bytes or a string such as {@code "4MiB"} (KB = 1000, KiB = 1024). */
+  long bytes(String key, long def, long min) {
+    Object v = raw(key);
+    if (v == null) {
+      return def;
+    }
+    long n;
+    if (v instanceof Number num && num.doubleValue() == Math.rint(num.doubleValue())) {
+      n = num.longValue();
+    } else if (v instanceof String s && SIZE.matcher(s.trim()).matches()) {
+      Matcher m = SIZE.matcher(s.trim());
+      m.matches();
+      long unit = switch (m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT)) {
+        case "kb" -> 1000L;
+        case "kib" -> 1024L;
+        case "mb" -> 1000L * 1000;
+        case "mib" -> 1024L * 1024;
+        case "gb" -> 1000L * 1000 * 1000;
+        case "gib" -> 1024L * 1024 * 1024;
+        default -> 1L;
+      };
+      n = Long.parseLong(m.group(1)) * unit;
+    } else {
+      error(key, "expected a size such as 4194304 or \"4MiB\", found " + describe(v));
+      return def;
+    }
+    if (n < min) {
+      error(key, "must be at least " + min + " bytes, found " + n);
+      return def;
+    }
+    return n;
+  }
+
+  /** A duration written as {@code "200ms"}, {@code "5s"}, {@code "2m"} or {@code "1h"}. */
+  Duration duration(String key, Duration def, Duration min) {
+    Object v = raw(key);
+    if (v == null) {
+      return def;
+    }
+    Matcher m = v instanceof String s ? DURATION.matcher(s.trim()) : null;
+    if (m == null || !m.matches()) {
+      error(key, "expected a duration such as \"500ms\", \"5s\" or \"2m\", found " + describe(v));
+      return def;
+    }
+    double amount = Double.parseDouble(m.group(1));
+    long millis = Math.round(switch (m.group(2)) {
+      case "ms" -> amount;
+      case "s" -> amount * 1000;
+      case "m" -> amount * 60_000;
+      default -> amount * 3_600_000;
+    });
+    Duration d = Duration.ofMillis(millis);
+    if (d.compareTo(min) < 0) {
+      error(key, "must be at least " + min.toMillis() + "ms, found " + v);
+      return def;
+    }
+    return d;
+  }
+
+  /** A list of strings; {@code def == null} makes it required and non-empty. */
+  List<String> stringList(String key, List<String> def) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      if (def == null) {
+        error(key, "is required (a non-empty list of names)");
+      }
+      return def;
+    }
+    if (!(v instanceof JsonArray a)) {
+      error(key, "expected a list of strings, found " + describe(v));
+      return def;
+    }
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < a.size(); i++) {
+      Object e = a.getValue(i);
+      if (e instanceof String s) {
+        out.add(env.apply(s, pathOf(key) + "[" + i + "]", errors));
+      } else {
+        errors.add(pathOf(key) + "[" + i + "]", "expected a string, found " + describe(e));
+      }
+    }
+    if (out.isEmpty() && def == null) {
+      error(key, "must not be empty");
+    }
+    return Collections.unmodifiableList(out);
+  }
+
+  /** An object whose values are all strings (e.g. HTTP headers). */
+  Map<String, String> stringMap(String key) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      return Map.of();
+    }
+    if (!(v instanceof JsonObject o)) {
+      error(key, "expected an object of strings, found " + describe(v));
+      return Map.of();
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String k : o.fieldNames()) {
+      Object e = o.getValue(k);
+      if (e instanceof String s) {
+        out.put(k, env.apply(s, pathOf(key) + "." + k, errors));
+      } else {
+        errors.add(pathOf(key) + "." + k, "expected a string, found " + describe(e));
+      }
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  private static String describe(Object v) {
+    if (v == null) {
+      return "null";
+    }
+    if (v instanceof String s) {
+      return "\"" + s + "\"";
+    }
+    if (v instanceof JsonObject) {
+      return "an object";
+    }
+    if (v instanceof JsonArray) {
+      return "a list";
+    }
+    return v.toString();
+  }
+}

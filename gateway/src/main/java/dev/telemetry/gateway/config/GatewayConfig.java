@@ -1,0 +1,24 @@
+package dev.telemetry.gateway.config;
+
+import dev.telemetry.gateway.otlp.Signal;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The whole gateway configuration, validated and immutable. Built by {@link ConfigLoader}. */
+public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, ExporterConfig> exporters,
+                            List<PipelineConfig> pipelines, AdminConfig admin, LoggingConfig logging,
+                            Duration shutdownTimeout) {
+  public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+
+  public GatewayConfig {
+    receivers = Map.copyOf(receivers);
+    exporters = Map.copyOf(exporters);
+    pipelines = List.copyOf(pipelines);
+  }
+
+  public Optional<PipelineConfig> pipeline(Signal signal) {
+    return pipelines.stream().filter(p -> p.signal() == signal).findFirst();
+  }
+}

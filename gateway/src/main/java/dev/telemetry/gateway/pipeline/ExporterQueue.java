@@ -1,0 +1,326 @@
+package dev.telemetry.gateway.pipeline;
+
+import com.google.protobuf.Message;
+import dev.telemetry.gateway.config.BatchConfig;
+import dev.telemetry.gateway.config.QueueConfig;
+import dev.telemetry.gateway.config.RetryConfig;
+import dev.telemetry.gateway.exporter.ExportException;
+import dev.telemetry.gateway.exporter.ExportResult;
+import dev.telemetry.gateway.exporter.Exporter;
+import dev.telemetry.gateway.logging.RateLimitedLog;
+import dev.telemetry.gateway.otlp.Signal;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The bounded queue, batcher and retry loop in front of one exporter (for one signal).
+ *
+ * <p>Offering is thread-safe and non-blocking: receivers on any event loop {@link #tryReserve reserve} room (items and
+ * encoded bytes), then {@link #enqueue}. Room stays reserved until the request's batch is delivered or given up, so
+ * the bounds cover everything accepted and not yet delivered, and a full queue is seen by receivers as
+ * back-pressure. Everything else — batching, sending, retrying — runs on the exporter's own context, so exporters
+ * never see concurrent calls from two threads.
+ */
+public final class ExporterQueue {
+  private static final Logger LOG = Logger.getLogger(ExporterQueue.class.getName());
+
+  private final String exporterName;
+  private final Signal signal;
+  private final Exporter exporter;
+  private final Context context;
+  private final QueueConfig queueConfig;
+  private final BatchConfig batchConfig;
+  private final RetryConfig retryConfig;
+  private final Backoff backoff;
+  private final ExporterMetrics metrics;
+  private final RateLimitedLog failureLog = new RateLimitedLog(LOG, 10_000);
+
+  // Shared between offering threads and the exporter context.
+  private final ConcurrentLinkedQueue<QueuedRequest> waiting = new ConcurrentLinkedQueue<>();
+  private final AtomicLong reservedItems = new AtomicLong();
+  private final AtomicLong reservedBytes = new AtomicLong();
+  private final AtomicLong waitingItems = new AtomicLong();
+  private final AtomicLong waitingBytes = new AtomicLong();
+  private final AtomicBoolean drainScheduled = new AtomicBoolean();
+
+  // Confined to the exporter context.
+  private int inFlight;
+  private long batchTimer = -1;
+  private boolean stopping;
+  private long stopDeadlineNanos;
+  private Promise<Void> drained;
+
+  public ExporterQueue(String exporterName, Signal signal, Exporter exporter, Context context,
+                       QueueConfig queue, BatchConfig batch, RetryConfig retry, MeterRegistry registry) {
+    this.exporterName = exporterName;
+    this.signal = signal;
+    this.exporter = exporter;
+    this.context = context;
+    this.queueConfig = queue;
+    this.batchConfig = batch;
+    this.retryConfig = retry;
+    this.backoff = new Backoff(retry);
+    this.metrics = new ExporterMetrics(registry, exporterName, signal);
+    metrics.gauges(reservedItems::get, reservedBytes::get, queue.maxItems(), queue.maxBytes());
+  }
+
+  public String exporterName() {
+    return exporterName;
+  }
+
+  public Signal signal() {
+    return signal;
+  }
+
+  /** Starts the exporter on its context. */
+  public Future<Void> start() {
+    Promise<Void> p = Promise.promise();
+    context.runOnContext(v -> exporter.start().onComplete(p));
+    return p.future();
+  }
+
+  /**
+   * Reserves room for a request, or returns false when the queue is at a bound. A request larger than the whole
+   * queue is still taken when the queue is empty, so an oversized request cannot be refused forever.
+   */
+  boolean tryReserve(int items, int bytes) {
+    long i = reservedItems.addAndGet(items);
+    if (i > queueConfig.maxItems() && i != items) {
+      reservedItems.addAndGet(-items);
+      return false;
+    }
+    long b = reservedBytes.addAndGet(bytes);
+    if (b > queueConfig.maxBytes() && b != bytes) {
+      reservedBytes.addAndGet(-bytes);
+      reservedItems.addAndGet(-items);
+      return false;
+    }
+    return true;
+  }
+
+  /** Undoes {@link #tryReserve} for a request that was not enqueued after all. */
+  void cancelReservation(int items, int bytes) {
+    reservedItems.addAndGet(-items);
+    reservedBytes.addAndGet(-bytes);
+  }
+
+  /** Adds a request for which room was reserved. */
+  void enqueue(QueuedRequest r) {
+    waiting.add(r);
+    waitingItems.addAndGet(r.items());
+    waitingBytes.addAndGet(r.bytes());
+    metrics.queued(r.items());
+    if (drainScheduled.compareAndSet(false, true)) {
+      context.runOnContext(v -> {
+        drainScheduled.set(false);
+        drain();
+      });
+    }
+  }
+
+  /** Items accepted and not yet delivered or given up. */
+  public long size() {
+    return reservedItems.get();
+  }
+
+  // ------------------------------------------------------------------ exporter context from here on
+
+  private void drain() {
+    while (inFlight < queueConfig.concurrency()) {
+      QueuedRequest head = waiting.peek();
+      if (head == null) {
+        cancelBatchTimer();
+        break;
+      }
+      boolean full = waitingItems.get() >= batchConfig.maxItems() || waitingBytes.get() >= batchConfig.maxBytes();
+      long waitNanos = batchConfig.timeout().toNanos() - (System.nanoTime() - head.receivedNanos());
+      if (!full && !stopping && waitNanos > 0) {
+        scheduleBatchTimer(waitNanos);
+        break;
+      }
+      cancelBatchTimer();
+      List<QueuedRequest> batch = takeBatch();
+      inFlight++;
+      send(new Batch(batch), 0, System.nanoTime());
+    }
+    checkDrained();
+  }
+
+  private List<QueuedRequest> takeBatch() {
+    List<QueuedRequest> out = new ArrayList<>();
+    long items = 0;
+    long bytes = 0;
+    QueuedRequest next;
+    while ((next = waiting.peek()) != null) {
+      if (!out.isEmpty() && (items + next.items() > batchConfig.maxItems()
+          || bytes + next.bytes() > batchConfig.maxBytes())) {
+        break;
+      }
+      waiting.poll();
+      waitingItems.addAndGet(-next.items());
+      waitingBytes.addAndGet(-next.bytes());
+      items += next.items();
+      bytes += next.bytes();
+      out.add(next);
+    }
+    return out;
+  }
+
+  private void scheduleBatchTimer(long nanos) {
+    if (batchTimer < 0) {
+      long ms = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos));
+      batchTimer = context.owner().setTimer(ms, id -> {
+        batchTimer = -1;
+        drain();
+      });
+    }
+  }
+
+  private void cancelBatchTimer() {
+    if (batchTimer >= 0) {
+      context.owner().cancelTimer(batchTimer);
+      batchTimer = -1;
+    }
+  }
+
+  /** The requests of one send, merged into one export request. */
+  private final class Batch {
+    final List<QueuedRequest> parts;
+    final Message request;
+    final int items;
+    final int bytes;
+
+    Batch(List<QueuedRequest> parts) {
+      this.parts = parts;
+      int i = 0;
+      int b = 0;
+      for (QueuedRequest p : parts) {
+        i += p.items();
+        b += p.bytes();
+      }
+      this.items = i;
+      this.bytes = b;
+      if (parts.size() == 1) {
+        this.request = parts.get(0).request();
+      } else {
+        List<Message> resources = new ArrayList<>();
+        for (QueuedRequest p : parts) {
+          resources.addAll(signal.resources(p.request()));
+        }
+        this.request = signal.requestOf(resources);
+      }
+    }
+  }
+
+  private void send(Batch batch, int retry, long firstTryNanos) {
+    Future<ExportResult> f;
+    try {
+      f = exporter.export(batch.request, batch.items);
+    } catch (RuntimeException e) {
+      f = Future.failedFuture(e);
+    }
+    f.onComplete(ar -> {
+      if (ar.succeeded()) {
+        delivered(batch, ar.result());
+      } else {
+        failed(batch, retry, firstTryNanos, ar.cause());
+      }
+    });
+  }
+
+  private void delivered(Batch batch, ExportResult result) {
+    long now = System.nanoTime();
+    long rejected = Math.min(result.rejected(), batch.items);
+    metrics.sent((int) (batch.items - rejected), batch.bytes);
+    if (rejected > 0) {
+      metrics.failed("rejected_by_backend", rejected);
+      failureLog.log(Level.WARNING, "partial", "exporter " + exporterName + " (" + signal.id() + "): backend rejected "
+          + rejected + " of " + batch.items + " " + signal.itemName() + ": " + result.message());
+    }
+    for (QueuedRequest p : batch.parts) {
+      metrics.latency(p.receivedNanos(), now);
+    }
+    finish(batch);
+  }
+
+  private void failed(Batch batch, int retry, long firstTryNanos, Throwable cause) {
+    ExportException e = cause instanceof ExportException ee ? ee
+        : new ExportException(String.valueOf(cause), true, null, "error", cause);
+    long now = System.nanoTime();
+    if (e.retryable() && retryConfig.enabled()) {
+      long delayMs = e.retryAfter() != null ? Math.max(1, e.retryAfter().toMillis()) : backoff.delayMillis(retry + 1);
+      long elapsedAfterDelay = now - firstTryNanos + TimeUnit.MILLISECONDS.toNanos(delayMs);
+      boolean outOfTime = elapsedAfterDelay > retryConfig.maxElapsed().toNanos();
+      boolean shutdownOver = stopping && now + TimeUnit.MILLISECONDS.toNanos(delayMs) > stopDeadlineNanos;
+      if (!outOfTime && !shutdownOver) {
+        metrics.retried();
+        failureLog.log(Level.WARNING, "retry:" + e.reason(), "exporter " + exporterName + " (" + signal.id()
+            + "): export failed, retrying in " + delayMs + "ms: " + e.getMessage());
+        context.owner().setTimer(delayMs, id -> send(batch, retry + 1, firstTryNanos));
+        return;
+      }
+      giveUp(batch, shutdownOver ? "shutdown" : "retries_exhausted", e);
+    } else {
+      giveUp(batch, e.retryable() ? "retries_disabled" : "permanent", e);
+    }
+  }
+
+  private void giveUp(Batch batch, String reason, ExportException e) {
+    metrics.failed(reason, batch.items);
+    failureLog.log(Level.SEVERE, "drop:" + reason + ":" + e.reason(), "exporter " + exporterName + " ("
+        + signal.id() + "): dropped " + batch.items + " " + signal.itemName() + " (" + reason + "): "
+        + e.getMessage());
+    finish(batch);
+  }
+
+  private void finish(Batch batch) {
+    inFlight--;
+    cancelReservation(batch.items, batch.bytes);
+    drain();
+  }
+
+  /**
+   * Flushes what is waiting (ignoring the batch timeout) and completes when the queue is empty or the timeout has
+   * passed; retries continue until then. The exporter is stopped afterwards.
+   */
+  public Future<Void> drainAndStop(long timeoutMillis) {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      stopping = true;
+      stopDeadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+      drained = Promise.promise();
+      long timer = context.owner().setTimer(Math.max(1, timeoutMillis), id -> {
+        if (drained.tryComplete()) {
+          long left = reservedItems.get();
+          if (left > 0) {
+            LOG.warning("exporter " + exporterName + " (" + signal.id() + "): shutdown timeout with " + left + " "
+                + signal.itemName() + " undelivered");
+            metrics.failed("shutdown", left);
+          }
+        }
+      });
+      drain();
+      drained.future().onComplete(x -> {
+        context.owner().cancelTimer(timer);
+        exporter.stop().onComplete(s -> done.complete());
+      });
+    });
+    return done.future();
+  }
+
+  private void checkDrained() {
+    if (stopping && drained != null && inFlight == 0 && waiting.isEmpty()) {
+      drained.tryComplete();
+    }
+  }
+}

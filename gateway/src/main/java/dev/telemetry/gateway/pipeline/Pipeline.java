@@ -1,0 +1,54 @@
+package dev.telemetry.gateway.pipeline;
+
+import com.google.protobuf.Message;
+import dev.telemetry.gateway.otlp.Signal;
+import io.vertx.core.Future;
+import java.util.List;
+
+/**
+ * One signal's path from receivers to exporters. A request is accepted only if every exporter queue has room for
+ * it (all-or-nothing fan-out), so a slow backend back-pressures clients instead of being silently skipped, and a
+ * client retry never duplicates data into the queues that did take it.
+ */
+public final class Pipeline {
+  private final Signal signal;
+  private final List<ExporterQueue> queues;
+
+  public Pipeline(Signal signal, List<ExporterQueue> queues) {
+    if (queues.isEmpty()) {
+      throw new IllegalArgumentException("a pipeline needs at least one exporter");
+    }
+    this.signal = signal;
+    this.queues = List.copyOf(queues);
+  }
+
+  public Signal signal() {
+    return signal;
+  }
+
+  public List<ExporterQueue> queues() {
+    return queues;
+  }
+
+  /**
+   * Offers a decoded, validated request. Completes once it is in every exporter queue, or fails with
+   * {@link PipelineRefusedException} (QUEUE_FULL) without having queued anything. Thread-safe and non-blocking.
+   */
+  public Future<Void> offer(Message request, int items, int bytes) {
+    for (int i = 0; i < queues.size(); i++) {
+      if (!queues.get(i).tryReserve(items, bytes)) {
+        for (int j = 0; j < i; j++) {
+          queues.get(j).cancelReservation(items, bytes);
+        }
+        ExporterQueue full = queues.get(i);
+        return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.QUEUE_FULL,
+            "the queue of exporter \"" + full.exporterName() + "\" is full; retry later"));
+      }
+    }
+    QueuedRequest r = new QueuedRequest(request, items, bytes, System.nanoTime());
+    for (ExporterQueue q : queues) {
+      q.enqueue(r);
+    }
+    return Future.succeededFuture();
+  }
+}

@@ -1,0 +1,31 @@
+package dev.telemetry.gateway.pipeline;
+
+/**
+ * The pipeline did not take a request, and the client should retry later: receivers turn this into HTTP 429/503
+ * with Retry-After, or gRPC RESOURCE_EXHAUSTED/UNAVAILABLE with RetryInfo.
+ */
+public final class PipelineRefusedException extends RuntimeException {
+
+  /** Why the request was refused; the lower-case name is the metrics' {@code reason} tag. */
+  public enum Reason {
+    /** An exporter queue is at its item or byte bound: back-pressure. */
+    QUEUE_FULL,
+    /** The gateway is starting or shutting down. */
+    NOT_READY;
+
+    public String tag() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  private final Reason reason;
+
+  public PipelineRefusedException(Reason reason, String message) {
+    super(message, null, false, false); // thrown often under load: no stack trace
+    this.reason = reason;
+  }
+
+  public Reason reason() {
+    return reason;
+  }
+}

@@ -1,0 +1,54 @@
+package dev.telemetry.gateway.pipeline;
+
+import com.google.protobuf.Message;
+import dev.telemetry.gateway.otlp.Signal;
+import io.vertx.core.Future;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * All pipelines of the gateway, routing each request by signal. Refuses everything with NOT_READY until
+ * {@link #open()} and after {@link #close()}, which brackets the time all exporters are running.
+ */
+public final class Pipelines implements TelemetryConsumer {
+  private final Map<Signal, Pipeline> bySignal = new EnumMap<>(Signal.class);
+  private final Map<Signal, Set<String>> receiversBySignal = new EnumMap<>(Signal.class);
+  private volatile boolean open;
+
+  public void add(Pipeline pipeline, Set<String> receivers) {
+    bySignal.put(pipeline.signal(), pipeline);
+    receiversBySignal.put(pipeline.signal(), Set.copyOf(receivers));
+  }
+
+  public Iterable<Pipeline> all() {
+    return bySignal.values();
+  }
+
+  public void open() {
+    open = true;
+  }
+
+  public void close() {
+    open = false;
+  }
+
+  @Override
+  public boolean accepts(String receiver, Signal signal) {
+    Set<String> r = receiversBySignal.get(signal);
+    return r != null && r.contains(receiver);
+  }
+
+  @Override
+  public Future<Void> consume(String receiver, Signal signal, Message request, int items, int bytes) {
+    if (!open) {
+      return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.NOT_READY,
+          "the gateway is not ready (starting or shutting down); retry later"));
+    }
+    Pipeline p = bySignal.get(signal);
+    if (p == null || !accepts(receiver, signal)) {
+      return Future.failedFuture(new IllegalStateException("no " + signal.id() + " pipeline for " + receiver));
+    }
+    return p.offer(request, items, bytes);
+  }
+}

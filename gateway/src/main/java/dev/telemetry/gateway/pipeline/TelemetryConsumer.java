@@ -1,0 +1,17 @@
+package dev.telemetry.gateway.pipeline;
+
+import com.google.protobuf.Message;
+import dev.telemetry.gateway.otlp.Signal;
+import io.vertx.core.Future;
+
+/**
+ * Where receivers hand decoded requests. The returned future is the back-pressure channel: it succeeds once the data
+ * is safely queued and fails with {@link PipelineRefusedException} when the client should retry later.
+ */
+public interface TelemetryConsumer {
+
+  /** Whether the named receiver feeds a pipeline of this signal; receivers answer "not found" otherwise. */
+  boolean accepts(String receiver, Signal signal);
+
+  Future<Void> consume(String receiver, Signal signal, Message request, int items, int bytes);
+}

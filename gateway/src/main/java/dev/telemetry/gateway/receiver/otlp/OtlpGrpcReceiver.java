@@ -1,0 +1,167 @@
+package dev.telemetry.gateway.receiver.otlp;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.rpc.RetryInfo;
+import com.google.rpc.Status;
+import dev.telemetry.gateway.config.OtlpReceiverConfig;
+import dev.telemetry.gateway.otlp.OtlpJson;
+import dev.telemetry.gateway.otlp.OtlpJsonException;
+import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.pipeline.PipelineRefusedException;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcMessage;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.MessageSizeOverflowException;
+import io.vertx.grpc.common.ServiceMethod;
+import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.common.WireFormat;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
+import java.io.IOException;
+import java.util.Base64;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * OTLP/gRPC: the {@code Export} method of the trace, metrics and logs services, served by the Vert.x gRPC server on
+ * the event loop. Messages are taken raw so that gzip is inflated by {@link BoundedGzip} (the stock decoder has no
+ * output bound). Status codes follow the OTLP spec: INVALID_ARGUMENT for bad data, RESOURCE_EXHAUSTED without
+ * RetryInfo for oversized messages, RESOURCE_EXHAUSTED or UNAVAILABLE with RetryInfo when the client should retry.
+ */
+final class OtlpGrpcReceiver {
+  private static final Logger LOG = Logger.getLogger(OtlpGrpcReceiver.class.getName());
+  static final String TRANSPORT = "grpc";
+  private static final String STATUS_DETAILS = "grpc-status-details-bin";
+
+  private final OtlpIngest ingest;
+  private final ReceiverMetrics metrics;
+  private final OtlpReceiverConfig config;
+
+  OtlpGrpcReceiver(OtlpIngest ingest, OtlpReceiverConfig config) {
+    this.ingest = ingest;
+    this.metrics = ingest.metrics();
+    this.config = config;
+  }
+
+  /** A gRPC server with a handler for each signal this receiver feeds; others answer UNIMPLEMENTED. */
+  GrpcServer server(Vertx vertx) {
+    GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxRequestBytes()));
+    for (Signal signal : Signal.values()) {
+      if (ingest.accepts(signal)) {
+        ServiceMethod<Message, Message> method = ServiceMethod.server(ServiceName.create(signal.grpcService()),
+            "Export", GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(signal.emptyRequest()));
+        server.callHandler(method, req -> handle(signal, req));
+      }
+    }
+    return server;
+  }
+
+  private void handle(Signal signal, GrpcServerRequest<Message, Message> req) {
+    GrpcMessage[] first = {null};
+    boolean[] done = {false};
+    req.invalidMessageHandler(invalid -> {
+      if (done[0]) {
+        return;
+      }
+      done[0] = true;
+      if (invalid instanceof MessageSizeOverflowException) {
+        fail(req, signal, GrpcStatus.RESOURCE_EXHAUSTED, "too_large",
+            "message exceeds max_request_bytes (" + config.maxRequestBytes() + ")");
+      } else {
+        fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "invalid message: " + invalid.getMessage());
+      }
+    });
+    req.messageHandler(msg -> {
+      if (done[0]) {
+        return;
+      }
+      if (first[0] != null) {
+        done[0] = true;
+        fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "Export is unary: send exactly one message");
+        return;
+      }
+      first[0] = msg;
+    });
+    req.exceptionHandler(err -> done[0] = true);
+    req.endHandler(v -> {
+      if (done[0]) {
+        return;
+      }
+      done[0] = true;
+      if (first[0] == null) {
+        fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "no request message");
+        return;
+      }
+      process(signal, req, first[0]);
+    });
+  }
+
+  private void process(Signal signal, GrpcServerRequest<Message, Message> req, GrpcMessage msg) {
+    byte[] bytes = msg.payload().getBytes();
+    switch (msg.encoding()) {
+      case "identity" -> {
+      }
+      case "gzip" -> {
+        try {
+          bytes = BoundedGzip.inflate(bytes, config.maxDecompressedBytes());
+        } catch (BoundedGzip.TooLargeException e) {
+          fail(req, signal, GrpcStatus.RESOURCE_EXHAUSTED, "decompressed_too_large", e.getMessage());
+          return;
+        } catch (IOException e) {
+          fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "message is not valid gzip: " + e.getMessage());
+          return;
+        }
+      }
+      default -> {
+        fail(req, signal, GrpcStatus.UNIMPLEMENTED, "unsupported_encoding",
+            "unsupported grpc-encoding \"" + msg.encoding() + "\"; use gzip or identity");
+        return;
+      }
+    }
+    boolean json = msg.format() == WireFormat.JSON;
+    Message request;
+    try {
+      request = json ? OtlpJson.parse(bytes, signal.newRequestBuilder()) : signal.parseRequest(bytes);
+    } catch (InvalidProtocolBufferException | OtlpJsonException e) {
+      fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "invalid OTLP message: " + e.getMessage());
+      return;
+    }
+    ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length).onComplete(ar -> {
+      if (ar.succeeded()) {
+        req.response().send(ar.result());
+      } else if (ar.cause() instanceof PipelineRefusedException pr) {
+        boolean full = pr.reason() == PipelineRefusedException.Reason.QUEUE_FULL;
+        metrics.refusedRequest(TRANSPORT, signal, pr.reason().tag());
+        retryLater(req, full ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.UNAVAILABLE, pr.getMessage());
+      } else {
+        LOG.log(Level.SEVERE, "unexpected failure ingesting " + signal.id(), ar.cause());
+        fail(req, signal, GrpcStatus.INTERNAL, "internal_error", "internal error: " + ar.cause().getMessage());
+      }
+    });
+  }
+
+  private void fail(GrpcServerRequest<Message, Message> req, Signal signal, GrpcStatus status, String reason,
+                    String message) {
+    metrics.refusedRequest(TRANSPORT, signal, reason);
+    GrpcServerResponse<Message, Message> resp = req.response();
+    resp.status(status).statusMessage(message).end();
+  }
+
+  /** A retryable refusal: the status plus google.rpc.RetryInfo in grpc-status-details-bin, as the OTLP spec asks. */
+  private void retryLater(GrpcServerRequest<Message, Message> req, GrpcStatus status, String message) {
+    long delayMillis = config.retryAfter().toMillis();
+    Status details = Status.newBuilder().setCode(status.code).setMessage(message)
+        .addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(com.google.protobuf.Duration.newBuilder()
+            .setSeconds(delayMillis / 1000).setNanos((int) (delayMillis % 1000) * 1_000_000)).build()))
+        .build();
+    GrpcServerResponse<Message, Message> resp = req.response();
+    resp.trailers().set(STATUS_DETAILS, Base64.getEncoder().withoutPadding().encodeToString(details.toByteArray()));
+    resp.status(status).statusMessage(message).end();
+  }
+}

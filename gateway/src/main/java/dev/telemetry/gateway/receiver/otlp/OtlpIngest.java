@@ -1,0 +1,60 @@
+package dev.telemetry.gateway.receiver.otlp;
+
+import com.google.protobuf.Message;
+import dev.telemetry.gateway.otlp.OtlpValidator;
+import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.pipeline.PipelineRefusedException;
+import dev.telemetry.gateway.pipeline.TelemetryConsumer;
+import io.vertx.core.Future;
+
+/**
+ * What both OTLP transports do with a decoded request: validate its items, count them, hand the valid ones to the
+ * pipelines and turn the outcome into the export response (with a partial success when items were rejected).
+ */
+final class OtlpIngest {
+  private final String receiver;
+  private final TelemetryConsumer consumer;
+  private final ReceiverMetrics metrics;
+
+  OtlpIngest(String receiver, TelemetryConsumer consumer, ReceiverMetrics metrics) {
+    this.receiver = receiver;
+    this.consumer = consumer;
+    this.metrics = metrics;
+  }
+
+  String receiver() {
+    return receiver;
+  }
+
+  ReceiverMetrics metrics() {
+    return metrics;
+  }
+
+  boolean accepts(Signal signal) {
+    return consumer.accepts(receiver, signal);
+  }
+
+  /**
+   * Ingests one decoded request; {@code protobufBytes} is its protobuf size when known (else -1). Completes with the
+   * export response, or fails with {@link PipelineRefusedException} when the client should retry.
+   */
+  Future<Message> ingest(String transport, Signal signal, Message request, int protobufBytes) {
+    OtlpValidator.Result v = OtlpValidator.validate(signal, request);
+    metrics.received(transport, signal, (long) v.accepted() + v.rejected());
+    metrics.refusedItems(transport, signal, "invalid", v.rejected());
+    Message response = signal.response(v.rejected(), v.errorMessage());
+    if (v.accepted() == 0) {
+      return Future.succeededFuture(response);
+    }
+    int bytes = v.rejected() == 0 && protobufBytes >= 0 ? protobufBytes : v.request().getSerializedSize();
+    return consumer.consume(receiver, signal, v.request(), v.accepted(), bytes).transform(ar -> {
+      if (ar.succeeded()) {
+        metrics.accepted(transport, signal, v.accepted());
+        return Future.succeededFuture(response);
+      }
+      String reason = ar.cause() instanceof PipelineRefusedException pr ? pr.reason().tag() : "error";
+      metrics.refusedItems(transport, signal, reason, v.accepted());
+      return Future.failedFuture(ar.cause());
+    });
+  }
+}
