@@ -112,8 +112,9 @@ public final class OtlpSink implements AutoCloseable {
   }
 
   /** Sets how call number n (1-based, counted over all signals) is answered. */
-  public void script(Function<Integer, Reply> script) {
+  public OtlpSink script(Function<Integer, Reply> script) {
     this.script = script;
+    return this;
   }
 
   /** Answers every stalled call with OK (recording its data) and stops stalling. */

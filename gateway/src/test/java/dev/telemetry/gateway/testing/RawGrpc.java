@@ -1,0 +1,52 @@
+package dev.telemetry.gateway.testing;
+
+import dev.telemetry.gateway.otlp.Signal;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientOptions;
+import io.vertx.grpc.client.GrpcClientRequest;
+import io.vertx.grpc.client.GrpcClientResponse;
+import io.vertx.grpc.common.GrpcMessage;
+import io.vertx.grpc.common.GrpcStatus;
+import java.util.concurrent.TimeUnit;
+
+/** A gRPC client that sends arbitrary bytes (malformed, pre-compressed, oversized) to an OTLP Export method. */
+public final class RawGrpc implements AutoCloseable {
+  private final GrpcClient client;
+  private final SocketAddress address;
+
+  /** What came back: the status, its message and the trailers (for RetryInfo). */
+  public record Result(GrpcStatus status, String message, MultiMap trailers, MultiMap headers) {
+  }
+
+  public RawGrpc(Vertx vertx, int port) {
+    this.client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(256L * 1024 * 1024),
+        new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+    this.address = SocketAddress.inetSocketAddress(port, "127.0.0.1");
+  }
+
+  /** Sends one message; {@code encoding} "gzip" means {@code payload} is already gzip-compressed. */
+  public Result export(Signal signal, Buffer payload, String encoding) throws Exception {
+    GrpcClientRequest<Buffer, Buffer> req = client.request(address).await(10, TimeUnit.SECONDS);
+    req.fullMethodName(signal.grpcService() + "/Export");
+    req.encoding(encoding);
+    req.endMessage(GrpcMessage.message(encoding, payload));
+    GrpcClientResponse<Buffer, Buffer> resp = req.response().await(10, TimeUnit.SECONDS);
+    try {
+      resp.end().await(10, TimeUnit.SECONDS);
+    } catch (Exception ignored) {
+      // non-OK status: read it below
+    }
+    return new Result(resp.status(), resp.statusMessage(), resp.trailers(), resp.headers());
+  }
+
+  @Override
+  public void close() throws Exception {
+    client.close().await(10, TimeUnit.SECONDS);
+  }
+}
