@@ -68,20 +68,25 @@ public final class ConfigLoader {
     root.allowOnly("$schema", "receivers", "exporters", "pipelines", "admin", "logging", "shutdown_timeout");
 
     Map<String, ReceiverConfig> receivers = new LinkedHashMap<>();
-    root.object("receivers").entries().forEach((name, node) -> {
+    Map<String, ConfigNode> receiverNodes = root.object("receivers").entries();
+    receiverNodes.forEach((name, node) -> {
       ReceiverConfig r = receiver(name, node);
       if (r != null) {
         receivers.put(name, r);
       }
     });
     Map<String, ExporterConfig> exporters = new LinkedHashMap<>();
-    root.object("exporters").entries().forEach((name, node) -> {
+    Map<String, ConfigNode> exporterNodes = root.object("exporters").entries();
+    exporterNodes.forEach((name, node) -> {
       ExporterConfig e = exporter(name, node);
       if (e != null) {
         exporters.put(name, e);
       }
     });
-    List<PipelineConfig> pipelines = pipelines(root.object("pipelines"), receivers, exporters, errors);
+    // Cross-references are checked against declared names, so a broken exporter is reported once, not again
+    // by every pipeline that uses it.
+    List<PipelineConfig> pipelines = pipelines(root.object("pipelines"), receiverNodes.keySet(),
+        exporterNodes.keySet(), errors);
     checkDistinctFileDirectories(exporters, root);
     checkDistinctListeners(receivers, root);
 
@@ -239,8 +244,8 @@ public final class ConfigLoader {
     return r == null ? d : r;
   }
 
-  private static List<PipelineConfig> pipelines(ConfigNode node, Map<String, ReceiverConfig> receivers,
-                                                Map<String, ExporterConfig> exporters, ConfigErrors errors) {
+  private static List<PipelineConfig> pipelines(ConfigNode node, Set<String> receivers, Set<String> exporters,
+                                                ConfigErrors errors) {
     node.allowOnly("traces", "metrics", "logs");
     List<PipelineConfig> out = new ArrayList<>();
     Map<String, ConfigNode> entries = node.entries();
@@ -256,8 +261,8 @@ public final class ConfigLoader {
       int before = errors.count();
       List<String> rs = p.stringList("receivers", null);
       List<String> xs = p.stringList("exporters", null);
-      checkNames(p, "receivers", rs, receivers.keySet(), "receiver");
-      checkNames(p, "exporters", xs, exporters.keySet(), "exporter");
+      checkNames(p, "receivers", rs, receivers, "receiver");
+      checkNames(p, "exporters", xs, exporters, "exporter");
       if (errors.count() == before) {
         PipelineConfig pc = build(p, null, () -> new PipelineConfig(Signal.fromId(e.getKey()), rs, xs));
         if (pc != null) {

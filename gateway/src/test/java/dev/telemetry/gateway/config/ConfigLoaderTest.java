@@ -1,0 +1,167 @@
+package dev.telemetry.gateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.telemetry.gateway.otlp.Signal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+  static final Path ROOT = Path.of(System.getProperty("gateway.repo.root", ".."));
+  static final Map<String, String> ENV = Map.of("JAEGER", "http://jaeger:4317", "PORT", "4999");
+  final ConfigLoader loader = new ConfigLoader(ENV::get);
+
+  static String config(String exporters, String pipelines) {
+    return """
+        {"receivers": {"otlp": {"type": "otlp"}},
+         "exporters": %s,
+         "pipelines": %s}""".formatted(exporters, pipelines);
+  }
+
+  static final String TRACES_TO_JAEGER = "{\"traces\": {\"receivers\": [\"otlp\"], \"exporters\": [\"jaeger\"]}}";
+
+  List<String> problems(String json) {
+    try {
+      loader.parse(json, Path.of("."));
+    } catch (ConfigException e) {
+      return e.problems();
+    }
+    throw new AssertionError("expected the config to be rejected");
+  }
+
+  @Test
+  void defaultConfigLoadsWithDefaults() throws Exception {
+    GatewayConfig c = new ConfigLoader(name -> null).load(ROOT.resolve("config/gateway.json"));
+    OtlpReceiverConfig otlp = (OtlpReceiverConfig) c.receivers().get("otlp");
+    assertThat(otlp.grpc()).isEqualTo(new HostPort("localhost", 4317));
+    assertThat(otlp.http()).isEqualTo(new HostPort("localhost", 4318));
+    assertThat(otlp.maxRequestBytes()).isEqualTo(4L << 20);
+    assertThat(otlp.maxDecompressedBytes()).isEqualTo(16L << 20);
+    FileExporterConfig file = (FileExporterConfig) c.exporters().get("file");
+    assertThat(file.directory()).isEqualTo(Path.of("data/export"));
+    assertThat(file.queue()).isEqualTo(QueueConfig.DEFAULTS);
+    assertThat(file.batch()).isEqualTo(BatchConfig.DEFAULTS);
+    assertThat(file.retry()).isEqualTo(RetryConfig.DEFAULTS);
+    assertThat(c.pipelines()).extracting(PipelineConfig::signal)
+        .containsExactly(Signal.TRACES, Signal.METRICS, Signal.LOGS);
+    assertThat(c.admin().endpoint()).isEqualTo(new HostPort("localhost", 8888));
+    assertThat(c.shutdownTimeout()).isEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void exampleConfigLoads() throws Exception {
+    GatewayConfig c = new ConfigLoader(name -> null)
+        .load(ROOT.resolve("config/examples/jaeger-prometheus-elasticsearch.json"));
+    OtlpExporterConfig jaeger = (OtlpExporterConfig) c.exporters().get("jaeger");
+    assertThat(jaeger.endpoint().toString()).isEqualTo("http://jaeger-collector:4317");
+    assertThat(jaeger.headers()).containsEntry("x-scope-orgid", "default");
+    assertThat(jaeger.queue().maxBytes()).isEqualTo(256L << 20);
+    assertThat(jaeger.retry().maxElapsed()).isEqualTo(Duration.ofMinutes(10));
+  }
+
+  @Test
+  void endpointThatIsNotAUrlNamesThePath() {
+    assertThat(problems(config("{\"jaeger\": {\"type\": \"otlp\", \"endpoint\": \"localhost\"}}", TRACES_TO_JAEGER)))
+        .singleElement().asString()
+        .startsWith("exporters.jaeger.endpoint: not a URL: \"localhost\"");
+  }
+
+  @Test
+  void unknownTypeListsTheKnownOnes() {
+    assertThat(problems(config("{\"jaeger\": {\"type\": \"zipkin\"}}", TRACES_TO_JAEGER)))
+        .contains("exporters.jaeger.type: unknown exporter type \"zipkin\" (known types: file, otlp)");
+  }
+
+  @Test
+  void unknownKeysAreReportedWithTheKnownOnes() {
+    assertThat(problems(config("{\"jaeger\": {\"type\": \"otlp\", \"endpoint\": \"http://j:4317\", \"timout\": \"1s\"}}",
+        TRACES_TO_JAEGER)))
+        .singleElement().asString()
+        .startsWith("exporters.jaeger.timout: unknown key (known keys here: batch, compression, endpoint, headers,");
+  }
+
+  @Test
+  void environmentSubstitution() throws Exception {
+    GatewayConfig c = loader.parse(config(
+        "{\"jaeger\": {\"type\": \"otlp\", \"endpoint\": \"${env:JAEGER}\", \"headers\": "
+            + "{\"a\": \"${env:MISSING:-fallback}\", \"b\": \"$${env:JAEGER}\"}, \"queue\": {\"max_items\": \"${env:PORT}\"}}}",
+        TRACES_TO_JAEGER), Path.of("."));
+    OtlpExporterConfig j = (OtlpExporterConfig) c.exporters().get("jaeger");
+    assertThat(j.endpoint().toString()).isEqualTo("http://jaeger:4317");
+    assertThat(j.headers()).containsEntry("a", "fallback").containsEntry("b", "${env:JAEGER}");
+    assertThat(j.queue().maxItems()).isEqualTo(4999);
+  }
+
+  @Test
+  void missingEnvironmentVariableIsAnError() {
+    assertThat(problems(config("{\"jaeger\": {\"type\": \"otlp\", \"endpoint\": \"${env:NOPE}\"}}", TRACES_TO_JAEGER)))
+        .contains("exporters.jaeger.endpoint: environment variable NOPE is not set (set it, or give a default: "
+            + "${env:NOPE:-value})");
+  }
+
+  @Test
+  void pipelinesMustNameDefinedComponents() {
+    assertThat(problems(config("{\"jaeger\": {\"type\": \"otlp\", \"endpoint\": \"http://j:4317\"}}",
+        "{\"traces\": {\"receivers\": [\"otlp\", \"zipkin\"], \"exporters\": [\"jaegr\"]}, \"profiles\": {}}")))
+        .containsExactlyInAnyOrder(
+            "pipelines.profiles: unknown key (known keys here: logs, metrics, traces)",
+            "pipelines.traces.receivers[1]: no receiver named \"zipkin\" (defined: otlp)",
+            "pipelines.traces.exporters[0]: no exporter named \"jaegr\" (defined: jaeger)");
+  }
+
+  @Test
+  void everyProblemIsReportedAtOnce() {
+    List<String> p = problems("""
+        {"receivers": {"otlp": {"type": "otlp", "max_request_bytes": "lots", "retry_after": "5 minutes"}},
+         "exporters": {"f": {"type": "file", "directory": "d", "batch": {"timeout": 200},
+                             "queue": {"concurrency": 0}}},
+         "pipelines": {"logs": {"receivers": [], "exporters": ["f"]}},
+         "logging": {"level": "verbose"}}""");
+    assertThat(p).containsExactlyInAnyOrder(
+        "receivers.otlp.max_request_bytes: expected a size such as 4194304 or \"4MiB\", found \"lots\"",
+        "receivers.otlp.retry_after: expected a duration such as \"500ms\", \"5s\" or \"2m\", found \"5 minutes\"",
+        "exporters.f.queue.concurrency: 0 is out of range [1, 256]",
+        "exporters.f.batch.timeout: expected a duration such as \"500ms\", \"5s\" or \"2m\", found 200",
+        "pipelines.logs.receivers: must not be empty",
+        "logging.level: \"verbose\" is not one of debug, info, warn, error");
+  }
+
+  @Test
+  void recordInvariantsAreReportedAtTheirPath() {
+    assertThat(problems("""
+        {"receivers": {"otlp": {"type": "otlp", "max_request_bytes": "8MiB", "max_decompressed_bytes": "1MiB"}},
+         "exporters": {"f": {"type": "file", "directory": "d"}},
+         "pipelines": {"logs": {"receivers": ["otlp"], "exporters": ["f"]}}}""")).containsExactly(
+        "receivers.otlp: max_decompressed_bytes (1048576) must be at least max_request_bytes (8388608)");
+  }
+
+  @Test
+  void listenersMustNotShareAPortAndFileExportersNotADirectory() {
+    assertThat(problems("""
+        {"receivers": {"a": {"type": "otlp"}, "b": {"type": "otlp", "http": false, "grpc": {"endpoint": "0.0.0.0:4317"}}},
+         "exporters": {"f": {"type": "file", "directory": "d"}, "g": {"type": "file", "directory": "./d"}},
+         "pipelines": {"logs": {"receivers": ["a", "b"], "exporters": ["f", "g"]}}}""")).containsExactlyInAnyOrder(
+        "receivers.b.grpc.endpoint: port 4317 is already used by receivers.a.grpc.endpoint",
+        "exporters.g.directory: already used by exporter \"f\"; give each file exporter its own directory");
+  }
+
+  @Test
+  void invalidJsonAndMissingFile() {
+    assertThat(problems("{\"receivers\": ")).singleElement().asString().startsWith("(root): not valid JSON");
+    assertThatThrownBy(() -> loader.load(Path.of("no/such/gateway.json")))
+        .hasMessage("no/such/gateway.json: no such file");
+  }
+
+  @Test
+  void badHostPort() {
+    assertThat(problems("""
+        {"receivers": {"otlp": {"type": "otlp", "grpc": {"endpoint": "4317"}}},
+         "exporters": {"f": {"type": "file", "directory": "d"}},
+         "pipelines": {"logs": {"receivers": ["otlp"], "exporters": ["f"]}}}""")).containsExactly(
+        "receivers.otlp.grpc.endpoint: not host:port: \"4317\" (e.g. \"localhost:4317\" or \"0.0.0.0:4317\")");
+  }
+}
