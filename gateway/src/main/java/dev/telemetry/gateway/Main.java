@@ -4,6 +4,7 @@ import dev.telemetry.gateway.config.ConfigException;
 import dev.telemetry.gateway.config.ConfigLoader;
 import dev.telemetry.gateway.config.GatewayConfig;
 import dev.telemetry.gateway.logging.Logging;
+import dev.telemetry.gateway.logging.ShutdownAwareLogManager;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -25,12 +26,12 @@ import java.util.logging.Logger;
  * Exit codes: 0 normal stop, 1 failed to start (e.g. a port in use), 2 invalid configuration or arguments.
  */
 public final class Main {
-  private static final Logger LOG = Logger.getLogger(Main.class.getName());
-
   private Main() {
   }
 
   public static void main(String[] args) {
+    // Must precede the first logger: see ShutdownAwareLogManager.
+    System.setProperty("java.util.logging.manager", ShutdownAwareLogManager.class.getName());
     Path configFile = Path.of("config/gateway.json");
     boolean checkOnly = false;
     for (int i = 0; i < args.length; i++) {
@@ -66,6 +67,7 @@ public final class Main {
       return;
     }
     Logging.configure(config.logging());
+    Logger log = Logger.getLogger(Main.class.getName());
 
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
@@ -82,28 +84,29 @@ public final class Main {
     try {
       gateway.start().await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
-      LOG.log(Level.SEVERE, "gateway failed to start: " + e.getMessage(), e);
-      closeQuietly(vertx);
+      log.log(Level.SEVERE, "gateway failed to start: " + e.getMessage(), e);
+      closeQuietly(vertx, log);
       System.exit(1);
       return;
     }
     long stopWait = config.shutdownTimeout().toMillis() + 10_000;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      LOG.info("shutdown requested; draining queues (up to " + config.shutdownTimeout().toSeconds() + "s)");
+      log.info("shutdown requested; draining queues (up to " + config.shutdownTimeout().toSeconds() + "s)");
       try {
         gateway.stop().await(stopWait, TimeUnit.MILLISECONDS);
       } catch (Exception e) {
-        LOG.log(Level.WARNING, "shutdown did not complete cleanly: " + e.getMessage());
+        log.log(Level.WARNING, "shutdown did not complete cleanly: " + e.getMessage());
       }
-      closeQuietly(vertx);
+      closeQuietly(vertx, log);
+      ShutdownAwareLogManager.gatewayStopped();
     }, "gateway-shutdown"));
   }
 
-  private static void closeQuietly(Vertx vertx) {
+  private static void closeQuietly(Vertx vertx, Logger log) {
     try {
       vertx.close().await(10, TimeUnit.SECONDS);
     } catch (Exception e) {
-      LOG.log(Level.WARNING, "vertx did not close cleanly: " + e.getMessage());
+      log.log(Level.WARNING, "vertx did not close cleanly: " + e.getMessage());
     }
   }
 

@@ -35,6 +35,9 @@ public final class Logging {
     root.addHandler(handler);
     // Netty is chatty at FINE; keep it at INFO unless something is wrong.
     Logger.getLogger("io.netty").setLevel(level.intValue() < Level.INFO.intValue() ? Level.INFO : level);
+    // Vert.x registers its server gauges once per verticle instance sharing a port; Micrometer warns about the
+    // (harmless) duplicates once at startup.
+    Logger.getLogger("io.micrometer.core.instrument.MeterRegistry").setLevel(Level.SEVERE);
   }
 
   static String levelName(Level l) {
