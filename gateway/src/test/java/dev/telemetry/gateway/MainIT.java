@@ -111,6 +111,7 @@ class MainIT {
       p.destroy(); // SIGTERM: the shutdown hook drains the queues
       assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     }
+    assertThat(p.exitValue()).isEqualTo(143);
     Path export = tmp.resolve("export");
     assertThat(Files.readString(export.resolve("traces.jsonl"))).contains("main-it");
     assertThat(Files.readString(export.resolve("logs.jsonl"))).contains("hello from MainIT");
