@@ -102,6 +102,7 @@ class OtlpGrpcExporterIT {
   void invalidArgumentIsNotRetried() throws Exception {
     sink.start().script(n -> n == 1 ? Reply.status(GrpcStatus.INVALID_ARGUMENT) : Reply.OK);
     send(2);
+    Await.until("first batch sent on its own", Duration.ofSeconds(10), () -> sink.calls() == 1);
     send(3);
     Await.until("second request delivered", Duration.ofSeconds(10), () -> sink.items(Signal.TRACES) == 3);
     Await.until("first counted as permanent", Duration.ofSeconds(10), () -> failed("permanent") == 2);
