@@ -1,6 +1,7 @@
 package dev.telemetry.gateway.otlp;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
@@ -14,11 +15,13 @@ import io.opentelemetry.proto.metrics.v1.ScopeMetrics;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
+import java.util.function.Function;
 
 /**
  * Checks the items of a decoded export request and removes the ones no backend could use (malformed trace or
  * span IDs, nameless metrics), so that the rest of the request is accepted with an {@code ExportPartialSuccess}
- * instead of being refused whole. The common case (everything valid) allocates nothing but the result.
+ * instead of being refused whole. The common case (everything valid) is one typed pass that allocates nothing but
+ * the result; rebuilding a request without its invalid items is rare and done reflectively.
  */
 public final class OtlpValidator {
 
@@ -37,29 +40,24 @@ public final class OtlpValidator {
     };
   }
 
-  private static boolean validTraceId(ByteString id) {
-    return id.size() == 16 && !allZero(id);
-  }
-
-  private static boolean validSpanId(ByteString id) {
-    return id.size() == 8 && !allZero(id);
-  }
-
-  private static boolean allZero(ByteString id) {
-    for (int i = 0; i < id.size(); i++) {
+  private static boolean validId(ByteString id, int size) {
+    if (id.size() != size) {
+      return false;
+    }
+    for (int i = 0; i < size; i++) {
       if (id.byteAt(i) != 0) {
-        return false;
+        return true;
       }
     }
-    return true;
+    return false; // all zero is the "invalid" ID in W3C trace context
   }
 
-  private static String spanProblem(Span s) {
-    if (!validTraceId(s.getTraceId())) {
+  static String spanProblem(Span s) {
+    if (!validId(s.getTraceId(), 16)) {
       return "span \"" + s.getName() + "\": trace_id must be 16 bytes, not all zero (got " + s.getTraceId().size()
           + " bytes)";
     }
-    if (!validSpanId(s.getSpanId())) {
+    if (!validId(s.getSpanId(), 8)) {
       return "span \"" + s.getName() + "\": span_id must be 8 bytes, not all zero (got " + s.getSpanId().size()
           + " bytes)";
     }
@@ -69,50 +67,7 @@ public final class OtlpValidator {
     return null;
   }
 
-  private static Result traces(ExportTraceServiceRequest req) {
-    int ok = 0;
-    int bad = 0;
-    String firstProblem = null;
-    for (ResourceSpans rs : req.getResourceSpansList()) {
-      for (ScopeSpans ss : rs.getScopeSpansList()) {
-        for (Span s : ss.getSpansList()) {
-          String p = spanProblem(s);
-          if (p == null) {
-            ok++;
-          } else {
-            bad++;
-            if (firstProblem == null) {
-              firstProblem = p;
-            }
-          }
-        }
-      }
-    }
-    if (bad == 0) {
-      return new Result(req, ok, 0, null);
-    }
-    ExportTraceServiceRequest.Builder out = ExportTraceServiceRequest.newBuilder();
-    for (ResourceSpans rs : req.getResourceSpansList()) {
-      ResourceSpans.Builder rb = rs.toBuilder().clearScopeSpans();
-      for (ScopeSpans ss : rs.getScopeSpansList()) {
-        ScopeSpans.Builder sb = ss.toBuilder().clearSpans();
-        for (Span s : ss.getSpansList()) {
-          if (spanProblem(s) == null) {
-            sb.addSpans(s);
-          }
-        }
-        if (sb.getSpansCount() > 0) {
-          rb.addScopeSpans(sb);
-        }
-      }
-      if (rb.getScopeSpansCount() > 0) {
-        out.addResourceSpans(rb);
-      }
-    }
-    return new Result(out.build(), ok, bad, summary(bad, "spans", firstProblem));
-  }
-
-  private static String logProblem(LogRecord r) {
+  static String logProblem(LogRecord r) {
     if (!r.getTraceId().isEmpty() && r.getTraceId().size() != 16) {
       return "log record: trace_id must be empty or 16 bytes (got " + r.getTraceId().size() + " bytes)";
     }
@@ -122,88 +77,113 @@ public final class OtlpValidator {
     return null;
   }
 
+  static String metricProblem(Metric m) {
+    return m.getName().isEmpty() ? "metric: name must not be empty" : null;
+  }
+
+  private static Result traces(ExportTraceServiceRequest req) {
+    int ok = 0;
+    int bad = 0;
+    String first = null;
+    for (ResourceSpans rs : req.getResourceSpansList()) {
+      for (ScopeSpans ss : rs.getScopeSpansList()) {
+        for (Span s : ss.getSpansList()) {
+          String p = spanProblem(s);
+          if (p == null) {
+            ok++;
+          } else if (bad++ == 0) {
+            first = p;
+          }
+        }
+      }
+    }
+    return result(req, ok, bad, first, "spans", m -> spanProblem((Span) m), Signal.TRACES);
+  }
+
   private static Result logs(ExportLogsServiceRequest req) {
     int ok = 0;
     int bad = 0;
-    String firstProblem = null;
+    String first = null;
     for (ResourceLogs rl : req.getResourceLogsList()) {
       for (ScopeLogs sl : rl.getScopeLogsList()) {
         for (LogRecord r : sl.getLogRecordsList()) {
           String p = logProblem(r);
           if (p == null) {
             ok++;
-          } else {
-            bad++;
-            if (firstProblem == null) {
-              firstProblem = p;
-            }
+          } else if (bad++ == 0) {
+            first = p;
           }
         }
       }
     }
-    if (bad == 0) {
-      return new Result(req, ok, 0, null);
-    }
-    ExportLogsServiceRequest.Builder out = ExportLogsServiceRequest.newBuilder();
-    for (ResourceLogs rl : req.getResourceLogsList()) {
-      ResourceLogs.Builder rb = rl.toBuilder().clearScopeLogs();
-      for (ScopeLogs sl : rl.getScopeLogsList()) {
-        ScopeLogs.Builder sb = sl.toBuilder().clearLogRecords();
-        for (LogRecord r : sl.getLogRecordsList()) {
-          if (logProblem(r) == null) {
-            sb.addLogRecords(r);
-          }
-        }
-        if (sb.getLogRecordsCount() > 0) {
-          rb.addScopeLogs(sb);
-        }
-      }
-      if (rb.getScopeLogsCount() > 0) {
-        out.addResourceLogs(rb);
-      }
-    }
-    return new Result(out.build(), ok, bad, summary(bad, "log_records", firstProblem));
+    return result(req, ok, bad, first, "log_records", m -> logProblem((LogRecord) m), Signal.LOGS);
   }
 
   private static Result metrics(ExportMetricsServiceRequest req) {
     int ok = 0;
     int bad = 0;
+    String first = null;
     for (ResourceMetrics rm : req.getResourceMetricsList()) {
       for (ScopeMetrics sm : rm.getScopeMetricsList()) {
         for (Metric m : sm.getMetricsList()) {
-          if (m.getName().isEmpty()) {
-            bad += Signal.dataPointCount(m);
-          } else {
+          String p = metricProblem(m);
+          if (p == null) {
             ok += Signal.dataPointCount(m);
+          } else {
+            if (bad == 0) {
+              first = p;
+            }
+            bad += Signal.dataPointCount(m);
           }
         }
       }
     }
+    return result(req, ok, bad, first, "data_points", m -> metricProblem((Metric) m), Signal.METRICS);
+  }
+
+  private static Result result(Message req, int ok, int bad, String first, String what,
+                               Function<Message, String> problem, Signal signal) {
     if (bad == 0) {
       return new Result(req, ok, 0, null);
     }
-    ExportMetricsServiceRequest.Builder out = ExportMetricsServiceRequest.newBuilder();
-    for (ResourceMetrics rm : req.getResourceMetricsList()) {
-      ResourceMetrics.Builder rb = rm.toBuilder().clearScopeMetrics();
-      for (ScopeMetrics sm : rm.getScopeMetricsList()) {
-        ScopeMetrics.Builder sb = sm.toBuilder().clearMetrics();
-        for (Metric m : sm.getMetricsList()) {
-          if (!m.getName().isEmpty()) {
-            sb.addMetrics(m);
-          }
-        }
-        if (sb.getMetricsCount() > 0) {
-          rb.addScopeMetrics(sb);
-        }
-      }
-      if (rb.getScopeMetricsCount() > 0) {
-        out.addResourceMetrics(rb);
-      }
-    }
-    return new Result(out.build(), ok, bad, summary(bad, "data_points", "metric: name must not be empty"));
+    Message kept = ok == 0 ? signal.emptyRequest() : without(req, problem);
+    return new Result(kept, ok, bad, "rejected " + bad + " " + what + "; first problem: " + first);
   }
 
-  private static String summary(int bad, String what, String firstProblem) {
-    return "rejected " + bad + " " + what + "; first problem: " + firstProblem;
+  /**
+   * Rebuilds request → resources → scopes → items keeping only items without a problem, and dropping scopes and
+   * resources left empty. Every OTLP export request has this three-level shape (the first repeated message field
+   * at each level), so one reflective walk serves all signals.
+   */
+  private static Message without(Message request, Function<Message, String> problem) {
+    return filter(request, 0, problem);
+  }
+
+  private static Message filter(Message m, int depth, Function<Message, String> problem) {
+    FieldDescriptor children = firstRepeatedMessageField(m);
+    Message.Builder b = m.toBuilder().clearField(children);
+    for (int i = 0; i < m.getRepeatedFieldCount(children); i++) {
+      Message child = (Message) m.getRepeatedField(children, i);
+      if (depth == 2) {
+        if (problem.apply(child) == null) {
+          b.addRepeatedField(children, child);
+        }
+      } else {
+        Message kept = filter(child, depth + 1, problem);
+        if (kept.getRepeatedFieldCount(firstRepeatedMessageField(kept)) > 0) {
+          b.addRepeatedField(children, kept);
+        }
+      }
+    }
+    return b.build();
+  }
+
+  private static FieldDescriptor firstRepeatedMessageField(Message m) {
+    for (FieldDescriptor f : m.getDescriptorForType().getFields()) {
+      if (f.isRepeated() && f.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+        return f;
+      }
+    }
+    throw new IllegalStateException("not an OTLP container: " + m.getDescriptorForType().getFullName());
   }
 }

@@ -113,15 +113,17 @@ public final class FileExporter implements Exporter {
       size += line.length;
     }
 
-    /** Renames the current file to {@code <base>-<UTC time>.jsonl} and keeps only the newest maxFiles of those. */
+    /** Renames the current file to {@code <base>-<UTC time>-<seq>.jsonl}; keeps only the newest maxFiles of those. */
     private void rotate() throws IOException {
       channel.close();
       String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'")
           .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
-      Path target = directory.resolve(base + "-" + stamp + ".jsonl");
-      for (int n = 1; Files.exists(target); n++) {
-        target = directory.resolve(base + "-" + stamp + "-" + n + ".jsonl");
-      }
+      // The sequence keeps names unique and in order when rotations fall in the same millisecond.
+      Path target;
+      int n = 0;
+      do {
+        target = directory.resolve(String.format("%s-%s-%03d.jsonl", base, stamp, n++));
+      } while (Files.exists(target));
       Files.move(current(), target);
       try (var rotated = Files.list(directory)) {
         var old = rotated.filter(p -> {
