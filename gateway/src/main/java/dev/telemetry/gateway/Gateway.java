@@ -78,7 +78,7 @@ public final class Gateway {
       for (String name : pc.exporters()) {
         ExporterConfig ec = config.exporters().get(name);
         ExporterVerticle v = new ExporterVerticle(ctx -> new ExporterQueue(name, pc.signal(),
-            ExporterFactory.create(vertx, ec, pc.signal()), ctx, ec.queue(), ec.batch(), ec.retry(), registry));
+            ExporterFactory.create(vertx, ec, pc.signal(), registry), ctx, ec.queue(), ec.batch(), ec.retry(), registry));
         verticles.add(v);
         deployments.add(vertx.deployVerticle(v));
       }

@@ -28,7 +28,8 @@ import java.util.function.Supplier;
  */
 public final class ConfigLoader {
   private static final Set<String> RECEIVER_TYPES = Set.of(OtlpReceiverConfig.TYPE);
-  private static final Set<String> EXPORTER_TYPES = Set.of(OtlpExporterConfig.TYPE, FileExporterConfig.TYPE);
+  private static final Set<String> EXPORTER_TYPES = Set.of(OtlpExporterConfig.TYPE, FileExporterConfig.TYPE,
+      PrometheusRemoteWriteExporterConfig.TYPE);
 
   private final Function<String, String> env;
 
@@ -85,8 +86,14 @@ public final class ConfigLoader {
     });
     // Cross-references are checked against declared names, so a broken exporter is reported once, not again
     // by every pipeline that uses it.
+    Set<String> metricsOnly = new HashSet<>();
+    exporterNodes.forEach((name, node) -> {
+      if (PrometheusRemoteWriteExporterConfig.TYPE.equals(node.peekString("type"))) {
+        metricsOnly.add(name);
+      }
+    });
     List<PipelineConfig> pipelines = pipelines(root.object("pipelines"), receiverNodes.keySet(),
-        exporterNodes.keySet(), errors);
+        exporterNodes.keySet(), metricsOnly, errors);
     checkDistinctFileDirectories(exporters, root);
     checkDistinctListeners(receivers, root);
 
@@ -166,7 +173,9 @@ public final class ConfigLoader {
     if (type == null) {
       return null;
     }
-    QueueConfig queue = queue(node.object("queue"));
+    QueueConfig queue = queue(node.object("queue"),
+        type.equals(PrometheusRemoteWriteExporterConfig.TYPE) ? PrometheusRemoteWriteExporterConfig.DEFAULT_QUEUE
+            : QueueConfig.DEFAULTS);
     BatchConfig batch = batch(node.object("batch"));
     RetryConfig retry = retry(node.object("retry"));
     if (type.equals(OtlpExporterConfig.TYPE)) {
@@ -182,6 +191,9 @@ public final class ConfigLoader {
       return build(node, null,
           () -> new OtlpExporterConfig(name, endpoint, timeout, compression, headers, queue, batch, retry));
     }
+    if (type.equals(PrometheusRemoteWriteExporterConfig.TYPE)) {
+      return prometheus(name, node, before, queue, batch, retry);
+    }
     node.allowOnly("type", "directory", "max_file_bytes", "max_files", "queue", "batch", "retry");
     String dir = node.string("directory", null);
     long maxFileBytes = node.bytes("max_file_bytes", FileExporterConfig.DEFAULT_MAX_FILE_BYTES, 1024);
@@ -191,6 +203,39 @@ public final class ConfigLoader {
     }
     return build(node, null,
         () -> new FileExporterConfig(name, Path.of(dir), maxFileBytes, maxFiles, queue, batch, retry));
+  }
+
+  private static ExporterConfig prometheus(String name, ConfigNode node, int before, QueueConfig queue,
+                                           BatchConfig batch, RetryConfig retry) {
+    node.allowOnly("type", "endpoint", "timeout", "headers", "external_labels", "add_metric_suffixes",
+        "scope_labels", "target_info", "promote_resource_attributes", "shards", "max_samples_per_send",
+        "max_bytes_per_send", "delta", "queue", "batch", "retry");
+    URI endpoint = url(node, "endpoint");
+    Duration timeout = node.duration("timeout", PrometheusRemoteWriteExporterConfig.DEFAULT_TIMEOUT,
+        Duration.ofMillis(1));
+    Map<String, String> headers = node.stringMap("headers");
+    Map<String, String> external = node.stringMap("external_labels");
+    boolean suffixes = node.bool("add_metric_suffixes", true);
+    boolean scope = node.bool("scope_labels", true);
+    boolean targetInfo = node.bool("target_info", true);
+    List<String> promote = node.stringList("promote_resource_attributes", List.of());
+    int shards = (int) node.integer("shards", PrometheusRemoteWriteExporterConfig.DEFAULT_SHARDS, 1, 256);
+    int maxSamples = (int) node.integer("max_samples_per_send",
+        PrometheusRemoteWriteExporterConfig.DEFAULT_MAX_SAMPLES_PER_SEND, 1, 1_000_000);
+    long maxBytes = node.bytes("max_bytes_per_send", PrometheusRemoteWriteExporterConfig.DEFAULT_MAX_BYTES_PER_SEND,
+        1024);
+    ConfigNode delta = node.object("delta");
+    delta.allowOnly("max_series", "ttl");
+    int deltaMax = (int) delta.integer("max_series", PrometheusRemoteWriteExporterConfig.DEFAULT_DELTA_MAX_SERIES, 1,
+        100_000_000);
+    Duration deltaTtl = delta.duration("ttl", PrometheusRemoteWriteExporterConfig.DEFAULT_DELTA_TTL,
+        Duration.ofSeconds(1));
+    if (node.errors().count() > before) {
+      return null;
+    }
+    return build(node, null, () -> new PrometheusRemoteWriteExporterConfig(name, endpoint, timeout, headers,
+        external, suffixes, scope, targetInfo, promote, shards, maxSamples, maxBytes, deltaMax, deltaTtl, queue,
+        batch, retry));
   }
 
   private static URI url(ConfigNode node, String key) {
@@ -211,9 +256,8 @@ public final class ConfigLoader {
     }
   }
 
-  private static QueueConfig queue(ConfigNode node) {
+  private static QueueConfig queue(ConfigNode node, QueueConfig d) {
     node.allowOnly("max_items", "max_bytes", "concurrency");
-    QueueConfig d = QueueConfig.DEFAULTS;
     return new QueueConfig(node.integer("max_items", d.maxItems(), 1, Integer.MAX_VALUE),
         node.bytes("max_bytes", d.maxBytes(), 1024),
         (int) node.integer("concurrency", d.concurrency(), 1, 256));
@@ -245,7 +289,7 @@ public final class ConfigLoader {
   }
 
   private static List<PipelineConfig> pipelines(ConfigNode node, Set<String> receivers, Set<String> exporters,
-                                                ConfigErrors errors) {
+                                                Set<String> metricsOnly, ConfigErrors errors) {
     node.allowOnly("traces", "metrics", "logs");
     List<PipelineConfig> out = new ArrayList<>();
     Map<String, ConfigNode> entries = node.entries();
@@ -263,6 +307,14 @@ public final class ConfigLoader {
       List<String> xs = p.stringList("exporters", null);
       checkNames(p, "receivers", rs, receivers, "receiver");
       checkNames(p, "exporters", xs, exporters, "exporter");
+      if (xs != null && !e.getKey().equals("metrics")) {
+        for (int i = 0; i < xs.size(); i++) {
+          if (metricsOnly.contains(xs.get(i))) {
+            p.errors().add(p.pathOf("exporters") + "[" + i + "]", "exporter \"" + xs.get(i)
+                + "\" (prometheus_remote_write) takes metrics only; list it in pipelines.metrics");
+          }
+        }
+      }
       if (errors.count() == before) {
         PipelineConfig pc = build(p, null, () -> new PipelineConfig(Signal.fromId(e.getKey()), rs, xs));
         if (pc != null) {

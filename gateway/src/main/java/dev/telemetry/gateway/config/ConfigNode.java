@@ -51,6 +51,12 @@ final class ConfigNode {
     return json.containsKey(key) && json.getValue(key) != null;
   }
 
+  /** The raw string at key, without substitution or error reporting (for dispatching on "type"). */
+  String peekString(String key) {
+    Object v = json.getValue(key);
+    return v instanceof String s ? s : null;
+  }
+
   boolean isBoolean(String key) {
     return json.getValue(key) instanceof Boolean;
   }

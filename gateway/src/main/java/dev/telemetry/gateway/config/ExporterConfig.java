@@ -1,7 +1,7 @@
 package dev.telemetry.gateway.config;
 
 /** A configured exporter; every exporter sits behind its own bounded queue and batcher. */
-public sealed interface ExporterConfig permits OtlpExporterConfig, FileExporterConfig {
+public sealed interface ExporterConfig permits OtlpExporterConfig, FileExporterConfig, PrometheusRemoteWriteExporterConfig {
   String name();
 
   String type();

@@ -3,6 +3,9 @@ package dev.telemetry.gateway.exporter;
 import dev.telemetry.gateway.config.ExporterConfig;
 import dev.telemetry.gateway.config.FileExporterConfig;
 import dev.telemetry.gateway.config.OtlpExporterConfig;
+import dev.telemetry.gateway.config.PrometheusRemoteWriteExporterConfig;
+import dev.telemetry.gateway.exporter.prometheus.PrometheusRemoteWriteExporter;
+import io.micrometer.core.instrument.MeterRegistry;
 import dev.telemetry.gateway.exporter.file.FileExporter;
 import dev.telemetry.gateway.exporter.otlp.OtlpGrpcExporter;
 import dev.telemetry.gateway.otlp.Signal;
@@ -13,12 +16,15 @@ public final class ExporterFactory {
   private ExporterFactory() {
   }
 
-  public static Exporter create(Vertx vertx, ExporterConfig config, Signal signal) {
+  public static Exporter create(Vertx vertx, ExporterConfig config, Signal signal, MeterRegistry registry) {
     if (config instanceof OtlpExporterConfig c) {
       return new OtlpGrpcExporter(vertx, c, signal);
     }
     if (config instanceof FileExporterConfig c) {
       return new FileExporter(vertx, c, signal);
+    }
+    if (config instanceof PrometheusRemoteWriteExporterConfig c) {
+      return new PrometheusRemoteWriteExporter(vertx, c, registry);
     }
     throw new IllegalArgumentException("no exporter for type " + config.type());
   }
