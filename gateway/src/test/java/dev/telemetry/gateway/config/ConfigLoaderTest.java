@@ -73,7 +73,7 @@ class ConfigLoaderTest {
   @Test
   void unknownTypeListsTheKnownOnes() {
     assertThat(problems(config("{\"jaeger\": {\"type\": \"zipkin\"}}", TRACES_TO_JAEGER)))
-        .contains("exporters.jaeger.type: unknown exporter type \"zipkin\" (known types: file, otlp)");
+        .contains("exporters.jaeger.type: unknown exporter type \"zipkin\" (known types: file, otlp, prometheus_remote_write)");
   }
 
   @Test
@@ -154,6 +154,26 @@ class ConfigLoaderTest {
     assertThat(problems("{\"receivers\": ")).singleElement().asString().startsWith("(root): not valid JSON");
     assertThatThrownBy(() -> loader.load(Path.of("no/such/gateway.json")))
         .hasMessage("no/such/gateway.json: no such file");
+  }
+
+  @Test
+  void prometheusExporterDefaultsAndRules() throws Exception {
+    String prom = "{\"prom\": {\"type\": \"prometheus_remote_write\", \"endpoint\": \"http://p:9090/api/v1/write\"}}";
+    GatewayConfig c = loader.parse(config(prom, "{\"metrics\": {\"receivers\": [\"otlp\"], \"exporters\": [\"prom\"]}}"),
+        Path.of("."));
+    PrometheusRemoteWriteExporterConfig p = (PrometheusRemoteWriteExporterConfig) c.exporters().get("prom");
+    assertThat(p.queue().concurrency()).isEqualTo(1);
+    assertThat(p.shards()).isEqualTo(4);
+    assertThat(p.maxSamplesPerSend()).isEqualTo(2000);
+    assertThat(p.addMetricSuffixes()).isTrue();
+
+    assertThat(problems(config(prom, TRACES_TO_JAEGER.replace("jaeger", "prom")))).containsExactly(
+        "pipelines.traces.exporters[0]: exporter \"prom\" (prometheus_remote_write) takes metrics only; "
+            + "list it in pipelines.metrics");
+    assertThat(problems(config("{\"prom\": {\"type\": \"prometheus_remote_write\", \"endpoint\": \"http://p:9/w\","
+        + " \"queue\": {\"concurrency\": 4}, \"external_labels\": {\"bad-label\": \"x\"}}}",
+        "{\"metrics\": {\"receivers\": [\"otlp\"], \"exporters\": [\"prom\"]}}")))
+        .singleElement().asString().startsWith("exporters.prom: queue.concurrency must be 1 for prometheus_remote_write");
   }
 
   @Test

@@ -91,7 +91,7 @@ public final class PrometheusNames {
     return s;
   }
 
-  /** Replaces characters outside [a-zA-Z0-9_] (and ':' in metric names) with '_', collapsing runs of '_'. */
+  /** Replaces characters outside [a-zA-Z0-9_] (and ':' in metric names) with '_'; metric names collapse '_' runs. */
   static String sanitize(String s, boolean metric) {
     StringBuilder b = new StringBuilder(s.length() + 1);
     boolean lastUnderscore = false;
@@ -101,7 +101,7 @@ public final class PrometheusNames {
           || (metric && c == ':');
       char out = ok ? c : '_';
       if (out == '_') {
-        if (lastUnderscore) {
+        if (lastUnderscore && metric) { // metric names collapse runs; label names keep them (as the Collector)
           continue;
         }
         lastUnderscore = true;
