@@ -115,6 +115,9 @@ class PrometheusRemoteWriteIT {
         payload.record(100, cart);
         payload.record(200, cart);
         payload.record(1000, cart);
+        meter.counterBuilder("jobs.completed").buildWithCallback(m -> m.record(42, cart));
+        meter.upDownCounterBuilder("workers.busy").buildWithCallback(m -> m.record(-1, cart));
+        meter.gaugeBuilder("memory.used").setUnit("By").ofLongs().buildWithCallback(m -> m.record(4096, cart));
         assertThat(exporter.export(reader.collectAllMetrics()).join(15, TimeUnit.SECONDS).isSuccess()).isTrue();
       }
 
@@ -131,6 +134,14 @@ class PrometheusRemoteWriteIT {
       assertThat(value(gauge)).isEqualTo(-2);
 
       assertThat(value(only(prom.query("queue_fill_ratio")))).isEqualTo(0.75);
+
+      JsonObject observableCounter = only(prom.query("jobs_completed_total"));
+      assertLabels(observableCounter, "jobs_completed_total", route);
+      assertThat(value(observableCounter)).isEqualTo(42);
+      assertThat(value(only(prom.query("workers_busy")))).isEqualTo(-1);
+      JsonObject observableGauge = only(prom.query("memory_used_bytes"));
+      assertLabels(observableGauge, "memory_used_bytes", route);
+      assertThat(value(observableGauge)).isEqualTo(4096);
 
       for (var e : Map.of("0.1", 0.0, "0.5", 1.0, "1", 1.0, "+Inf", 1.0).entrySet()) {
         JsonObject bucket = only(prom.query("http_server_request_duration_seconds_bucket{le=\"" + e.getKey() + "\"}"));
@@ -150,10 +161,9 @@ class PrometheusRemoteWriteIT {
       assertThat(median).isBetween(190.0, 210.0); // the 200 observation's bucket at scale 8+
 
       JsonObject target = only(prom.query("target_info"));
-      assertThat(target.getJsonObject("metric").getMap()).containsEntry("job", "shop/checkout")
-          .containsEntry("instance", "i-1").containsEntry("host_name", "node-7")
-          .containsEntry("deployment_environment_name", "test").containsEntry("cluster", "it")
-          .doesNotContainKeys("service_name", "otel_scope_name");
+      assertThat(target.getJsonObject("metric")).isEqualTo(new JsonObject().put("__name__", "target_info")
+          .put("job", "shop/checkout").put("instance", "i-1").put("host_name", "node-7")
+          .put("deployment_environment_name", "test").put("cluster", "it"));
       assertThat(value(target)).isEqualTo(1);
 
       JsonArray series = prom.series("orders_placed_total");
