@@ -229,13 +229,25 @@ public final class ExporterQueue {
     } catch (RuntimeException e) {
       f = Future.failedFuture(e);
     }
-    f.onComplete(ar -> {
+    f.onComplete(ar -> onContext(() -> {
       if (ar.succeeded()) {
         delivered(batch, ar.result());
       } else {
         failed(batch, retry, firstTryNanos, ar.cause());
       }
-    });
+    }));
+  }
+
+  /**
+   * Runs on the exporter's context even if the exporter completed its future elsewhere (e.g. a client library's own
+   * I/O thread): everything below {@link #drain} is confined to that context.
+   */
+  private void onContext(Runnable action) {
+    if (io.vertx.core.Vertx.currentContext() == context) {
+      action.run();
+    } else {
+      context.runOnContext(v -> action.run());
+    }
   }
 
   private void delivered(Batch batch, ExportResult result) {

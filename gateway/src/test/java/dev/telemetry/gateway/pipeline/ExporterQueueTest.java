@@ -136,7 +136,8 @@ class ExporterQueueTest {
     assertThat(fast.total()).as("the refused request reached no queue").isEqualTo(10);
     assertThat(small.size()).isEqualTo(10);
 
-    slow.held.forEach(h -> h.complete(ExportResult.OK));
+    Await.until("slow exporter holds its first batch", Duration.ofSeconds(5), () -> slow.held.size() == 1);
+    slow.held.get(0).complete(ExportResult.OK); // from a foreign thread: the queue must hop back to its context
     Await.until("slow exporter's first send released room", Duration.ofSeconds(5), () -> small.size() < 10);
     slow.hold = false;
     Await.until("room again", Duration.ofSeconds(5), () -> offer(p, 1).succeeded());

@@ -48,6 +48,7 @@ class PrometheusRemoteWriteExporterTest {
   volatile String retryAfter;
   HttpServer server;
   PrometheusRemoteWriteExporter exporter;
+  io.vertx.core.Context context;
 
   @BeforeEach
   void start() throws Exception {
@@ -72,12 +73,32 @@ class PrometheusRemoteWriteExporterTest {
         Map.of(), true, false, false, List.of(), 3, 5, 1 << 20, 1000, Duration.ofMinutes(5),
         PrometheusRemoteWriteExporterConfig.DEFAULT_QUEUE, BatchConfig.DEFAULTS, RetryConfig.DEFAULTS);
     exporter = new PrometheusRemoteWriteExporter(vertx, config, new SimpleMeterRegistry());
-    exporter.start().await(5, TimeUnit.SECONDS);
+    // As in production (ExporterQueue), the exporter is driven from one event-loop context.
+    io.vertx.core.Context[] ctx = {null};
+    vertx.deployVerticle(new io.vertx.core.VerticleBase() {
+      @Override
+      public io.vertx.core.Future<?> start() throws Exception {
+        ctx[0] = context;
+        return super.start();
+      }
+    }).await(5, TimeUnit.SECONDS);
+    context = ctx[0];
+    onContext(() -> exporter.start()).await(5, TimeUnit.SECONDS);
+  }
+
+  <T> io.vertx.core.Future<T> onContext(java.util.function.Supplier<io.vertx.core.Future<T>> call) {
+    io.vertx.core.Promise<T> p = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> call.get().onComplete(p));
+    return p.future();
+  }
+
+  ExportResult export(ExportMetricsServiceRequest request, int items) throws Exception {
+    return onContext(() -> exporter.export(request, items)).await(10, TimeUnit.SECONDS);
   }
 
   @AfterEach
   void stop() throws Exception {
-    exporter.stop().await(5, TimeUnit.SECONDS);
+    onContext(() -> exporter.stop()).await(5, TimeUnit.SECONDS);
     vertx.close().await(10, TimeUnit.SECONDS);
   }
 
@@ -100,7 +121,7 @@ class PrometheusRemoteWriteExporterTest {
 
   @Test
   void sendsSnappyProtobufWithTheSpecHeadersInBoundedShardedRequests() throws Exception {
-    assertThat(exporter.export(gauges(40, 1_700_000_000L), 40).await(10, TimeUnit.SECONDS)).isEqualTo(ExportResult.OK);
+    assertThat(export(gauges(40, 1_700_000_000L), 40)).isEqualTo(ExportResult.OK);
     assertThat(headers).allSatisfy(h -> {
       assertThat(h.get("Content-Encoding")).isEqualTo("snappy");
       assertThat(h.get("Content-Type")).isEqualTo("application/x-protobuf");
@@ -113,7 +134,7 @@ class PrometheusRemoteWriteExporterTest {
     assertThat(received.size()).isGreaterThanOrEqualTo(8);
 
     // A series always goes through the same shard, so its samples keep their order across batches.
-    exporter.export(gauges(40, 1_700_000_010L), 40).await(10, TimeUnit.SECONDS);
+    export(gauges(40, 1_700_000_010L), 40);
     Map<String, List<Long>> timestamps = new HashMap<>();
     for (TimeSeries ts : all(received)) {
       timestamps.computeIfAbsent(ts.getLabelsList().toString(), k -> new ArrayList<>())
@@ -127,10 +148,10 @@ class PrometheusRemoteWriteExporterTest {
   void aRetryResumesWhereEachShardStopped() throws Exception {
     status = n -> n == 2 ? 503 : 204;
     ExportMetricsServiceRequest request = gauges(40, 1_700_000_000L);
-    assertThatThrownBy(() -> exporter.export(request, 40).await(10, TimeUnit.SECONDS))
+    assertThatThrownBy(() -> export(request, 40))
         .isInstanceOfSatisfying(ExportException.class, e -> assertThat(e.retryable()).isTrue());
     int afterFirstAttempt = received.size();
-    assertThat(exporter.export(request, 40).await(10, TimeUnit.SECONDS)).isEqualTo(ExportResult.OK);
+    assertThat(export(request, 40)).isEqualTo(ExportResult.OK);
     List<TimeSeries> series = all(received);
     assertThat(series).hasSize(40); // nothing Prometheus already took was sent twice
     assertThat(received.size()).isGreaterThan(afterFirstAttempt);
@@ -140,7 +161,7 @@ class PrometheusRemoteWriteExporterTest {
   void tooManyRequestsIsRetryableWithTheServersDelay() throws Exception {
     status = n -> 429;
     retryAfter = "7";
-    assertThatThrownBy(() -> exporter.export(gauges(1, 1_700_000_000L), 1).await(10, TimeUnit.SECONDS))
+    assertThatThrownBy(() -> export(gauges(1, 1_700_000_000L), 1))
         .isInstanceOfSatisfying(ExportException.class, e -> {
           assertThat(e.retryable()).isTrue();
           assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(7));
@@ -150,7 +171,7 @@ class PrometheusRemoteWriteExporterTest {
   @Test
   void aBadRequestIsRejectedNotRetried() throws Exception {
     status = n -> 400;
-    ExportResult r = exporter.export(gauges(3, 1_700_000_000L), 3).await(10, TimeUnit.SECONDS);
+    ExportResult r = export(gauges(3, 1_700_000_000L), 3);
     assertThat(r.rejected()).isEqualTo(3);
     assertThat(r.message()).contains("HTTP 400: scripted failure 400");
     assertThat(calls.get()).isLessThanOrEqualTo(3); // one request per shard at most, none repeated
