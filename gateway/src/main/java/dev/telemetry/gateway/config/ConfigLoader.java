@@ -29,7 +29,7 @@ import java.util.function.Supplier;
 public final class ConfigLoader {
   private static final Set<String> RECEIVER_TYPES = Set.of(OtlpReceiverConfig.TYPE);
   private static final Set<String> EXPORTER_TYPES = Set.of(OtlpExporterConfig.TYPE, FileExporterConfig.TYPE,
-      PrometheusRemoteWriteExporterConfig.TYPE);
+      PrometheusRemoteWriteExporterConfig.TYPE, ElasticsearchExporterConfig.TYPE);
 
   private final Function<String, String> env;
 
@@ -87,13 +87,17 @@ public final class ConfigLoader {
     // Cross-references are checked against declared names, so a broken exporter is reported once, not again
     // by every pipeline that uses it.
     Set<String> metricsOnly = new HashSet<>();
+    Set<String> logsOnly = new HashSet<>();
     exporterNodes.forEach((name, node) -> {
       if (PrometheusRemoteWriteExporterConfig.TYPE.equals(node.peekString("type"))) {
         metricsOnly.add(name);
       }
+      if (ElasticsearchExporterConfig.TYPE.equals(node.peekString("type"))) {
+        logsOnly.add(name);
+      }
     });
     List<PipelineConfig> pipelines = pipelines(root.object("pipelines"), receiverNodes.keySet(),
-        exporterNodes.keySet(), metricsOnly, errors);
+        exporterNodes.keySet(), metricsOnly, logsOnly, errors);
     checkDistinctFileDirectories(exporters, root);
     checkDistinctListeners(receivers, root);
 
@@ -194,6 +198,9 @@ public final class ConfigLoader {
     if (type.equals(PrometheusRemoteWriteExporterConfig.TYPE)) {
       return prometheus(name, node, before, queue, batch, retry);
     }
+    if (type.equals(ElasticsearchExporterConfig.TYPE)) {
+      return elasticsearch(name, node, before, queue, batch, retry);
+    }
     node.allowOnly("type", "directory", "max_file_bytes", "max_files", "queue", "batch", "retry");
     String dir = node.string("directory", null);
     long maxFileBytes = node.bytes("max_file_bytes", FileExporterConfig.DEFAULT_MAX_FILE_BYTES, 1024);
@@ -238,22 +245,81 @@ public final class ConfigLoader {
         batch, retry));
   }
 
+  private static ExporterConfig elasticsearch(String name, ConfigNode node, int before, QueueConfig queue,
+                                              BatchConfig batch, RetryConfig retry) {
+    node.allowOnly("type", "endpoints", "mapping", "dataset", "namespace", "auth", "tls", "transport", "timeout",
+        "dead_letter_file", "index_template", "queue", "batch", "retry");
+    List<String> urls = node.stringList("endpoints", null);
+    List<URI> endpoints = new ArrayList<>();
+    if (urls != null) {
+      for (int i = 0; i < urls.size(); i++) {
+        URI u = parseUrl(urls.get(i));
+        if (u == null) {
+          node.errors().add(node.pathOf("endpoints") + "[" + i + "]", "not a URL: \"" + urls.get(i)
+              + "\" (expected http://host:port, or https://host:port for TLS)");
+        } else {
+          endpoints.add(u);
+        }
+      }
+    }
+    ElasticsearchExporterConfig.Mapping mapping = node.enumValue("mapping", ElasticsearchExporterConfig.Mapping.class,
+        ElasticsearchExporterConfig.Mapping.OTEL);
+    String dataset = node.string("dataset", ElasticsearchExporterConfig.DEFAULT_DATASET);
+    String namespace = node.string("namespace", ElasticsearchExporterConfig.DEFAULT_NAMESPACE);
+    ElasticsearchExporterConfig.Auth auth = null;
+    if (node.has("auth")) {
+      ConfigNode a = node.object("auth");
+      a.allowOnly("api_key", "username", "password");
+      String apiKey = a.string("api_key", "");
+      String user = a.string("username", "");
+      String password = a.string("password", "");
+      auth = build(a, null, () -> new ElasticsearchExporterConfig.Auth(apiKey, user, password));
+    }
+    ConfigNode t = node.object("tls");
+    t.allowOnly("ca_file", "insecure_skip_verify");
+    String ca = t.string("ca_file", "");
+    ElasticsearchExporterConfig.Tls tls = new ElasticsearchExporterConfig.Tls(ca.isEmpty() ? null : Path.of(ca),
+        t.bool("insecure_skip_verify", false));
+    ElasticsearchExporterConfig.Transport transport = node.enumValue("transport",
+        ElasticsearchExporterConfig.Transport.class, ElasticsearchExporterConfig.Transport.VERTX);
+    Duration timeout = node.duration("timeout", ElasticsearchExporterConfig.DEFAULT_TIMEOUT, Duration.ofMillis(1));
+    String dlq = node.string("dead_letter_file", "data/dead-letter/" + name + ".jsonl");
+    ConfigNode tpl = node.object("index_template");
+    tpl.allowOnly("install", "pattern", "priority");
+    boolean install = tpl.bool("install", true);
+    String pattern = tpl.string("pattern", ElasticsearchExporterConfig.DEFAULT_TEMPLATE_PATTERN);
+    int priority = (int) tpl.integer("priority", ElasticsearchExporterConfig.DEFAULT_TEMPLATE_PRIORITY, 0, 100_000);
+    if (node.errors().count() > before) {
+      return null;
+    }
+    ElasticsearchExporterConfig.Auth finalAuth = auth;
+    return build(node, null, () -> new ElasticsearchExporterConfig(name, endpoints, mapping, dataset, namespace,
+        finalAuth, tls, transport, timeout, Path.of(dlq), install, pattern, priority, queue, batch, retry));
+  }
+
+  private static URI parseUrl(String s) {
+    try {
+      URI u = new URI(s);
+      if (u.getScheme() == null || u.getHost() == null || u.getPort() < 0
+          || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
+        return null;
+      }
+      return u;
+    } catch (URISyntaxException e) {
+      return null;
+    }
+  }
+
   private static URI url(ConfigNode node, String key) {
     String s = node.string(key, null);
     if (s == null) {
       return null;
     }
-    try {
-      URI u = new URI(s);
-      if (u.getScheme() == null || u.getHost() == null || u.getPort() < 0
-          || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
-        throw new URISyntaxException(s, "incomplete");
-      }
-      return u;
-    } catch (URISyntaxException e) {
+    URI u = parseUrl(s);
+    if (u == null) {
       node.error(key, "not a URL: \"" + s + "\" (expected http://host:port, or https://host:port for TLS)");
-      return null;
     }
+    return u;
   }
 
   private static QueueConfig queue(ConfigNode node, QueueConfig d) {
@@ -289,7 +355,8 @@ public final class ConfigLoader {
   }
 
   private static List<PipelineConfig> pipelines(ConfigNode node, Set<String> receivers, Set<String> exporters,
-                                                Set<String> metricsOnly, ConfigErrors errors) {
+                                                Set<String> metricsOnly, Set<String> logsOnly,
+                                                ConfigErrors errors) {
     node.allowOnly("traces", "metrics", "logs");
     List<PipelineConfig> out = new ArrayList<>();
     Map<String, ConfigNode> entries = node.entries();
@@ -312,6 +379,14 @@ public final class ConfigLoader {
           if (metricsOnly.contains(xs.get(i))) {
             p.errors().add(p.pathOf("exporters") + "[" + i + "]", "exporter \"" + xs.get(i)
                 + "\" (prometheus_remote_write) takes metrics only; list it in pipelines.metrics");
+          }
+        }
+      }
+      if (xs != null && !e.getKey().equals("logs")) {
+        for (int i = 0; i < xs.size(); i++) {
+          if (logsOnly.contains(xs.get(i))) {
+            p.errors().add(p.pathOf("exporters") + "[" + i + "]", "exporter \"" + xs.get(i)
+                + "\" (elasticsearch) takes logs only; list it in pipelines.logs");
           }
         }
       }

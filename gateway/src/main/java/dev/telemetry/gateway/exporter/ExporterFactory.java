@@ -1,6 +1,8 @@
 package dev.telemetry.gateway.exporter;
 
+import dev.telemetry.gateway.config.ElasticsearchExporterConfig;
 import dev.telemetry.gateway.config.ExporterConfig;
+import dev.telemetry.gateway.exporter.elasticsearch.ElasticsearchExporter;
 import dev.telemetry.gateway.config.FileExporterConfig;
 import dev.telemetry.gateway.config.OtlpExporterConfig;
 import dev.telemetry.gateway.config.PrometheusRemoteWriteExporterConfig;
@@ -25,6 +27,9 @@ public final class ExporterFactory {
     }
     if (config instanceof PrometheusRemoteWriteExporterConfig c) {
       return new PrometheusRemoteWriteExporter(vertx, c, registry);
+    }
+    if (config instanceof ElasticsearchExporterConfig c) {
+      return new ElasticsearchExporter(vertx, c, registry);
     }
     throw new IllegalArgumentException("no exporter for type " + config.type());
   }

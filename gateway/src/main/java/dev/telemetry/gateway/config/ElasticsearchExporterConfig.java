@@ -1,0 +1,80 @@
+package dev.telemetry.gateway.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The Elasticsearch logs exporter: bulk {@code create} into data streams {@code logs-<dataset>-<namespace>} through
+ * elasticsearch-java, with index templates installed at first use, one of two document mappings, per-item retries
+ * and a dead-letter file for documents Elasticsearch rejects for good.
+ */
+public record ElasticsearchExporterConfig(String name, List<URI> endpoints, Mapping mapping, String dataset,
+                                          String namespace, Auth auth, Tls tls, Transport transport,
+                                          Duration timeout, Path deadLetterFile, boolean installTemplate,
+                                          String templatePattern, int templatePriority, QueueConfig queue,
+                                          BatchConfig batch,
+                                          RetryConfig retry) implements ExporterConfig {
+  public static final String TYPE = "elasticsearch";
+  public static final String DEFAULT_DATASET = "generic";
+  public static final String DEFAULT_NAMESPACE = "default";
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+  public static final int DEFAULT_TEMPLATE_PRIORITY = 200;
+  public static final String DEFAULT_TEMPLATE_PATTERN = "logs-*-*";
+
+  /** Document shape: OpenTelemetry-native field names, or Elastic Common Schema. */
+  public enum Mapping { OTEL, ECS }
+
+  /** How elasticsearch-java talks HTTP: its own async RestClient, or the gateway's Vert.x HTTP client. */
+  public enum Transport { VERTX, REST_CLIENT }
+
+  /** Credentials: an API key (id:key base64, as Kibana shows it) or a user name and password. */
+  public record Auth(String apiKey, String username, String password) {
+    public Auth {
+      boolean key = apiKey != null && !apiKey.isEmpty();
+      boolean basic = username != null && !username.isEmpty();
+      if (key == basic) {
+        throw new IllegalArgumentException("auth: give either api_key or username and password");
+      }
+      if (basic && (password == null || password.isEmpty())) {
+        throw new IllegalArgumentException("auth: username needs a password");
+      }
+    }
+
+    public String authorizationHeader() {
+      if (apiKey != null && !apiKey.isEmpty()) {
+        return "ApiKey " + apiKey;
+      }
+      return "Basic " + java.util.Base64.getEncoder().encodeToString(
+          (username + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+  }
+
+  /** TLS for https endpoints: an extra CA (PEM) to trust, or no verification at all (tests only). */
+  public record Tls(Path caFile, boolean insecureSkipVerify) {
+    public static final Tls DEFAULTS = new Tls(null, false);
+  }
+
+  public ElasticsearchExporterConfig {
+    endpoints = List.copyOf(endpoints);
+    if (endpoints.isEmpty()) {
+      throw new IllegalArgumentException("endpoints must not be empty");
+    }
+    if (!validPart(dataset) || !validPart(namespace)) {
+      throw new IllegalArgumentException("dataset and namespace must be lower case, without '-', spaces or "
+          + "\\\\/*?\"<>|,#: (got dataset \"" + dataset + "\", namespace \"" + namespace + "\")");
+    }
+  }
+
+  /** What Elasticsearch allows in a data stream name part (and '-' is the separator). */
+  public static boolean validPart(String s) {
+    return s != null && !s.isEmpty() && s.length() <= 100 && s.equals(s.toLowerCase(java.util.Locale.ROOT))
+        && s.chars().noneMatch(c -> "-\\/*?\"<>| ,#:".indexOf(c) >= 0) && !s.startsWith("_") && !s.startsWith(".");
+  }
+
+  @Override
+  public String type() {
+    return TYPE;
+  }
+}
