@@ -54,8 +54,12 @@ class ConfigLoaderTest {
 
   @Test
   void exampleConfigLoads() throws Exception {
-    GatewayConfig c = new ConfigLoader(name -> null)
+    GatewayConfig c = new ConfigLoader(Map.of("ELASTICSEARCH_API_KEY", "k")::get)
         .load(ROOT.resolve("config/examples/jaeger-prometheus-elasticsearch.json"));
+    ElasticsearchExporterConfig es = (ElasticsearchExporterConfig) c.exporters().get("elasticsearch");
+    assertThat(es.auth().authorizationHeader()).isEqualTo("ApiKey k");
+    assertThat(es.mapping()).isEqualTo(ElasticsearchExporterConfig.Mapping.OTEL);
+    assertThat(es.templatePattern()).isEqualTo("logs-*-*");
     OtlpExporterConfig jaeger = (OtlpExporterConfig) c.exporters().get("jaeger");
     assertThat(jaeger.endpoint().toString()).isEqualTo("http://jaeger-collector:4317");
     assertThat(jaeger.headers()).containsEntry("x-scope-orgid", "default");
@@ -73,7 +77,7 @@ class ConfigLoaderTest {
   @Test
   void unknownTypeListsTheKnownOnes() {
     assertThat(problems(config("{\"jaeger\": {\"type\": \"zipkin\"}}", TRACES_TO_JAEGER)))
-        .contains("exporters.jaeger.type: unknown exporter type \"zipkin\" (known types: file, otlp, prometheus_remote_write)");
+        .contains("exporters.jaeger.type: unknown exporter type \"zipkin\" (known types: elasticsearch, file, otlp, prometheus_remote_write)");
   }
 
   @Test
@@ -174,6 +178,21 @@ class ConfigLoaderTest {
         + " \"queue\": {\"concurrency\": 4}, \"external_labels\": {\"bad-label\": \"x\"}}}",
         "{\"metrics\": {\"receivers\": [\"otlp\"], \"exporters\": [\"prom\"]}}")))
         .singleElement().asString().startsWith("exporters.prom: queue.concurrency must be 1 for prometheus_remote_write");
+  }
+
+  @Test
+  void elasticsearchRules() {
+    String logs = "{\"logs\": {\"receivers\": [\"otlp\"], \"exporters\": [\"es\"]}}";
+    assertThat(problems(config("{\"es\": {\"type\": \"elasticsearch\", \"endpoints\": [\"es:9200\"], "
+        + "\"dataset\": \"My-App\", \"auth\": {\"username\": \"u\"}}}", logs))).containsExactlyInAnyOrder(
+        "exporters.es.endpoints[0]: not a URL: \"es:9200\" (expected http://host:port, or https://host:port for TLS)",
+        "exporters.es.auth: auth: username needs a password");
+    assertThat(problems(config("{\"es\": {\"type\": \"elasticsearch\", \"endpoints\": [\"http://es:9200\"], "
+        + "\"dataset\": \"My-App\"}}", logs))).singleElement().asString()
+        .startsWith("exporters.es: dataset and namespace must be lower case");
+    assertThat(problems(config("{\"es\": {\"type\": \"elasticsearch\", \"endpoints\": [\"http://es:9200\"]}}",
+        TRACES_TO_JAEGER.replace("jaeger", "es")))).containsExactly(
+        "pipelines.traces.exporters[0]: exporter \"es\" (elasticsearch) takes logs only; list it in pipelines.logs");
   }
 
   @Test
