@@ -58,7 +58,8 @@ public final class ElasticsearchExporter implements Exporter {
   private ElasticsearchAsyncClient client;
   private DeadLetterFile deadLetters;
   private Context context;
-  private boolean templateReady;
+  /** The template install in progress or done; reset on failure so that the next export tries again. */
+  private Future<Void> template;
 
   public ElasticsearchExporter(Vertx vertx, ElasticsearchExporterConfig config, MeterRegistry registry) {
     this.vertx = vertx;
@@ -117,8 +118,8 @@ public final class ElasticsearchExporter implements Exporter {
   }
 
   private Future<Void> ensureTemplate() {
-    if (templateReady) {
-      return Future.succeededFuture();
+    if (template != null && !template.failed()) {
+      return template; // done, or in flight: share it
     }
     Future<Void> f;
     if (config.installTemplate()) {
@@ -130,10 +131,9 @@ public final class ElasticsearchExporter implements Exporter {
           ? Future.succeededFuture() : Future.failedFuture(new IllegalStateException("index template "
           + templateName() + " does not exist and index_template.install is false")));
     }
-    return f.onSuccess(v -> {
-      templateReady = true;
-      LOG.info("exporter " + config.name() + ": index template " + templateName() + " ready");
-    });
+    template = f.onSuccess(v -> LOG.info("exporter " + config.name() + ": index template " + templateName()
+        + " ready"));
+    return template;
   }
 
   @Override

@@ -47,6 +47,7 @@ class ElasticsearchExporterTest {
   final int port = Ports.free();
   final List<List<String>> bulkBodies = new CopyOnWriteArrayList<>();
   final List<String> paths = new CopyOnWriteArrayList<>();
+  final List<String> authorization = new CopyOnWriteArrayList<>();
   @TempDir
   Path tmp;
   Context context;
@@ -55,6 +56,7 @@ class ElasticsearchExporterTest {
   void start() throws Exception {
     vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
       paths.add(req.method() + " " + req.path());
+      authorization.add(String.valueOf(req.getHeader("Authorization")));
       req.response().putHeader("Content-Type", "application/json").putHeader("X-Elastic-Product", "Elasticsearch");
       if (req.path().startsWith("/_index_template")) {
         req.response().end("{\"acknowledged\":true}");
@@ -119,7 +121,8 @@ class ElasticsearchExporterTest {
       throws Exception {
     Path dlq = tmp.resolve("dlq.jsonl");
     ElasticsearchExporterConfig config = new ElasticsearchExporterConfig("es", List.of(URI.create("http://127.0.0.1:"
-        + port)), ElasticsearchExporterConfig.Mapping.OTEL, "generic", "default", null,
+        + port)), ElasticsearchExporterConfig.Mapping.OTEL, "generic", "default",
+        new ElasticsearchExporterConfig.Auth(null, "gateway", "s3cret"),
         ElasticsearchExporterConfig.Tls.DEFAULTS, transport, Duration.ofSeconds(5), dlq, true, "logs-*-*", 200,
         QueueConfig.DEFAULTS, BatchConfig.DEFAULTS, RetryConfig.DEFAULTS);
     ElasticsearchExporter exporter = new ElasticsearchExporter(vertx, config, new SimpleMeterRegistry());
@@ -145,6 +148,7 @@ class ElasticsearchExporterTest {
     assertThat(bulkBodies.get(1).get(1)).contains("\"second\"");
     assertThat(Files.readAllLines(dlq)).hasSize(1);
     assertThat(paths.get(0)).isEqualTo("PUT /_index_template/telemetry-gateway-es");
+    assertThat(authorization).hasSize(3).containsOnly("Basic Z2F0ZXdheTpzM2NyZXQ="); // gateway:s3cret
     on(exporter::stop);
   }
 }
