@@ -2,6 +2,7 @@ package dev.telemetry.gateway;
 
 import dev.telemetry.gateway.admin.AdminServer;
 import dev.telemetry.gateway.admin.Health;
+import dev.telemetry.gateway.config.EnrichmentProcessorConfig;
 import dev.telemetry.gateway.config.ExporterConfig;
 import dev.telemetry.gateway.config.GatewayConfig;
 import dev.telemetry.gateway.config.OtlpReceiverConfig;
@@ -12,6 +13,8 @@ import dev.telemetry.gateway.pipeline.ExporterQueue;
 import dev.telemetry.gateway.pipeline.ExporterVerticle;
 import dev.telemetry.gateway.pipeline.Pipeline;
 import dev.telemetry.gateway.pipeline.Pipelines;
+import dev.telemetry.gateway.processor.Processor;
+import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessor;
 import dev.telemetry.gateway.receiver.Receiver;
 import dev.telemetry.gateway.receiver.otlp.OtlpReceiver;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -38,6 +41,7 @@ public final class Gateway {
   private final Health health = new Health();
   private final Pipelines pipelines = new Pipelines();
   private final List<ExporterQueue> queues = new ArrayList<>();
+  private final java.util.Map<String, Processor> processors = new java.util.LinkedHashMap<>();
   private final List<Receiver> receivers = new ArrayList<>();
   private final AdminServer admin;
 
@@ -58,6 +62,7 @@ public final class Gateway {
 
   public Future<Void> start() {
     return admin.start()
+        .compose(v -> startProcessors())
         .compose(v -> startPipelines())
         .compose(v -> {
           pipelines.open();
@@ -68,6 +73,19 @@ public final class Gateway {
           LOG.info("gateway ready: " + config.pipelines().size() + " pipeline(s), " + queues.size()
               + " exporter queue(s), admin on " + config.admin().endpoint());
         });
+  }
+
+  /** One instance per configured processor, shared by the pipelines that list it. */
+  private Future<Void> startProcessors() {
+    List<Future<Void>> started = new ArrayList<>();
+    config.processors().forEach((name, pc) -> {
+      if (pc instanceof EnrichmentProcessorConfig c) {
+        Processor p = new EnrichmentProcessor(vertx, c, registry);
+        processors.put(name, p);
+        started.add(p.start());
+      }
+    });
+    return Future.all(started).mapEmpty();
   }
 
   private Future<Void> startPipelines() {
@@ -85,7 +103,8 @@ public final class Gateway {
       started.add(Future.all(deployments).onSuccess(x -> {
         List<ExporterQueue> qs = verticles.stream().map(ExporterVerticle::queue).toList();
         queues.addAll(qs);
-        pipelines.add(new Pipeline(pc.signal(), qs), new HashSet<>(pc.receivers()));
+        List<Processor> chain = pc.processors().stream().map(processors::get).toList();
+        pipelines.add(new Pipeline(pc.signal(), chain, qs), new HashSet<>(pc.receivers()));
       }));
     }
     return Future.all(started).mapEmpty();
@@ -125,6 +144,7 @@ public final class Gateway {
           }
           return Future.join(drains);
         })
+        .transform(x -> Future.join(processors.values().stream().map(Processor::stop).toList()))
         .transform(x -> admin.stop())
         .onComplete(x -> LOG.info("gateway stopped"))
         .mapEmpty();

@@ -28,6 +28,7 @@ import java.util.function.Supplier;
  */
 public final class ConfigLoader {
   private static final Set<String> RECEIVER_TYPES = Set.of(OtlpReceiverConfig.TYPE);
+  private static final Set<String> PROCESSOR_TYPES = Set.of(EnrichmentProcessorConfig.TYPE);
   private static final Set<String> EXPORTER_TYPES = Set.of(OtlpExporterConfig.TYPE, FileExporterConfig.TYPE,
       PrometheusRemoteWriteExporterConfig.TYPE, ElasticsearchExporterConfig.TYPE);
 
@@ -66,7 +67,8 @@ public final class ConfigLoader {
     }
     ConfigErrors errors = new ConfigErrors();
     ConfigNode root = new ConfigNode("", json, errors, new EnvSubstitution(env));
-    root.allowOnly("$schema", "receivers", "exporters", "pipelines", "admin", "logging", "shutdown_timeout");
+    root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "admin", "logging",
+        "shutdown_timeout");
 
     Map<String, ReceiverConfig> receivers = new LinkedHashMap<>();
     Map<String, ConfigNode> receiverNodes = root.object("receivers").entries();
@@ -74,6 +76,14 @@ public final class ConfigLoader {
       ReceiverConfig r = receiver(name, node);
       if (r != null) {
         receivers.put(name, r);
+      }
+    });
+    Map<String, ProcessorConfig> processors = new LinkedHashMap<>();
+    Map<String, ConfigNode> processorNodes = root.object("processors").entries();
+    processorNodes.forEach((name, node) -> {
+      ProcessorConfig pc = processor(name, node);
+      if (pc != null) {
+        processors.put(name, pc);
       }
     });
     Map<String, ExporterConfig> exporters = new LinkedHashMap<>();
@@ -97,7 +107,7 @@ public final class ConfigLoader {
       }
     });
     List<PipelineConfig> pipelines = pipelines(root.object("pipelines"), receiverNodes.keySet(),
-        exporterNodes.keySet(), metricsOnly, logsOnly, errors);
+        processorNodes.keySet(), exporterNodes.keySet(), metricsOnly, logsOnly, errors);
     checkDistinctFileDirectories(exporters, root);
     checkDistinctListeners(receivers, root);
 
@@ -113,7 +123,8 @@ public final class ConfigLoader {
     Duration shutdown = root.duration("shutdown_timeout", GatewayConfig.DEFAULT_SHUTDOWN_TIMEOUT, Duration.ZERO);
 
     errors.throwIfAny();
-    return new GatewayConfig(receivers, exporters, pipelines, new AdminConfig(adminEndpoint), log, shutdown);
+    return new GatewayConfig(receivers, processors, exporters, pipelines, new AdminConfig(adminEndpoint), log,
+        shutdown);
   }
 
   private static String type(ConfigNode node, Set<String> known, String what) {
@@ -169,6 +180,46 @@ public final class ConfigLoader {
       node.error(key, e.getMessage());
       return def;
     }
+  }
+
+  private ProcessorConfig processor(String name, ConfigNode node) {
+    int before = node.errors().count();
+    String type = type(node, PROCESSOR_TYPES, "processor");
+    if (type == null) {
+      return null;
+    }
+    node.allowOnly("type", "resource", "items", "host", "lookups");
+    EnrichmentProcessorConfig.AttributeActions resource = actions(node.object("resource"));
+    EnrichmentProcessorConfig.AttributeActions items = actions(node.object("items"));
+    boolean host = node.bool("host", false);
+    List<EnrichmentProcessorConfig.Lookup> lookups = new ArrayList<>();
+    for (ConfigNode l : node.objectList("lookups")) {
+      l.allowOnly("file", "key", "target", "overwrite", "reload_interval");
+      String file = l.string("file", null);
+      String key = l.string("key", null);
+      EnrichmentProcessorConfig.Target target = l.enumValue("target", EnrichmentProcessorConfig.Target.class,
+          EnrichmentProcessorConfig.Target.RESOURCE);
+      boolean overwrite = l.bool("overwrite", false);
+      Duration reload = l.duration("reload_interval", EnrichmentProcessorConfig.DEFAULT_RELOAD_INTERVAL,
+          Duration.ofMillis(100));
+      if (file != null && key != null) {
+        EnrichmentProcessorConfig.Lookup lookup = build(l, null,
+            () -> new EnrichmentProcessorConfig.Lookup(Path.of(file), key, target, overwrite, reload));
+        if (lookup != null) {
+          lookups.add(lookup);
+        }
+      }
+    }
+    if (node.errors().count() > before) {
+      return null;
+    }
+    return build(node, null, () -> new EnrichmentProcessorConfig(name, resource, items, host, lookups));
+  }
+
+  private static EnrichmentProcessorConfig.AttributeActions actions(ConfigNode node) {
+    node.allowOnly("insert", "upsert", "delete");
+    return new EnrichmentProcessorConfig.AttributeActions(node.stringMap("insert"), node.stringMap("upsert"),
+        node.stringList("delete", List.of()));
   }
 
   private ExporterConfig exporter(String name, ConfigNode node) {
@@ -354,9 +405,9 @@ public final class ConfigLoader {
     return r == null ? d : r;
   }
 
-  private static List<PipelineConfig> pipelines(ConfigNode node, Set<String> receivers, Set<String> exporters,
-                                                Set<String> metricsOnly, Set<String> logsOnly,
-                                                ConfigErrors errors) {
+  private static List<PipelineConfig> pipelines(ConfigNode node, Set<String> receivers, Set<String> processors,
+                                                Set<String> exporters, Set<String> metricsOnly,
+                                                Set<String> logsOnly, ConfigErrors errors) {
     node.allowOnly("traces", "metrics", "logs");
     List<PipelineConfig> out = new ArrayList<>();
     Map<String, ConfigNode> entries = node.entries();
@@ -368,9 +419,11 @@ public final class ConfigLoader {
         continue;
       }
       ConfigNode p = e.getValue();
-      p.allowOnly("receivers", "exporters");
+      p.allowOnly("receivers", "processors", "exporters");
       int before = errors.count();
       List<String> rs = p.stringList("receivers", null);
+      List<String> ps = p.stringList("processors", List.of());
+      checkNames(p, "processors", ps, processors, "processor");
       List<String> xs = p.stringList("exporters", null);
       checkNames(p, "receivers", rs, receivers, "receiver");
       checkNames(p, "exporters", xs, exporters, "exporter");
@@ -391,7 +444,7 @@ public final class ConfigLoader {
         }
       }
       if (errors.count() == before) {
-        PipelineConfig pc = build(p, null, () -> new PipelineConfig(Signal.fromId(e.getKey()), rs, xs));
+        PipelineConfig pc = build(p, null, () -> new PipelineConfig(Signal.fromId(e.getKey()), rs, ps, xs));
         if (pc != null) {
           out.add(pc);
         }

@@ -88,6 +88,27 @@ final class ConfigNode {
     return new ConfigNode(pathOf(key), o, errors, env);
   }
 
+  /** A list of objects (e.g. lookup tables); each element carries its own path, {@code key[i]}. */
+  List<ConfigNode> objectList(String key) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof JsonArray a)) {
+      error(key, "expected a list of objects, found " + describe(v));
+      return List.of();
+    }
+    List<ConfigNode> out = new ArrayList<>();
+    for (int i = 0; i < a.size(); i++) {
+      if (a.getValue(i) instanceof JsonObject o) {
+        out.add(new ConfigNode(pathOf(key) + "[" + i + "]", o, errors, env));
+      } else {
+        errors.add(pathOf(key) + "[" + i + "]", "expected an object, found " + describe(a.getValue(i)));
+      }
+    }
+    return out;
+  }
+
   /** The entries of a map-like object (e.g. {@code exporters}), in file order. */
   Map<String, ConfigNode> entries() {
     Map<String, ConfigNode> out = new LinkedHashMap<>();

@@ -7,13 +7,14 @@ import java.util.Map;
 import java.util.Optional;
 
 /** The whole gateway configuration, validated and immutable. Built by {@link ConfigLoader}. */
-public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, ExporterConfig> exporters,
-                            List<PipelineConfig> pipelines, AdminConfig admin, LoggingConfig logging,
+public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
+                            Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, AdminConfig admin, LoggingConfig logging,
                             Duration shutdownTimeout) {
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
   public GatewayConfig {
     receivers = Map.copyOf(receivers);
+    processors = Map.copyOf(processors);
     exporters = Map.copyOf(exporters);
     pipelines = List.copyOf(pipelines);
   }

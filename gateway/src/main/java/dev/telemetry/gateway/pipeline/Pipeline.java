@@ -2,23 +2,31 @@ package dev.telemetry.gateway.pipeline;
 
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.processor.Processor;
 import io.vertx.core.Future;
 import java.util.List;
 
 /**
- * One signal's path from receivers to exporters. A request is accepted only if every exporter queue has room for
- * it (all-or-nothing fan-out), so a slow backend back-pressures clients instead of being silently skipped, and a
- * client retry never duplicates data into the queues that did take it.
+ * One signal's path from receivers to exporters: the processors in order, then the exporter queues. A request is
+ * accepted only if every exporter queue has room for it (all-or-nothing fan-out), so a slow backend back-pressures
+ * clients instead of being silently skipped, and a client retry never duplicates data into the queues that did take
+ * it.
  */
 public final class Pipeline {
   private final Signal signal;
+  private final List<Processor> processors;
   private final List<ExporterQueue> queues;
 
   public Pipeline(Signal signal, List<ExporterQueue> queues) {
+    this(signal, List.of(), queues);
+  }
+
+  public Pipeline(Signal signal, List<Processor> processors, List<ExporterQueue> queues) {
     if (queues.isEmpty()) {
       throw new IllegalArgumentException("a pipeline needs at least one exporter");
     }
     this.signal = signal;
+    this.processors = List.copyOf(processors);
     this.queues = List.copyOf(queues);
   }
 
@@ -35,6 +43,24 @@ public final class Pipeline {
    * {@link PipelineRefusedException} (QUEUE_FULL) without having queued anything. Thread-safe and non-blocking.
    */
   public Future<Void> offer(Message request, int items, int bytes) {
+    if (!processors.isEmpty()) {
+      Message processed = request;
+      try {
+        for (Processor p : processors) {
+          processed = p.process(signal, processed);
+        }
+      } catch (RuntimeException e) {
+        return Future.failedFuture(new IllegalStateException("a processor failed: " + e, e));
+      }
+      if (processed != request) {
+        request = processed;
+        items = signal.itemCount(processed);
+        bytes = processed.getSerializedSize();
+        if (items == 0) {
+          return Future.succeededFuture();
+        }
+      }
+    }
     for (int i = 0; i < queues.size(); i++) {
       if (!queues.get(i).tryReserve(items, bytes)) {
         for (int j = 0; j < i; j++) {

@@ -196,6 +196,32 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void processorsAreValidatedAndReferencedByName() throws Exception {
+    String base = """
+        {"receivers": {"otlp": {"type": "otlp"}},
+         "processors": %s,
+         "exporters": {"f": {"type": "file", "directory": "d"}},
+         "pipelines": {"logs": {"receivers": ["otlp"], "processors": %s, "exporters": ["f"]}}}""";
+    GatewayConfig ok = loader.parse(base.formatted("""
+        {"enrich": {"type": "enrichment", "host": true, "resource": {"insert": {"env": "prod"}},
+          "lookups": [{"file": "teams.csv", "key": "service.name", "target": "items", "reload_interval": "30s"}]}}""",
+        "[\"enrich\"]"), Path.of("."));
+    assertThat(ok.pipeline(Signal.LOGS).orElseThrow().processors()).containsExactly("enrich");
+    EnrichmentProcessorConfig e = (EnrichmentProcessorConfig) ok.processors().get("enrich");
+    assertThat(e.lookups().get(0).target()).isEqualTo(EnrichmentProcessorConfig.Target.ITEMS);
+    assertThat(e.resource().insert()).containsEntry("env", "prod");
+
+    assertThat(problems(base.formatted("""
+        {"x": {"type": "sampler"},
+         "e": {"type": "enrichment", "lookups": [{"file": "teams.xml", "key": "service.name"}, {"key": "k"}]}}""",
+        "[\"e\", \"missing\"]"))).containsExactlyInAnyOrder(
+        "processors.x.type: unknown processor type \"sampler\" (known types: enrichment)",
+        "processors.e.lookups[0]: lookup file must end in .csv or .json: teams.xml",
+        "processors.e.lookups[1].file: is required",
+        "pipelines.logs.processors[1]: no processor named \"missing\" (defined: e, x)");
+  }
+
+  @Test
   void badHostPort() {
     assertThat(problems("""
         {"receivers": {"otlp": {"type": "otlp", "grpc": {"endpoint": "4317"}}},

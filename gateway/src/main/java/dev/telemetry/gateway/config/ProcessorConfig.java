@@ -1,0 +1,8 @@
+package dev.telemetry.gateway.config;
+
+/** A configured processor; {@code type} selects the implementation. */
+public sealed interface ProcessorConfig permits EnrichmentProcessorConfig {
+  String name();
+
+  String type();
+}

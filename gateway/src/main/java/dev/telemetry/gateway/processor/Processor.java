@@ -1,0 +1,25 @@
+package dev.telemetry.gateway.processor;
+
+import com.google.protobuf.Message;
+import dev.telemetry.gateway.otlp.Signal;
+import io.vertx.core.Future;
+
+/**
+ * A stateless transformation of export requests, applied in a pipeline before the request is queued. It runs on the
+ * receiving event loop, concurrently from several of them, so it must be thread-safe and must not block: state it
+ * needs (lookup tables, compiled rules) is built off the event loop and swapped in as an immutable snapshot.
+ */
+public interface Processor {
+
+  /** Returns the request to pass on: the same instance when nothing changed, otherwise a rebuilt one. */
+  Message process(Signal signal, Message request);
+
+  /** Loads what the processor needs (files, timers); the pipeline is not ready until every processor started. */
+  default Future<Void> start() {
+    return Future.succeededFuture();
+  }
+
+  default Future<Void> stop() {
+    return Future.succeededFuture();
+  }
+}
