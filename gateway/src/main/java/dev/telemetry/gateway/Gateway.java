@@ -7,6 +7,7 @@ import dev.telemetry.gateway.config.ExporterConfig;
 import dev.telemetry.gateway.config.GatewayConfig;
 import dev.telemetry.gateway.config.OtlpReceiverConfig;
 import dev.telemetry.gateway.config.PipelineConfig;
+import dev.telemetry.gateway.config.RedactionProcessorConfig;
 import dev.telemetry.gateway.config.ReceiverConfig;
 import dev.telemetry.gateway.exporter.ExporterFactory;
 import dev.telemetry.gateway.pipeline.ExporterQueue;
@@ -15,6 +16,7 @@ import dev.telemetry.gateway.pipeline.Pipeline;
 import dev.telemetry.gateway.pipeline.Pipelines;
 import dev.telemetry.gateway.processor.Processor;
 import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessor;
+import dev.telemetry.gateway.processor.redaction.RedactionProcessor;
 import dev.telemetry.gateway.receiver.Receiver;
 import dev.telemetry.gateway.receiver.otlp.OtlpReceiver;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -79,11 +81,16 @@ public final class Gateway {
   private Future<Void> startProcessors() {
     List<Future<Void>> started = new ArrayList<>();
     config.processors().forEach((name, pc) -> {
+      Processor p;
       if (pc instanceof EnrichmentProcessorConfig c) {
-        Processor p = new EnrichmentProcessor(vertx, c, registry);
-        processors.put(name, p);
-        started.add(p.start());
+        p = new EnrichmentProcessor(vertx, c, registry);
+      } else if (pc instanceof RedactionProcessorConfig c) {
+        p = new RedactionProcessor(c, registry);
+      } else {
+        throw new IllegalStateException("no processor for type " + pc.type());
       }
+      processors.put(name, p);
+      started.add(p.start());
     });
     return Future.all(started).mapEmpty();
   }

@@ -28,7 +28,8 @@ import java.util.function.Supplier;
  */
 public final class ConfigLoader {
   private static final Set<String> RECEIVER_TYPES = Set.of(OtlpReceiverConfig.TYPE);
-  private static final Set<String> PROCESSOR_TYPES = Set.of(EnrichmentProcessorConfig.TYPE);
+  private static final Set<String> PROCESSOR_TYPES = Set.of(EnrichmentProcessorConfig.TYPE,
+      RedactionProcessorConfig.TYPE);
   private static final Set<String> EXPORTER_TYPES = Set.of(OtlpExporterConfig.TYPE, FileExporterConfig.TYPE,
       PrometheusRemoteWriteExporterConfig.TYPE, ElasticsearchExporterConfig.TYPE);
 
@@ -188,6 +189,9 @@ public final class ConfigLoader {
     if (type == null) {
       return null;
     }
+    if (type.equals(RedactionProcessorConfig.TYPE)) {
+      return redaction(name, node, before);
+    }
     node.allowOnly("type", "resource", "items", "host", "lookups");
     EnrichmentProcessorConfig.AttributeActions resource = actions(node.object("resource"));
     EnrichmentProcessorConfig.AttributeActions items = actions(node.object("items"));
@@ -214,6 +218,50 @@ public final class ConfigLoader {
       return null;
     }
     return build(node, null, () -> new EnrichmentProcessorConfig(name, resource, items, host, lookups));
+  }
+
+  private static ProcessorConfig redaction(String name, ConfigNode node, int before) {
+    node.allowOnly("type", "allowed_keys", "blocked_keys", "blocked_key_action", "hash_key", "rules", "summary");
+    List<String> allowed = node.stringList("allowed_keys", List.of());
+    List<String> blocked = node.stringList("blocked_keys", List.of());
+    RedactionProcessorConfig.Action blockedAction = node.enumValue("blocked_key_action",
+        RedactionProcessorConfig.Action.class, RedactionProcessorConfig.Action.MASK);
+    String hashKey = node.string("hash_key", "");
+    boolean summary = node.bool("summary", false);
+    List<RedactionProcessorConfig.Rule> rules = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (ConfigNode r : node.objectList("rules")) {
+      r.allowOnly("name", "detector", "pattern", "action", "signals", "services");
+      String ruleName = r.string("name", null);
+      String detector = r.has("detector") ? r.string("detector", null) : null;
+      String pattern = r.has("pattern") ? r.string("pattern", null) : null;
+      RedactionProcessorConfig.Action action = r.enumValue("action", RedactionProcessorConfig.Action.class,
+          RedactionProcessorConfig.Action.MASK);
+      Set<Signal> signals = new HashSet<>();
+      for (String s : r.stringList("signals", List.of())) {
+        try {
+          signals.add(Signal.fromId(s));
+        } catch (IllegalArgumentException e) {
+          r.error("signals", "\"" + s + "\" is not one of traces, metrics, logs");
+        }
+      }
+      Set<String> services = new HashSet<>(r.stringList("services", List.of()));
+      if (ruleName != null && !names.add(ruleName)) {
+        r.error("name", "rule name \"" + ruleName + "\" is used twice");
+      }
+      if (ruleName != null) {
+        RedactionProcessorConfig.Rule rule = build(r, null,
+            () -> new RedactionProcessorConfig.Rule(ruleName, detector, pattern, action, signals, services));
+        if (rule != null) {
+          rules.add(rule);
+        }
+      }
+    }
+    if (node.errors().count() > before) {
+      return null;
+    }
+    return build(node, null, () -> new RedactionProcessorConfig(name, allowed, blocked, blockedAction,
+        hashKey.isEmpty() ? null : hashKey, rules, summary));
   }
 
   private static EnrichmentProcessorConfig.AttributeActions actions(ConfigNode node) {

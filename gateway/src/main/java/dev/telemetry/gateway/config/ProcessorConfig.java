@@ -1,7 +1,7 @@
 package dev.telemetry.gateway.config;
 
 /** A configured processor; {@code type} selects the implementation. */
-public sealed interface ProcessorConfig permits EnrichmentProcessorConfig {
+public sealed interface ProcessorConfig permits EnrichmentProcessorConfig, RedactionProcessorConfig {
   String name();
 
   String type();

@@ -215,10 +215,35 @@ class ConfigLoaderTest {
         {"x": {"type": "sampler"},
          "e": {"type": "enrichment", "lookups": [{"file": "teams.xml", "key": "service.name"}, {"key": "k"}]}}""",
         "[\"e\", \"missing\"]"))).containsExactlyInAnyOrder(
-        "processors.x.type: unknown processor type \"sampler\" (known types: enrichment)",
+        "processors.x.type: unknown processor type \"sampler\" (known types: enrichment, redaction)",
         "processors.e.lookups[0]: lookup file must end in .csv or .json: teams.xml",
         "processors.e.lookups[1].file: is required",
         "pipelines.logs.processors[1]: no processor named \"missing\" (defined: e, x)");
+  }
+
+  @Test
+  void redactionRulesAreValidated() {
+    String base = """
+        {"receivers": {"otlp": {"type": "otlp"}},
+         "processors": {"pii": %s},
+         "exporters": {"f": {"type": "file", "directory": "d"}},
+         "pipelines": {"logs": {"receivers": ["otlp"], "processors": ["pii"], "exporters": ["f"]}}}""";
+    assertThat(problems(base.formatted("""
+        {"type": "redaction", "rules": [
+          {"name": "a", "detector": "passport"},
+          {"name": "b", "pattern": "(?<=x)y"},
+          {"name": "c", "detector": "email", "pattern": "x"},
+          {"name": "c", "detector": "email", "signals": ["profiles"]}]}"""))).containsExactlyInAnyOrder(
+        "processors.pii.rules[0]: rule \"a\": unknown detector \"passport\" (known detectors: api_key, bearer_token, "
+            + "credit_card, email, iban, ipv4, ipv6, jwt, phone, us_ssn)",
+        "processors.pii.rules[1]: rule \"b\": invalid RE2 pattern: error parsing regexp: invalid named capture: "
+            + "`(?<=x)y` (RE2 matches in linear time, so it has no lookaround or backreferences)",
+        "processors.pii.rules[2]: rule \"c\": give exactly one of detector and pattern",
+        "processors.pii.rules[3].name: rule name \"c\" is used twice",
+        "processors.pii.rules[3].signals: \"profiles\" is not one of traces, metrics, logs");
+    assertThat(problems(base.formatted("""
+        {"type": "redaction", "rules": [{"name": "cards", "detector": "credit_card", "action": "hash"}]}""")))
+        .singleElement().asString().startsWith("processors.pii: hash_key: the hash action needs a secret");
   }
 
   @Test

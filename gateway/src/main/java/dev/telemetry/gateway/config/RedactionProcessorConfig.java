@@ -1,0 +1,69 @@
+package dev.telemetry.gateway.config;
+
+import dev.telemetry.gateway.otlp.Signal;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The PII redaction processor: an optional allow-list of item attribute keys, blocked key patterns whose values are
+ * always redacted, and rules that find sensitive values (a built-in detector or a user RE2 pattern) and mask, hash or
+ * drop them, optionally only for some signals and services.
+ */
+public record RedactionProcessorConfig(String name, List<String> allowedKeys, List<String> blockedKeys,
+                                       Action blockedKeyAction, String hashKey, List<Rule> rules, boolean summary)
+    implements ProcessorConfig {
+  public static final String TYPE = "redaction";
+  public static final List<String> DETECTORS = List.of("api_key", "bearer_token", "credit_card", "email", "iban",
+      "ipv4", "ipv6", "jwt", "phone", "us_ssn");
+
+  /** What happens to a found value. */
+  public enum Action { MASK, HASH, DROP }
+
+  /** One rule: exactly one of {@code detector} and {@code pattern}; empty signal/service sets mean "all". */
+  public record Rule(String name, String detector, String pattern, Action action, Set<Signal> signals,
+                     Set<String> services) {
+    public Rule {
+      signals = Set.copyOf(signals);
+      services = Set.copyOf(services);
+      if ((detector == null) == (pattern == null)) {
+        throw new IllegalArgumentException("rule \"" + name + "\": give exactly one of detector and pattern");
+      }
+      if (detector != null && !DETECTORS.contains(detector)) {
+        throw new IllegalArgumentException("rule \"" + name + "\": unknown detector \"" + detector
+            + "\" (known detectors: " + String.join(", ", DETECTORS) + ")");
+      }
+      if (pattern != null) {
+        try {
+          com.google.re2j.Pattern.compile(pattern);
+        } catch (com.google.re2j.PatternSyntaxException e) {
+          throw new IllegalArgumentException("rule \"" + name + "\": invalid RE2 pattern: " + e.getMessage()
+              + " (RE2 matches in linear time, so it has no lookaround or backreferences)");
+        }
+      }
+    }
+  }
+
+  public RedactionProcessorConfig {
+    allowedKeys = List.copyOf(allowedKeys);
+    blockedKeys = List.copyOf(blockedKeys);
+    rules = List.copyOf(rules);
+    boolean hashing = blockedKeyAction == Action.HASH && !blockedKeys.isEmpty()
+        || rules.stream().anyMatch(r -> r.action() == Action.HASH);
+    if (hashing && (hashKey == null || hashKey.length() < 16)) {
+      throw new IllegalArgumentException("hash_key: the hash action needs a secret of at least 16 characters "
+          + "(e.g. \"${env:REDACTION_HASH_KEY}\")");
+    }
+    for (String p : blockedKeys) {
+      try {
+        com.google.re2j.Pattern.compile(p);
+      } catch (com.google.re2j.PatternSyntaxException e) {
+        throw new IllegalArgumentException("blocked_keys: invalid RE2 pattern \"" + p + "\": " + e.getMessage());
+      }
+    }
+  }
+
+  @Override
+  public String type() {
+    return TYPE;
+  }
+}

@@ -1,0 +1,49 @@
+package dev.telemetry.gateway.processor.redaction;
+
+import com.google.re2j.Matcher;
+import com.google.re2j.Pattern;
+import java.util.function.Predicate;
+
+/**
+ * Finds one kind of sensitive value inside a string: a cheap pre-check (so most values are skipped without running a
+ * regex), an RE2/J pattern (linear time: no catastrophic backtracking, whatever the input or a user's pattern) and
+ * an optional validator that rejects look-alikes (a 16-digit order number that fails the Luhn check is no card).
+ */
+final class Detector {
+  private final String name;
+  private final Predicate<String> mightMatch;
+  private final Pattern pattern;
+  private final Predicate<String> valid;
+
+  Detector(String name, Predicate<String> mightMatch, Pattern pattern, Predicate<String> valid) {
+    this.name = name;
+    this.mightMatch = mightMatch;
+    this.pattern = pattern;
+    this.valid = valid;
+  }
+
+  String name() {
+    return name;
+  }
+
+  /** Calls {@code onMatch(start, end)} for each valid, non-overlapping match; returns whether any was found. */
+  boolean scan(String s, MatchSink onMatch) {
+    if (s.isEmpty() || !mightMatch.test(s)) {
+      return false;
+    }
+    Matcher m = pattern.matcher(s);
+    boolean found = false;
+    while (m.find()) {
+      if (valid == null || valid.test(m.group())) {
+        onMatch.accept(m.start(), m.end());
+        found = true;
+      }
+    }
+    return found;
+  }
+
+  /** Receives match positions. */
+  interface MatchSink {
+    void accept(int start, int end);
+  }
+}

@@ -1,0 +1,340 @@
+package dev.telemetry.gateway.processor.redaction;
+
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Message;
+import com.google.re2j.Pattern;
+import dev.telemetry.gateway.config.RedactionProcessorConfig;
+import dev.telemetry.gateway.config.RedactionProcessorConfig.Action;
+import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.processor.Processor;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.common.v1.ArrayValue;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.common.v1.KeyValueList;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Removes personal and secret data from every place OTLP carries free text: attributes of resources, spans, span
+ * events and links, log records and metric data points (and exemplars), span names and log bodies (string or
+ * structured), which covers {@code db.query.text} and friends. Three mechanisms, applied in this order to each
+ * attribute: an allow-list of item attribute keys (others are dropped), blocked key patterns (the whole value is
+ * redacted), and rules that find values inside strings. Actions: {@code mask} ({@code ****}), {@code hash}
+ * (HMAC-SHA256 with a secret key, 16 hex chars: equal inputs stay correlatable, the value is gone), {@code drop} (the
+ * attribute, or the matched text in names and bodies).
+ */
+public final class RedactionProcessor implements Processor {
+  static final String MASK = "****";
+  static final String SUMMARY_ATTRIBUTE = "redaction.count";
+  private static final Set<String> ITEM_TYPES = Set.of("opentelemetry.proto.trace.v1.Span",
+      "opentelemetry.proto.trace.v1.Span.Event", "opentelemetry.proto.trace.v1.Span.Link",
+      "opentelemetry.proto.logs.v1.LogRecord", "opentelemetry.proto.metrics.v1.NumberDataPoint",
+      "opentelemetry.proto.metrics.v1.HistogramDataPoint",
+      "opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint",
+      "opentelemetry.proto.metrics.v1.SummaryDataPoint", "opentelemetry.proto.metrics.v1.Exemplar");
+  private static final Set<String> SUMMARY_TYPES = Set.of("opentelemetry.proto.trace.v1.Span",
+      "opentelemetry.proto.logs.v1.LogRecord");
+
+  private final RedactionProcessorConfig config;
+  private final Map<Signal, List<Rule>> rulesBySignal = new EnumMap<>(Signal.class);
+  private final List<Pattern> blocked = new ArrayList<>();
+  private final Set<String> allowed;
+  private final Counter notAllowed;
+  private final Counter blockedKey;
+  private final ThreadLocal<Mac> mac;
+
+  /** A compiled rule with its counter. */
+  private record Rule(String name, Detector detector, Action action, Set<String> services, Counter counter) {
+  }
+
+  public RedactionProcessor(RedactionProcessorConfig config, MeterRegistry registry) {
+    this.config = config;
+    this.allowed = Set.copyOf(config.allowedKeys());
+    for (String p : config.blockedKeys()) {
+      blocked.add(Pattern.compile("(?i)" + p));
+    }
+    for (Signal s : Signal.values()) {
+      rulesBySignal.put(s, new ArrayList<>());
+    }
+    for (RedactionProcessorConfig.Rule r : config.rules()) {
+      Detector d = r.detector() != null ? Detectors.BUILT_IN.get(r.detector())
+          : new Detector(r.name(), s -> true, Pattern.compile(r.pattern()), null);
+      Rule rule = new Rule(r.name(), d, r.action(), r.services(), counter(registry, r.name()));
+      for (Signal s : Signal.values()) {
+        if (r.signals().isEmpty() || r.signals().contains(s)) {
+          rulesBySignal.get(s).add(rule);
+        }
+      }
+    }
+    notAllowed = counter(registry, "not_allowed");
+    blockedKey = counter(registry, "blocked_key");
+    byte[] key = config.hashKey() == null ? null : config.hashKey().getBytes(StandardCharsets.UTF_8);
+    mac = ThreadLocal.withInitial(() -> {
+      if (key == null) {
+        return null;
+      }
+      try {
+        Mac m = Mac.getInstance("HmacSHA256");
+        m.init(new SecretKeySpec(key, "HmacSHA256"));
+        return m;
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 unavailable", e);
+      }
+    });
+  }
+
+  private Counter counter(MeterRegistry registry, String rule) {
+    return Counter.builder("gateway.processor.redaction.redactions").description("Values redacted, by rule")
+        .tag("processor", config.name()).tag("rule", rule).register(registry);
+  }
+
+  @Override
+  public Message process(Signal signal, Message request) {
+    List<Rule> signalRules = rulesBySignal.get(signal);
+    if (signalRules.isEmpty() && blocked.isEmpty() && allowed.isEmpty()) {
+      return request;
+    }
+    Message.Builder req = request.toBuilder();
+    FieldDescriptor resources = req.getDescriptorForType().getFields().get(0);
+    for (int i = 0; i < req.getRepeatedFieldCount(resources); i++) {
+      Message.Builder rb = ((Message) req.getRepeatedField(resources, i)).toBuilder();
+      FieldDescriptor resourceField = rb.getDescriptorForType().findFieldByName("resource");
+      io.opentelemetry.proto.resource.v1.Resource resource =
+          (io.opentelemetry.proto.resource.v1.Resource) rb.getField(resourceField);
+      List<Rule> rules = forService(signalRules, serviceName(resource.getAttributesList()));
+      int[] count = {0};
+      List<KeyValue> attrs = attributes(resource.getAttributesList(), rules, false, count);
+      if (attrs != resource.getAttributesList()) {
+        rb.setField(resourceField, resource.toBuilder().clearAttributes().addAllAttributes(attrs).build());
+      }
+      walk(rb, rules, count);
+      req.setRepeatedField(resources, i, rb.build());
+    }
+    return req.build();
+  }
+
+  private static String serviceName(List<KeyValue> attrs) {
+    for (KeyValue kv : attrs) {
+      if (kv.getKey().equals("service.name")) {
+        return kv.getValue().getStringValue();
+      }
+    }
+    return "";
+  }
+
+  private static List<Rule> forService(List<Rule> rules, String service) {
+    List<Rule> out = null;
+    for (int i = 0; i < rules.size(); i++) {
+      Rule r = rules.get(i);
+      if (!r.services().isEmpty() && !r.services().contains(service)) {
+        if (out == null) {
+          out = new ArrayList<>(rules.subList(0, i));
+        }
+      } else if (out != null) {
+        out.add(r);
+      }
+    }
+    return out == null ? rules : out;
+  }
+
+  /** Edits every attribute list, span name and log body below {@code b}; {@code count} counts redactions. */
+  private void walk(Message.Builder b, List<Rule> rules, int[] count) {
+    String type = b.getDescriptorForType().getFullName();
+    boolean item = ITEM_TYPES.contains(type);
+    int before = count[0];
+    for (FieldDescriptor f : b.getDescriptorForType().getFields()) {
+      String name = f.getName();
+      if (type.equals("opentelemetry.proto.trace.v1.Span") && name.equals("name")) {
+        String v = (String) b.getField(f);
+        String r = redactText(v, rules, count, false);
+        if (r != v) {
+          b.setField(f, r);
+        }
+      } else if (type.equals("opentelemetry.proto.logs.v1.LogRecord") && name.equals("body")) {
+        if (b.hasField(f)) {
+          AnyValue v = (AnyValue) b.getField(f);
+          AnyValue r = redactValue(v, rules, count, false);
+          if (r != v) {
+            b.setField(f, r == null ? AnyValue.getDefaultInstance() : r);
+          }
+        }
+      } else if (f.getJavaType() != FieldDescriptor.JavaType.MESSAGE || name.equals("resource")
+          || name.equals("scope")) {
+        continue;
+      } else if ((name.equals("attributes") || name.equals("filtered_attributes")) && f.isRepeated()) {
+        @SuppressWarnings("unchecked")
+        List<KeyValue> attrs = (List<KeyValue>) b.getField(f);
+        List<KeyValue> r = attributes(attrs, rules, item, count);
+        if (r != attrs) {
+          b.setField(f, r);
+        }
+      } else if (f.isRepeated()) {
+        for (int i = 0; i < b.getRepeatedFieldCount(f); i++) {
+          Message.Builder child = ((Message) b.getRepeatedField(f, i)).toBuilder();
+          walk(child, rules, count);
+          b.setRepeatedField(f, i, child.build());
+        }
+      } else if (b.hasField(f)) {
+        Message.Builder child = ((Message) b.getField(f)).toBuilder();
+        walk(child, rules, count);
+        b.setField(f, child.build());
+      }
+    }
+    if (config.summary() && SUMMARY_TYPES.contains(type) && count[0] > before) {
+      FieldDescriptor attrs = b.getDescriptorForType().findFieldByName("attributes");
+      b.addRepeatedField(attrs, KeyValue.newBuilder().setKey(SUMMARY_ATTRIBUTE)
+          .setValue(AnyValue.newBuilder().setIntValue(count[0] - before)).build());
+    }
+  }
+
+  /** Returns the same list when nothing changed (no allocation on the common path). */
+  List<KeyValue> attributes(List<KeyValue> attrs, List<Rule> rules, boolean applyAllowList, int[] count) {
+    List<KeyValue> out = null;
+    for (int i = 0; i < attrs.size(); i++) {
+      KeyValue kv = attrs.get(i);
+      KeyValue result = attribute(kv, rules, applyAllowList, count);
+      if (result != kv && out == null) {
+        out = new ArrayList<>(attrs.subList(0, i));
+      }
+      if (out != null && result != null) {
+        out.add(result);
+      }
+    }
+    return out == null ? attrs : out;
+  }
+
+  /** The attribute as it should leave, or null to drop it. */
+  private KeyValue attribute(KeyValue kv, List<Rule> rules, boolean applyAllowList, int[] count) {
+    String key = kv.getKey();
+    if (applyAllowList && !allowed.isEmpty() && !allowed.contains(key)) {
+      notAllowed.increment();
+      count[0]++;
+      return null;
+    }
+    for (Pattern p : blocked) {
+      if (p.matches(key)) {
+        blockedKey.increment();
+        count[0]++;
+        return switch (config.blockedKeyAction()) {
+          case DROP -> null;
+          case MASK -> kv.toBuilder().setValue(AnyValue.newBuilder().setStringValue(MASK)).build();
+          case HASH -> kv.toBuilder().setValue(AnyValue.newBuilder().setStringValue(hash(valueText(kv.getValue()))))
+              .build();
+        };
+      }
+    }
+    if (rules.isEmpty()) {
+      return kv;
+    }
+    AnyValue v = redactValue(kv.getValue(), rules, count, true);
+    if (v == null) {
+      return null;
+    }
+    return v == kv.getValue() ? kv : kv.toBuilder().setValue(v).build();
+  }
+
+  private static String valueText(AnyValue v) {
+    return v.hasStringValue() ? v.getStringValue() : v.toString();
+  }
+
+  /** Redacts strings inside a value; null means "drop this value" (only when {@code dropWhole}). */
+  private AnyValue redactValue(AnyValue v, List<Rule> rules, int[] count, boolean dropWhole) {
+    switch (v.getValueCase()) {
+      case STRING_VALUE -> {
+        String s = v.getStringValue();
+        String r = redactText(s, rules, count, dropWhole);
+        if (r == null) {
+          return null;
+        }
+        return r == s ? v : AnyValue.newBuilder().setStringValue(r).build();
+      }
+      case ARRAY_VALUE -> {
+        List<AnyValue> values = v.getArrayValue().getValuesList();
+        List<AnyValue> out = null;
+        for (int i = 0; i < values.size(); i++) {
+          AnyValue r = redactValue(values.get(i), rules, count, dropWhole);
+          if (r != values.get(i) && out == null) {
+            out = new ArrayList<>(values.subList(0, i));
+          }
+          if (out != null && r != null) {
+            out.add(r);
+          }
+        }
+        return out == null ? v : AnyValue.newBuilder().setArrayValue(ArrayValue.newBuilder().addAllValues(out)).build();
+      }
+      case KVLIST_VALUE -> {
+        List<KeyValue> kvs = v.getKvlistValue().getValuesList();
+        List<KeyValue> out = null;
+        for (int i = 0; i < kvs.size(); i++) {
+          KeyValue kv = kvs.get(i);
+          KeyValue r = attribute(kv, rules, false, count);
+          if (r != kv && out == null) {
+            out = new ArrayList<>(kvs.subList(0, i));
+          }
+          if (out != null && r != null) {
+            out.add(r);
+          }
+        }
+        return out == null ? v : AnyValue.newBuilder().setKvlistValue(KeyValueList.newBuilder().addAllValues(out))
+            .build();
+      }
+      default -> {
+        return v;
+      }
+    }
+  }
+
+  /**
+   * Applies the rules in order to a string. Returns the same instance when nothing matched, null when a
+   * {@code drop} rule matched and {@code dropWhole} (attributes), otherwise the redacted text.
+   */
+  String redactText(String s, List<Rule> rules, int[] count, boolean dropWhole) {
+    String current = s;
+    for (Rule rule : rules) {
+      List<int[]> matches = new ArrayList<>(2);
+      rule.detector().scan(current, (start, end) -> matches.add(new int[] {start, end}));
+      if (matches.isEmpty()) {
+        continue;
+      }
+      rule.counter().increment(matches.size());
+      count[0] += matches.size();
+      if (rule.action() == Action.DROP && dropWhole) {
+        return null;
+      }
+      StringBuilder b = new StringBuilder(current.length());
+      int last = 0;
+      for (int[] m : matches) {
+        b.append(current, last, m[0]);
+        switch (rule.action()) {
+          case MASK -> b.append(MASK);
+          case HASH -> b.append(hash(current.substring(m[0], m[1])));
+          case DROP -> {
+          }
+        }
+        last = m[1];
+      }
+      b.append(current, last, current.length());
+      current = b.toString();
+    }
+    return current;
+  }
+
+  /** HMAC-SHA256 of the value, first 16 hex characters, marked so readers know it is not the original. */
+  String hash(String value) {
+    byte[] h = mac.get().doFinal(value.getBytes(StandardCharsets.UTF_8));
+    StringBuilder b = new StringBuilder("hmac:");
+    for (int i = 0; i < 8; i++) {
+      b.append(Character.forDigit((h[i] >> 4) & 0xF, 16)).append(Character.forDigit(h[i] & 0xF, 16));
+    }
+    return b.toString();
+  }
+}
