@@ -8,6 +8,7 @@ import dev.telemetry.gateway.config.GatewayConfig;
 import dev.telemetry.gateway.config.OtlpReceiverConfig;
 import dev.telemetry.gateway.config.PipelineConfig;
 import dev.telemetry.gateway.config.RedactionProcessorConfig;
+import dev.telemetry.gateway.config.TailSamplingProcessorConfig;
 import dev.telemetry.gateway.config.ReceiverConfig;
 import dev.telemetry.gateway.exporter.ExporterFactory;
 import dev.telemetry.gateway.pipeline.ExporterQueue;
@@ -17,6 +18,7 @@ import dev.telemetry.gateway.pipeline.Pipelines;
 import dev.telemetry.gateway.processor.Processor;
 import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessor;
 import dev.telemetry.gateway.processor.redaction.RedactionProcessor;
+import dev.telemetry.gateway.processor.sampling.TailSampler;
 import dev.telemetry.gateway.receiver.Receiver;
 import dev.telemetry.gateway.receiver.otlp.OtlpReceiver;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -44,6 +46,8 @@ public final class Gateway {
   private final Pipelines pipelines = new Pipelines();
   private final List<ExporterQueue> queues = new ArrayList<>();
   private final java.util.Map<String, Processor> processors = new java.util.LinkedHashMap<>();
+  private final java.util.Map<dev.telemetry.gateway.otlp.Signal, TailSampler> samplers =
+      new java.util.EnumMap<>(dev.telemetry.gateway.otlp.Signal.class);
   private final List<Receiver> receivers = new ArrayList<>();
   private final AdminServer admin;
 
@@ -81,6 +85,9 @@ public final class Gateway {
   private Future<Void> startProcessors() {
     List<Future<Void>> started = new ArrayList<>();
     config.processors().forEach((name, pc) -> {
+      if (pc instanceof TailSamplingProcessorConfig) {
+        return; // stateful: one per pipeline, created with it
+      }
       Processor p;
       if (pc instanceof EnrichmentProcessorConfig c) {
         p = new EnrichmentProcessor(vertx, c, registry);
@@ -98,6 +105,15 @@ public final class Gateway {
   private Future<Void> startPipelines() {
     List<Future<?>> started = new ArrayList<>();
     for (PipelineConfig pc : config.pipelines()) {
+      for (String name : pc.processors()) {
+        if (config.processors().get(name) instanceof TailSamplingProcessorConfig tc) {
+          TailSampler sampler = new TailSampler(tc, registry);
+          samplers.put(pc.signal(), sampler);
+          started.add(vertx.deployVerticle(sampler));
+        }
+      }
+    }
+    for (PipelineConfig pc : config.pipelines()) {
       List<ExporterVerticle> verticles = new ArrayList<>();
       List<Future<String>> deployments = new ArrayList<>();
       for (String name : pc.exporters()) {
@@ -110,8 +126,9 @@ public final class Gateway {
       started.add(Future.all(deployments).onSuccess(x -> {
         List<ExporterQueue> qs = verticles.stream().map(ExporterVerticle::queue).toList();
         queues.addAll(qs);
-        List<Processor> chain = pc.processors().stream().map(processors::get).toList();
-        pipelines.add(new Pipeline(pc.signal(), chain, qs), new HashSet<>(pc.receivers()));
+        List<Processor> chain = pc.processors().stream().map(processors::get).filter(java.util.Objects::nonNull)
+            .toList();
+        pipelines.add(new Pipeline(pc.signal(), chain, samplers.get(pc.signal()), qs), new HashSet<>(pc.receivers()));
       }));
     }
     return Future.all(started).mapEmpty();
@@ -144,6 +161,7 @@ public final class Gateway {
     }
     long timeout = config.shutdownTimeout().toMillis();
     return Future.join(closing)
+        .transform(x -> Future.join(samplers.values().stream().map(sm -> sm.flush(timeout)).toList()))
         .transform(x -> {
           List<Future<Void>> drains = new ArrayList<>();
           for (ExporterQueue q : queues) {

@@ -29,7 +29,7 @@ import java.util.function.Supplier;
 public final class ConfigLoader {
   private static final Set<String> RECEIVER_TYPES = Set.of(OtlpReceiverConfig.TYPE);
   private static final Set<String> PROCESSOR_TYPES = Set.of(EnrichmentProcessorConfig.TYPE,
-      RedactionProcessorConfig.TYPE);
+      RedactionProcessorConfig.TYPE, TailSamplingProcessorConfig.TYPE);
   private static final Set<String> EXPORTER_TYPES = Set.of(OtlpExporterConfig.TYPE, FileExporterConfig.TYPE,
       PrometheusRemoteWriteExporterConfig.TYPE, ElasticsearchExporterConfig.TYPE);
 
@@ -107,8 +107,14 @@ public final class ConfigLoader {
         logsOnly.add(name);
       }
     });
+    Set<String> samplers = new HashSet<>();
+    processorNodes.forEach((name, node) -> {
+      if (TailSamplingProcessorConfig.TYPE.equals(node.peekString("type"))) {
+        samplers.add(name);
+      }
+    });
     List<PipelineConfig> pipelines = pipelines(root.object("pipelines"), receiverNodes.keySet(),
-        processorNodes.keySet(), exporterNodes.keySet(), metricsOnly, logsOnly, errors);
+        processorNodes.keySet(), exporterNodes.keySet(), metricsOnly, logsOnly, samplers, errors);
     checkDistinctFileDirectories(exporters, root);
     checkDistinctListeners(receivers, root);
 
@@ -192,6 +198,9 @@ public final class ConfigLoader {
     if (type.equals(RedactionProcessorConfig.TYPE)) {
       return redaction(name, node, before);
     }
+    if (type.equals(TailSamplingProcessorConfig.TYPE)) {
+      return tailSampling(name, node, before);
+    }
     node.allowOnly("type", "resource", "items", "host", "lookups");
     EnrichmentProcessorConfig.AttributeActions resource = actions(node.object("resource"));
     EnrichmentProcessorConfig.AttributeActions items = actions(node.object("items"));
@@ -262,6 +271,166 @@ public final class ConfigLoader {
     }
     return build(node, null, () -> new RedactionProcessorConfig(name, allowed, blocked, blockedAction,
         hashKey.isEmpty() ? null : hashKey, rules, summary));
+  }
+
+  private static ProcessorConfig tailSampling(String name, ConfigNode node, int before) {
+    node.allowOnly("type", "decision_wait", "memory_budget", "decision_cache", "policies");
+    Duration wait = node.duration("decision_wait", TailSamplingProcessorConfig.DEFAULT_DECISION_WAIT,
+        Duration.ofMillis(1));
+    long budget = node.bytes("memory_budget", TailSamplingProcessorConfig.DEFAULT_MEMORY_BUDGET, 1024);
+    ConfigNode cache = node.object("decision_cache");
+    cache.allowOnly("sampled", "not_sampled");
+    int sampled = (int) cache.integer("sampled", TailSamplingProcessorConfig.DEFAULT_CACHE_SIZE, 0, 100_000_000);
+    int notSampled = (int) cache.integer("not_sampled", TailSamplingProcessorConfig.DEFAULT_CACHE_SIZE, 0,
+        100_000_000);
+    List<TailSamplingProcessorConfig.Policy> policies = policies(node, "policies");
+    if (node.errors().count() > before) {
+      return null;
+    }
+    return build(node, null, () -> new TailSamplingProcessorConfig(name, wait, budget, sampled, notSampled,
+        policies));
+  }
+
+  private static List<TailSamplingProcessorConfig.Policy> policies(ConfigNode node, String key) {
+    List<TailSamplingProcessorConfig.Policy> out = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (ConfigNode p : node.objectList(key)) {
+      String type = p.string("type", null);
+      String pname = p.string("name", null);
+      if (pname != null && !names.add(pname)) {
+        p.error("name", "policy name \"" + pname + "\" is used twice");
+      }
+      if (type == null || pname == null) {
+        continue;
+      }
+      if (!TailSamplingProcessorConfig.POLICY_TYPES.contains(type)) {
+        p.error("type", "unknown policy type \"" + type + "\" (known types: "
+            + String.join(", ", TailSamplingProcessorConfig.POLICY_TYPES) + ")");
+        continue;
+      }
+      List<String> allowedKeys = new ArrayList<>(List.of("name", "type"));
+      Duration threshold = null;
+      Duration upper = null;
+      List<String> codes = null;
+      double percentage = 0;
+      String attr = null;
+      List<String> values = null;
+      boolean regex = false;
+      boolean invert = false;
+      Double min = null;
+      Double max = null;
+      Boolean boolValue = null;
+      Integer minSpans = null;
+      Integer maxSpans = null;
+      long rate = 0;
+      List<TailSamplingProcessorConfig.Policy> subs = null;
+      List<Integer> shares = null;
+      switch (type) {
+        case "latency" -> {
+          allowedKeys.addAll(List.of("threshold", "upper_threshold"));
+          threshold = p.duration("threshold", null, Duration.ZERO);
+          if (threshold == null) {
+            p.error("threshold", "is required (e.g. \"2s\")");
+          }
+          upper = p.duration("upper_threshold", null, Duration.ZERO);
+        }
+        case "status_code" -> {
+          allowedKeys.add("status_codes");
+          codes = p.stringList("status_codes", null);
+          if (codes != null) {
+            for (int i = 0; i < codes.size(); i++) {
+              if (!List.of("ERROR", "OK", "UNSET").contains(codes.get(i))) {
+                p.errors().add(p.pathOf("status_codes") + "[" + i + "]", "\"" + codes.get(i)
+                    + "\" is not one of ERROR, OK, UNSET");
+              }
+            }
+          }
+        }
+        case "probabilistic" -> {
+          allowedKeys.add("percentage");
+          percentage = p.number("percentage", -1, 0, 100);
+          if (!p.has("percentage")) {
+            p.error("percentage", "is required (0 to 100)");
+          }
+        }
+        case "string_attribute" -> {
+          allowedKeys.addAll(List.of("key", "values", "regex", "invert"));
+          attr = p.string("key", null);
+          values = p.stringList("values", null);
+          regex = p.bool("regex", false);
+          invert = p.bool("invert", false);
+          if (regex && values != null) {
+            for (int i = 0; i < values.size(); i++) {
+              try {
+                com.google.re2j.Pattern.compile(values.get(i));
+              } catch (com.google.re2j.PatternSyntaxException e) {
+                p.errors().add(p.pathOf("values") + "[" + i + "]", "invalid RE2 pattern: " + e.getMessage());
+              }
+            }
+          }
+        }
+        case "numeric_attribute" -> {
+          allowedKeys.addAll(List.of("key", "min", "max", "invert"));
+          attr = p.string("key", null);
+          min = p.has("min") ? p.number("min", 0, -Double.MAX_VALUE, Double.MAX_VALUE) : null;
+          max = p.has("max") ? p.number("max", 0, -Double.MAX_VALUE, Double.MAX_VALUE) : null;
+          invert = p.bool("invert", false);
+          if (min == null && max == null) {
+            p.error(null, "give min, max or both");
+          }
+        }
+        case "boolean_attribute" -> {
+          allowedKeys.addAll(List.of("key", "value", "invert"));
+          attr = p.string("key", null);
+          boolValue = p.bool("value", true);
+          invert = p.bool("invert", false);
+        }
+        case "span_count" -> {
+          allowedKeys.addAll(List.of("min_spans", "max_spans"));
+          minSpans = (int) p.integer("min_spans", 1, 0, Integer.MAX_VALUE);
+          maxSpans = p.has("max_spans") ? (int) p.integer("max_spans", Integer.MAX_VALUE, 0, Integer.MAX_VALUE) : null;
+        }
+        case "trace_state" -> {
+          allowedKeys.addAll(List.of("key", "values"));
+          attr = p.string("key", null);
+          values = p.stringList("values", null);
+        }
+        case "rate_limiting" -> {
+          allowedKeys.add("spans_per_second");
+          rate = p.integer("spans_per_second", 0, 1, Long.MAX_VALUE);
+          if (!p.has("spans_per_second")) {
+            p.error("spans_per_second", "is required");
+          }
+        }
+        case "and", "drop" -> {
+          allowedKeys.add("policies");
+          subs = policies(p, "policies");
+          if (subs.isEmpty()) {
+            p.error("policies", "give at least one sub-policy");
+          }
+        }
+        case "composite" -> {
+          allowedKeys.addAll(List.of("spans_per_second", "policies", "shares"));
+          rate = p.integer("spans_per_second", 0, 1, Long.MAX_VALUE);
+          subs = policies(p, "policies");
+          shares = p.integerList("shares");
+          if (subs.size() != shares.size()) {
+            p.error("shares", "give one share (percent) per sub-policy: " + subs.size() + " policies, "
+                + shares.size() + " shares");
+          } else if (shares.stream().mapToInt(Integer::intValue).sum() > 100) {
+            p.error("shares", "shares add up to more than 100 percent");
+          }
+        }
+        default -> {
+        }
+      }
+      p.allowOnly(allowedKeys.toArray(String[]::new));
+      TailSamplingProcessorConfig.Policy policy = new TailSamplingProcessorConfig.Policy(pname, type, threshold,
+          upper, codes, percentage, attr, values, regex, invert, min, max, boolValue, minSpans, maxSpans, rate, subs,
+          shares);
+      out.add(policy);
+    }
+    return out;
   }
 
   private static EnrichmentProcessorConfig.AttributeActions actions(ConfigNode node) {
@@ -455,7 +624,7 @@ public final class ConfigLoader {
 
   private static List<PipelineConfig> pipelines(ConfigNode node, Set<String> receivers, Set<String> processors,
                                                 Set<String> exporters, Set<String> metricsOnly,
-                                                Set<String> logsOnly, ConfigErrors errors) {
+                                                Set<String> logsOnly, Set<String> samplers, ConfigErrors errors) {
     node.allowOnly("traces", "metrics", "logs");
     List<PipelineConfig> out = new ArrayList<>();
     Map<String, ConfigNode> entries = node.entries();
@@ -472,6 +641,17 @@ public final class ConfigLoader {
       List<String> rs = p.stringList("receivers", null);
       List<String> ps = p.stringList("processors", List.of());
       checkNames(p, "processors", ps, processors, "processor");
+      for (int i = 0; ps != null && i < ps.size(); i++) {
+        if (samplers.contains(ps.get(i))) {
+          if (!e.getKey().equals("traces")) {
+            p.errors().add(p.pathOf("processors") + "[" + i + "]", "processor \"" + ps.get(i)
+                + "\" (tail_sampling) samples traces only; list it in pipelines.traces");
+          } else if (i != ps.size() - 1) {
+            p.errors().add(p.pathOf("processors") + "[" + i + "]", "processor \"" + ps.get(i)
+                + "\" (tail_sampling) must come last: it holds spans and releases whole traces to the exporters");
+          }
+        }
+      }
       List<String> xs = p.stringList("exporters", null);
       checkNames(p, "receivers", rs, receivers, "receiver");
       checkNames(p, "exporters", xs, exporters, "exporter");

@@ -311,6 +311,27 @@ final class ConfigNode {
     return Collections.unmodifiableList(out);
   }
 
+  /** A list of whole numbers (e.g. percentages). */
+  List<Integer> integerList(String key) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof JsonArray a)) {
+      error(key, "expected a list of integers, found " + describe(v));
+      return List.of();
+    }
+    List<Integer> out = new ArrayList<>();
+    for (int i = 0; i < a.size(); i++) {
+      if (a.getValue(i) instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
+        out.add(n.intValue());
+      } else {
+        errors.add(pathOf(key) + "[" + i + "]", "expected an integer, found " + describe(a.getValue(i)));
+      }
+    }
+    return out;
+  }
+
   /** An object whose values are all strings (e.g. HTTP headers). */
   Map<String, String> stringMap(String key) {
     Object v = json.getValue(key);

@@ -1,7 +1,8 @@
 package dev.telemetry.gateway.config;
 
 /** A configured processor; {@code type} selects the implementation. */
-public sealed interface ProcessorConfig permits EnrichmentProcessorConfig, RedactionProcessorConfig {
+public sealed interface ProcessorConfig permits EnrichmentProcessorConfig, RedactionProcessorConfig,
+    TailSamplingProcessorConfig {
   String name();
 
   String type();

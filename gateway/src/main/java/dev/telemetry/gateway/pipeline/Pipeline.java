@@ -3,6 +3,9 @@ package dev.telemetry.gateway.pipeline;
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.processor.Processor;
+import dev.telemetry.gateway.processor.sampling.SamplerFullException;
+import dev.telemetry.gateway.processor.sampling.TailSampler;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.vertx.core.Future;
 import java.util.List;
 
@@ -16,18 +19,27 @@ public final class Pipeline {
   private final Signal signal;
   private final List<Processor> processors;
   private final List<ExporterQueue> queues;
+  private final TailSampler sampler;
 
   public Pipeline(Signal signal, List<ExporterQueue> queues) {
-    this(signal, List.of(), queues);
+    this(signal, List.of(), null, queues);
   }
 
-  public Pipeline(Signal signal, List<Processor> processors, List<ExporterQueue> queues) {
+  /**
+   * {@code sampler} (traces only, may be null) is the last stage: requests go into its buffer, and what it samples
+   * comes back through {@link #offerToQueues}.
+   */
+  public Pipeline(Signal signal, List<Processor> processors, TailSampler sampler, List<ExporterQueue> queues) {
     if (queues.isEmpty()) {
       throw new IllegalArgumentException("a pipeline needs at least one exporter");
     }
     this.signal = signal;
     this.processors = List.copyOf(processors);
     this.queues = List.copyOf(queues);
+    this.sampler = sampler;
+    if (sampler != null) {
+      sampler.downstream(this::offerToQueues);
+    }
   }
 
   public Signal signal() {
@@ -36,6 +48,11 @@ public final class Pipeline {
 
   public List<ExporterQueue> queues() {
     return queues;
+  }
+
+  /** The tail sampler of this pipeline, or null. */
+  public TailSampler sampler() {
+    return sampler;
   }
 
   /**
@@ -61,6 +78,16 @@ public final class Pipeline {
         }
       }
     }
+    if (sampler != null) {
+      return sampler.accept((ExportTraceServiceRequest) request).recover(e -> Future.failedFuture(
+          e instanceof SamplerFullException ? new PipelineRefusedException(PipelineRefusedException.Reason.QUEUE_FULL,
+              e.getMessage()) : e));
+    }
+    return offerToQueues(request, items, bytes);
+  }
+
+  /** The fan-out into the exporter queues, all or nothing; completes at once. */
+  public Future<Void> offerToQueues(Message request, int items, int bytes) {
     for (int i = 0; i < queues.size(); i++) {
       if (!queues.get(i).tryReserve(items, bytes)) {
         for (int j = 0; j < i; j++) {

@@ -215,7 +215,8 @@ class ConfigLoaderTest {
         {"x": {"type": "sampler"},
          "e": {"type": "enrichment", "lookups": [{"file": "teams.xml", "key": "service.name"}, {"key": "k"}]}}""",
         "[\"e\", \"missing\"]"))).containsExactlyInAnyOrder(
-        "processors.x.type: unknown processor type \"sampler\" (known types: enrichment, redaction)",
+        "processors.x.type: unknown processor type \"sampler\" (known types: enrichment, redaction, "
+            + "tail_sampling)",
         "processors.e.lookups[0]: lookup file must end in .csv or .json: teams.xml",
         "processors.e.lookups[1].file: is required",
         "pipelines.logs.processors[1]: no processor named \"missing\" (defined: e, x)");
@@ -244,6 +245,29 @@ class ConfigLoaderTest {
     assertThat(problems(base.formatted("""
         {"type": "redaction", "rules": [{"name": "cards", "detector": "credit_card", "action": "hash"}]}""")))
         .singleElement().asString().startsWith("processors.pii: hash_key: the hash action needs a secret");
+  }
+
+  @Test
+  void tailSamplingMustBeLastInATracesPipeline() {
+    String base = """
+        {"receivers": {"otlp": {"type": "otlp"}},
+         "processors": {"ts": {"type": "tail_sampling", "policies": [
+             {"name": "slow", "type": "latency"},
+             {"name": "p", "type": "probabilistic", "percentage": 150},
+             {"name": "c", "type": "composite", "spans_per_second": 100, "shares": [60],
+              "policies": [{"name": "a", "type": "always_sample"}, {"name": "b", "type": "always_sample"}]}]},
+           "e": {"type": "enrichment"}},
+         "exporters": {"f": {"type": "file", "directory": "d"}},
+         "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["ts", "e"], "exporters": ["f"]},
+                       "logs": {"receivers": ["otlp"], "processors": ["ts"], "exporters": ["f"]}}}""";
+    assertThat(problems(base)).containsExactlyInAnyOrder(
+        "processors.ts.policies[0].threshold: is required (e.g. \"2s\")",
+        "processors.ts.policies[1].percentage: 150.0 is out of range [0.0, 100.0]",
+        "processors.ts.policies[2].shares: give one share (percent) per sub-policy: 2 policies, 1 shares",
+        "pipelines.traces.processors[0]: processor \"ts\" (tail_sampling) must come last: it holds spans and "
+            + "releases whole traces to the exporters",
+        "pipelines.logs.processors[0]: processor \"ts\" (tail_sampling) samples traces only; list it in "
+            + "pipelines.traces");
   }
 
   @Test

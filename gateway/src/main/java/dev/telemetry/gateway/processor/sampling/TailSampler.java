@@ -1,0 +1,330 @@
+package dev.telemetry.gateway.processor.sampling;
+
+import com.google.protobuf.ByteString;
+import dev.telemetry.gateway.config.TailSamplingProcessorConfig;
+import dev.telemetry.gateway.processor.Downstream;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.ScopeSpans;
+import io.opentelemetry.proto.trace.v1.Span;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+
+/**
+ * Tail sampling: buffers spans per trace ID and keeps or drops each trace whole, once, {@code decision_wait} after
+ * its first span. All state lives on the sampler's own event-loop context; receivers only reserve budget (an atomic
+ * counter) and hand the request over.
+ *
+ * <p>Memory: every buffered span is charged {@link #charge(Span)} bytes against {@code memory_budget}. Past 90% the
+ * oldest traces are decided early (counted); at 100% new requests are refused with back-pressure. Decided traces the
+ * exporter queues cannot take yet stay charged and are offered again, so nothing is dropped silently. Late spans
+ * follow their trace's remembered decision (bounded caches of sampled and not-sampled IDs).
+ */
+public final class TailSampler extends VerticleBase {
+  private static final Logger LOG = Logger.getLogger(TailSampler.class.getName());
+
+  private final TailSamplingProcessorConfig config;
+  private final List<Policies.Evaluator> policies;
+  private final AtomicLong charged = new AtomicLong();
+  private final MeterRegistry registry;
+  private final Map<String, Counter> decisionCounters = new ConcurrentHashMap<>();
+  private final Counter earlyDecisions;
+  private final Counter lateSampled;
+  private final Counter lateDropped;
+  private final Counter sampledTraces;
+  private final Counter droppedTraces;
+  private final Counter refused;
+  private Downstream downstream;
+
+  // Confined to the sampler's context.
+  private final LinkedHashMap<ByteString, Trace> traces = new LinkedHashMap<>();
+  private final LinkedHashMap<ByteString, Boolean> decided;
+  private final int decidedCapacity;
+  private final Deque<ExportTraceServiceRequest> pendingEmission = new ArrayDeque<>();
+  private final Deque<Long> pendingBytes = new ArrayDeque<>();
+  private long tick = -1;
+  private volatile int bufferedTraces;
+
+  public TailSampler(TailSamplingProcessorConfig config, MeterRegistry registry) {
+    this.config = config;
+    this.registry = registry;
+    this.policies = config.policies().stream().map(Policies::compile).toList();
+    this.decidedCapacity = config.sampledCacheSize() + config.notSampledCacheSize();
+    this.decided = new LinkedHashMap<>(1024, 0.75f, false) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<ByteString, Boolean> eldest) {
+        return size() > decidedCapacity;
+      }
+    };
+    String p = config.name();
+    earlyDecisions = counter("gateway.processor.tail_sampling.early_decisions", "Traces decided before "
+        + "decision_wait because the memory budget was nearly used", p, null);
+    lateSampled = counter("gateway.processor.tail_sampling.late_spans", "Spans that arrived after their trace "
+        + "was decided", p, "sampled");
+    lateDropped = counter("gateway.processor.tail_sampling.late_spans", "Spans that arrived after their trace "
+        + "was decided", p, "not_sampled");
+    sampledTraces = counter("gateway.processor.tail_sampling.traces", "Decided traces", p, "sampled");
+    droppedTraces = counter("gateway.processor.tail_sampling.traces", "Decided traces", p, "not_sampled");
+    refused = counter("gateway.processor.tail_sampling.refused_spans", "Spans refused because the memory budget "
+        + "was used up (the client was told to retry)", p, null);
+    Gauge.builder("gateway.processor.tail_sampling.buffered.traces", () -> bufferedTraces)
+        .description("Traces waiting for a decision").tag("processor", p).register(registry);
+    Gauge.builder("gateway.processor.tail_sampling.buffered.size", charged::get).baseUnit("bytes")
+        .description("Bytes charged against memory_budget").tag("processor", p).register(registry);
+  }
+
+  private Counter counter(String name, String description, String processor, String decision) {
+    Counter.Builder b = Counter.builder(name).description(description).tag("processor", processor);
+    if (decision != null) {
+      b.tag("decision", decision);
+    }
+    return b.register(registry);
+  }
+
+  /** Where sampled traces go; set once by the pipeline before start. */
+  public void downstream(Downstream downstream) {
+    this.downstream = downstream;
+  }
+
+  /** Estimated heap of a buffered span: its protobuf objects take about twice their encoded size, plus overhead. */
+  static long charge(Span s) {
+    return 2L * s.getSerializedSize() + 160;
+  }
+
+  public long chargedBytes() {
+    return charged.get();
+  }
+
+  @Override
+  public Future<?> start() {
+    long every = Math.max(10, Math.min(100, config.decisionWait().toMillis() / 4));
+    tick = vertx.setPeriodic(every, id -> onTick());
+    return Future.succeededFuture();
+  }
+
+  /**
+   * Takes a request (any thread). Fails with {@link SamplerFullException}, having taken nothing, when the budget is
+   * used up.
+   */
+  public Future<Void> accept(ExportTraceServiceRequest request) {
+    long cost = 0;
+    for (ResourceSpans rs : request.getResourceSpansList()) {
+      for (ScopeSpans ss : rs.getScopeSpansList()) {
+        for (Span s : ss.getSpansList()) {
+          cost += charge(s);
+        }
+      }
+    }
+    long after = charged.addAndGet(cost);
+    if (after > config.memoryBudgetBytes() && after != cost) {
+      charged.addAndGet(-cost);
+      refused.increment(spanCount(request));
+      context.runOnContext(v -> relieve());
+      return Future.failedFuture(new SamplerFullException("tail sampler \"" + config.name()
+          + "\" is at its memory budget (" + config.memoryBudgetBytes() + " bytes); retry later"));
+    }
+    context.runOnContext(v -> insert(request));
+    return Future.succeededFuture();
+  }
+
+  private static int spanCount(ExportTraceServiceRequest r) {
+    int n = 0;
+    for (ResourceSpans rs : r.getResourceSpansList()) {
+      for (ScopeSpans ss : rs.getScopeSpansList()) {
+        n += ss.getSpansCount();
+      }
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- sampler context from here on
+
+  private void insert(ExportTraceServiceRequest request) {
+    long now = System.nanoTime();
+    List<Trace.Entry> lateKept = null;
+    for (ResourceSpans rs : request.getResourceSpansList()) {
+      for (ScopeSpans ss : rs.getScopeSpansList()) {
+        for (Span s : ss.getSpansList()) {
+          Trace.Entry e = new Trace.Entry(rs.getResource(), rs.getSchemaUrl(), ss.getScope(), ss.getSchemaUrl(), s,
+              charge(s));
+          ByteString id = s.getTraceId();
+          Boolean earlier = decided.get(id);
+          if (earlier != null) {
+            if (earlier) {
+              lateSampled.increment();
+              if (lateKept == null) {
+                lateKept = new ArrayList<>();
+              }
+              lateKept.add(e);
+            } else {
+              lateDropped.increment();
+              charged.addAndGet(-e.bytes());
+            }
+            continue;
+          }
+          traces.computeIfAbsent(id, k -> new Trace(now + config.decisionWait().toNanos())).add(e);
+        }
+      }
+    }
+    bufferedTraces = traces.size();
+    if (lateKept != null) {
+      emit(lateKept);
+    }
+    if (charged.get() > config.memoryBudgetBytes() * 9 / 10) {
+      relieve();
+    }
+  }
+
+  /** Decides the oldest traces until charged bytes are under 80% of the budget (or nothing is left to decide). */
+  private void relieve() {
+    Iterator<Map.Entry<ByteString, Trace>> it = traces.entrySet().iterator();
+    while (charged.get() > config.memoryBudgetBytes() * 8 / 10 && it.hasNext()) {
+      Map.Entry<ByteString, Trace> e = it.next();
+      it.remove();
+      earlyDecisions.increment();
+      decide(e.getKey(), e.getValue(), System.nanoTime());
+    }
+    bufferedTraces = traces.size();
+  }
+
+  private void onTick() {
+    long now = System.nanoTime();
+    Iterator<Map.Entry<ByteString, Trace>> it = traces.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<ByteString, Trace> e = it.next();
+      if (e.getValue().deadlineNanos > now) {
+        break; // insertion order is deadline order: the rest are younger
+      }
+      it.remove();
+      decide(e.getKey(), e.getValue(), now);
+    }
+    bufferedTraces = traces.size();
+    retryPending();
+  }
+
+  private void decide(ByteString id, Trace trace, long now) {
+    boolean sample = false;
+    boolean veto = false;
+    for (Policies.Evaluator p : policies) {
+      Decision d = p.evaluate(trace, now);
+      decisionCounters.computeIfAbsent(p.name() + "|" + d, k -> Counter.builder(
+          "gateway.processor.tail_sampling.policy_decisions").description("Policy verdicts by policy")
+          .tag("processor", config.name()).tag("policy", p.name()).tag("decision", d.name().toLowerCase())
+          .register(registry)).increment();
+      if (d == Decision.DROP || d == Decision.INVERT_NOT_SAMPLE) {
+        veto = true;
+      } else if (d == Decision.SAMPLE) {
+        sample = true;
+      }
+    }
+    boolean keep = sample && !veto;
+    decided.put(id, keep);
+    if (keep) {
+      sampledTraces.increment();
+      emit(trace.entries);
+    } else {
+      droppedTraces.increment();
+      charged.addAndGet(-trace.bytes);
+    }
+  }
+
+  /** Rebuilds a request (grouped by resource and scope) and offers it; held and retried if the queues are full. */
+  private void emit(List<Trace.Entry> entries) {
+    Map<Object, Map<Object, List<Trace.Entry>>> grouped = new LinkedHashMap<>();
+    long bytes = 0;
+    for (Trace.Entry e : entries) {
+      grouped.computeIfAbsent(List.of(e.resource(), e.resourceSchemaUrl()), k -> new LinkedHashMap<>())
+          .computeIfAbsent(List.of(e.scope(), e.scopeSchemaUrl()), k -> new ArrayList<>()).add(e);
+      bytes += e.bytes();
+    }
+    ExportTraceServiceRequest.Builder req = ExportTraceServiceRequest.newBuilder();
+    for (Map<Object, List<Trace.Entry>> byScope : grouped.values()) {
+      Trace.Entry first = byScope.values().iterator().next().get(0);
+      ResourceSpans.Builder rs = ResourceSpans.newBuilder().setResource(first.resource())
+          .setSchemaUrl(first.resourceSchemaUrl());
+      for (List<Trace.Entry> scoped : byScope.values()) {
+        ScopeSpans.Builder ss = ScopeSpans.newBuilder().setScope(scoped.get(0).scope())
+            .setSchemaUrl(scoped.get(0).scopeSchemaUrl());
+        for (Trace.Entry e : scoped) {
+          ss.addSpans(e.span());
+        }
+        rs.addScopeSpans(ss);
+      }
+      req.addResourceSpans(rs);
+    }
+    pendingEmission.addLast(req.build());
+    pendingBytes.addLast(bytes);
+    retryPending();
+  }
+
+  private void retryPending() {
+    while (!pendingEmission.isEmpty()) {
+      ExportTraceServiceRequest r = pendingEmission.peekFirst();
+      Future<Void> f = downstream.offer(r, spanCount(r), r.getSerializedSize());
+      if (f.failed()) {
+        return; // queues full: keep it (still charged) and try on the next tick
+      }
+      pendingEmission.pollFirst();
+      charged.addAndGet(-pendingBytes.pollFirst());
+    }
+  }
+
+  /** Decides everything still buffered (graceful shutdown) and waits until it has been handed on, up to a timeout. */
+  public Future<Void> flush(long timeoutMillis) {
+    Promise<Void> done = Promise.promise();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    context.runOnContext(v -> {
+      long now = System.nanoTime();
+      List<Map.Entry<ByteString, Trace>> all = new ArrayList<>(traces.entrySet());
+      traces.clear();
+      bufferedTraces = 0;
+      for (Map.Entry<ByteString, Trace> e : all) {
+        decide(e.getKey(), e.getValue(), now);
+      }
+      awaitEmitted(done, deadline);
+    });
+    return done.future();
+  }
+
+  private void awaitEmitted(Promise<Void> done, long deadline) {
+    retryPending();
+    if (pendingEmission.isEmpty()) {
+      done.tryComplete();
+    } else if (System.nanoTime() > deadline) {
+      LOG.warning("tail sampler " + config.name() + ": " + pendingEmission.size()
+          + " sampled trace batches could not be queued before shutdown");
+      done.tryComplete();
+    } else {
+      vertx.setTimer(50, id -> awaitEmitted(done, deadline));
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (tick >= 0) {
+      vertx.cancelTimer(tick);
+    }
+    return Future.succeededFuture();
+  }
+
+  /** The sampler's context, available once deployed. */
+  Context context() {
+    return context;
+  }
+}
