@@ -16,13 +16,13 @@ final class Detectors {
     Map<String, Detector> m = new TreeMap<>();
     add(m, new Detector("email", s -> s.indexOf('@') > 0,
         Pattern.compile("[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}"), null));
-    add(m, new Detector("credit_card", s -> digits(s) >= 13,
+    add(m, new Detector("credit_card", s -> longestDigitRun(s) >= 13,
         Pattern.compile("\\b\\d(?:[ -]?\\d){12,18}\\b"), Detectors::luhn));
     add(m, new Detector("iban", s -> digits(s) >= 4 && hasUpperPair(s),
         Pattern.compile("\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\\b"), Detectors::iban));
     add(m, new Detector("us_ssn", s -> s.indexOf('-') > 0 && digits(s) >= 9,
         Pattern.compile("\\b\\d{3}-\\d{2}-\\d{4}\\b"), Detectors::ssn));
-    add(m, new Detector("ipv4", s -> s.indexOf('.') > 0 && digits(s) >= 4,
+    add(m, new Detector("ipv4", s -> digitDotDigit(s) >= 3,
         Pattern.compile("\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b"), Detectors::ipv4));
     add(m, new Detector("ipv6", s -> s.indexOf(':') >= 0 && s.indexOf(':') != s.lastIndexOf(':'),
         Pattern.compile("(?i)(?:[0-9a-f]{0,4}:){2,7}(?:\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9a-f]{0,4})"), Detectors::ipv6));
@@ -50,6 +50,33 @@ final class Detectors {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (c >= '0' && c <= '9') {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The longest run of digits in which single spaces or dashes may separate groups (card numbers). */
+  static int longestDigitRun(String s) {
+    int best = 0;
+    int run = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= '0' && c <= '9') {
+        run++;
+        best = Math.max(best, run);
+      } else if (!((c == ' ' || c == '-') && run > 0 && i + 1 < s.length() && Character.isDigit(s.charAt(i + 1)))) {
+        run = 0;
+      }
+    }
+    return best;
+  }
+
+  /** How many times a '.' sits between two digits (an IPv4 address needs three). */
+  static int digitDotDigit(String s) {
+    int n = 0;
+    for (int i = 1; i + 1 < s.length(); i++) {
+      if (s.charAt(i) == '.' && Character.isDigit(s.charAt(i - 1)) && Character.isDigit(s.charAt(i + 1))) {
         n++;
       }
     }

@@ -103,23 +103,29 @@ public final class RedactionProcessor implements Processor {
     if (signalRules.isEmpty() && blocked.isEmpty() && allowed.isEmpty()) {
       return request;
     }
-    Message.Builder req = request.toBuilder();
-    FieldDescriptor resources = req.getDescriptorForType().getFields().get(0);
-    for (int i = 0; i < req.getRepeatedFieldCount(resources); i++) {
-      Message.Builder rb = ((Message) req.getRepeatedField(resources, i)).toBuilder();
-      FieldDescriptor resourceField = rb.getDescriptorForType().findFieldByName("resource");
+    FieldDescriptor resources = request.getDescriptorForType().getFields().get(0);
+    Message.Builder req = null;
+    for (int i = 0; i < request.getRepeatedFieldCount(resources); i++) {
+      Message entry = (Message) request.getRepeatedField(resources, i);
+      FieldDescriptor resourceField = entry.getDescriptorForType().findFieldByName("resource");
       io.opentelemetry.proto.resource.v1.Resource resource =
-          (io.opentelemetry.proto.resource.v1.Resource) rb.getField(resourceField);
+          (io.opentelemetry.proto.resource.v1.Resource) entry.getField(resourceField);
       List<Rule> rules = forService(signalRules, serviceName(resource.getAttributesList()));
       int[] count = {0};
+      Message walked = walk(entry, rules, count);
       List<KeyValue> attrs = attributes(resource.getAttributesList(), rules, false, count);
       if (attrs != resource.getAttributesList()) {
-        rb.setField(resourceField, resource.toBuilder().clearAttributes().addAllAttributes(attrs).build());
+        walked = walked.toBuilder().setField(resourceField,
+            resource.toBuilder().clearAttributes().addAllAttributes(attrs).build()).build();
       }
-      walk(rb, rules, count);
-      req.setRepeatedField(resources, i, rb.build());
+      if (walked != entry) {
+        if (req == null) {
+          req = request.toBuilder();
+        }
+        req.setRepeatedField(resources, i, walked);
+      }
     }
-    return req.build();
+    return req == null ? request : req.build();
   }
 
   private static String serviceName(List<KeyValue> attrs) {
@@ -146,25 +152,30 @@ public final class RedactionProcessor implements Processor {
     return out == null ? rules : out;
   }
 
-  /** Edits every attribute list, span name and log body below {@code b}; {@code count} counts redactions. */
-  private void walk(Message.Builder b, List<Rule> rules, int[] count) {
-    String type = b.getDescriptorForType().getFullName();
+  /**
+   * Edits every attribute list, span name and log body below {@code m}, copy-on-write: returns {@code m} itself when
+   * nothing in it changed, so clean spans are never rebuilt. {@code count} counts redactions.
+   */
+  private Message walk(Message m, List<Rule> rules, int[] count) {
+    String type = m.getDescriptorForType().getFullName();
     boolean item = ITEM_TYPES.contains(type);
     int before = count[0];
-    for (FieldDescriptor f : b.getDescriptorForType().getFields()) {
+    Message.Builder b = null;
+    for (FieldDescriptor f : m.getDescriptorForType().getFields()) {
       String name = f.getName();
+      Object replacement = null;
       if (type.equals("opentelemetry.proto.trace.v1.Span") && name.equals("name")) {
-        String v = (String) b.getField(f);
+        String v = (String) m.getField(f);
         String r = redactText(v, rules, count, false);
         if (r != v) {
-          b.setField(f, r);
+          replacement = r;
         }
       } else if (type.equals("opentelemetry.proto.logs.v1.LogRecord") && name.equals("body")) {
-        if (b.hasField(f)) {
-          AnyValue v = (AnyValue) b.getField(f);
+        if (m.hasField(f)) {
+          AnyValue v = (AnyValue) m.getField(f);
           AnyValue r = redactValue(v, rules, count, false);
           if (r != v) {
-            b.setField(f, r == null ? AnyValue.getDefaultInstance() : r);
+            replacement = r == null ? AnyValue.getDefaultInstance() : r;
           }
         }
       } else if (f.getJavaType() != FieldDescriptor.JavaType.MESSAGE || name.equals("resource")
@@ -172,28 +183,51 @@ public final class RedactionProcessor implements Processor {
         continue;
       } else if ((name.equals("attributes") || name.equals("filtered_attributes")) && f.isRepeated()) {
         @SuppressWarnings("unchecked")
-        List<KeyValue> attrs = (List<KeyValue>) b.getField(f);
+        List<KeyValue> attrs = (List<KeyValue>) m.getField(f);
         List<KeyValue> r = attributes(attrs, rules, item, count);
         if (r != attrs) {
-          b.setField(f, r);
+          replacement = r;
         }
       } else if (f.isRepeated()) {
-        for (int i = 0; i < b.getRepeatedFieldCount(f); i++) {
-          Message.Builder child = ((Message) b.getRepeatedField(f, i)).toBuilder();
-          walk(child, rules, count);
-          b.setRepeatedField(f, i, child.build());
+        int n = m.getRepeatedFieldCount(f);
+        List<Object> children = null;
+        for (int i = 0; i < n; i++) {
+          Message child = (Message) m.getRepeatedField(f, i);
+          Message walked = walk(child, rules, count);
+          if (walked != child && children == null) {
+            children = new ArrayList<>(n);
+            for (int j = 0; j < i; j++) {
+              children.add(m.getRepeatedField(f, j));
+            }
+          }
+          if (children != null) {
+            children.add(walked);
+          }
         }
-      } else if (b.hasField(f)) {
-        Message.Builder child = ((Message) b.getField(f)).toBuilder();
-        walk(child, rules, count);
-        b.setField(f, child.build());
+        replacement = children;
+      } else if (m.hasField(f)) {
+        Message child = (Message) m.getField(f);
+        Message walked = walk(child, rules, count);
+        if (walked != child) {
+          replacement = walked;
+        }
+      }
+      if (replacement != null) {
+        if (b == null) {
+          b = m.toBuilder();
+        }
+        b.setField(f, replacement);
       }
     }
     if (config.summary() && SUMMARY_TYPES.contains(type) && count[0] > before) {
+      if (b == null) {
+        b = m.toBuilder();
+      }
       FieldDescriptor attrs = b.getDescriptorForType().findFieldByName("attributes");
       b.addRepeatedField(attrs, KeyValue.newBuilder().setKey(SUMMARY_ATTRIBUTE)
           .setValue(AnyValue.newBuilder().setIntValue(count[0] - before)).build());
     }
+    return b == null ? m : b.build();
   }
 
   /** Returns the same list when nothing changed (no allocation on the common path). */

@@ -155,7 +155,8 @@ public final class TailSampler extends VerticleBase {
 
   // ---------------------------------------------------------------- sampler context from here on
 
-  private void insert(ExportTraceServiceRequest request) {
+  /** Buffers a request's spans; package-private for the benchmark, which calls it from one thread. */
+  void insert(ExportTraceServiceRequest request) {
     long now = System.nanoTime();
     List<Trace.Entry> lateKept = null;
     for (ResourceSpans rs : request.getResourceSpansList()) {
@@ -290,16 +291,21 @@ public final class TailSampler extends VerticleBase {
     Promise<Void> done = Promise.promise();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     context.runOnContext(v -> {
-      long now = System.nanoTime();
-      List<Map.Entry<ByteString, Trace>> all = new ArrayList<>(traces.entrySet());
-      traces.clear();
-      bufferedTraces = 0;
-      for (Map.Entry<ByteString, Trace> e : all) {
-        decide(e.getKey(), e.getValue(), now);
-      }
+      decideAll();
       awaitEmitted(done, deadline);
     });
     return done.future();
+  }
+
+  /** Decides every buffered trace now (shutdown; the benchmark). */
+  void decideAll() {
+    long now = System.nanoTime();
+    List<Map.Entry<ByteString, Trace>> all = new ArrayList<>(traces.entrySet());
+    traces.clear();
+    bufferedTraces = 0;
+    for (Map.Entry<ByteString, Trace> e : all) {
+      decide(e.getKey(), e.getValue(), now);
+    }
   }
 
   private void awaitEmitted(Promise<Void> done, long deadline) {
