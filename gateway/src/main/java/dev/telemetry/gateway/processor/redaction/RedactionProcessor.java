@@ -232,18 +232,26 @@ public final class RedactionProcessor implements Processor {
 
   /** Returns the same list when nothing changed (no allocation on the common path). */
   List<KeyValue> attributes(List<KeyValue> attrs, List<Rule> rules, boolean applyAllowList, int[] count) {
-    List<KeyValue> out = null;
-    for (int i = 0; i < attrs.size(); i++) {
-      KeyValue kv = attrs.get(i);
-      KeyValue result = attribute(kv, rules, applyAllowList, count);
-      if (result != kv && out == null) {
-        out = new ArrayList<>(attrs.subList(0, i));
+    return mapCopyOnWrite(attrs, kv -> attribute(kv, rules, applyAllowList, count));
+  }
+
+  /**
+   * Applies {@code f} to every element; a null result removes the element. Returns {@code in} itself when every
+   * element came back unchanged, so clean data allocates nothing.
+   */
+  static <T> List<T> mapCopyOnWrite(List<T> in, java.util.function.UnaryOperator<T> f) {
+    List<T> out = null;
+    for (int i = 0; i < in.size(); i++) {
+      T element = in.get(i);
+      T result = f.apply(element);
+      if (result != element && out == null) {
+        out = new ArrayList<>(in.subList(0, i));
       }
       if (out != null && result != null) {
         out.add(result);
       }
     }
-    return out == null ? attrs : out;
+    return out == null ? in : out;
   }
 
   /** The attribute as it should leave, or null to drop it. */
@@ -293,32 +301,14 @@ public final class RedactionProcessor implements Processor {
       }
       case ARRAY_VALUE -> {
         List<AnyValue> values = v.getArrayValue().getValuesList();
-        List<AnyValue> out = null;
-        for (int i = 0; i < values.size(); i++) {
-          AnyValue r = redactValue(values.get(i), rules, count, dropWhole);
-          if (r != values.get(i) && out == null) {
-            out = new ArrayList<>(values.subList(0, i));
-          }
-          if (out != null && r != null) {
-            out.add(r);
-          }
-        }
-        return out == null ? v : AnyValue.newBuilder().setArrayValue(ArrayValue.newBuilder().addAllValues(out)).build();
+        List<AnyValue> out = mapCopyOnWrite(values, e -> redactValue(e, rules, count, dropWhole));
+        return out == values ? v : AnyValue.newBuilder().setArrayValue(ArrayValue.newBuilder().addAllValues(out))
+            .build();
       }
       case KVLIST_VALUE -> {
         List<KeyValue> kvs = v.getKvlistValue().getValuesList();
-        List<KeyValue> out = null;
-        for (int i = 0; i < kvs.size(); i++) {
-          KeyValue kv = kvs.get(i);
-          KeyValue r = attribute(kv, rules, false, count);
-          if (r != kv && out == null) {
-            out = new ArrayList<>(kvs.subList(0, i));
-          }
-          if (out != null && r != null) {
-            out.add(r);
-          }
-        }
-        return out == null ? v : AnyValue.newBuilder().setKvlistValue(KeyValueList.newBuilder().addAllValues(out))
+        List<KeyValue> out = mapCopyOnWrite(kvs, kv -> attribute(kv, rules, false, count));
+        return out == kvs ? v : AnyValue.newBuilder().setKvlistValue(KeyValueList.newBuilder().addAllValues(out))
             .build();
       }
       default -> {
