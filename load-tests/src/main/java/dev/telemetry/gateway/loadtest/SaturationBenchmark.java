@@ -145,9 +145,16 @@ public final class SaturationBenchmark {
     }
   }
 
+  private static final java.util.Set<Integer> GIVEN = new java.util.HashSet<>();
+
+  /** A free loopback port, never the same one twice (the OS may hand a just-closed port out again). */
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
+    while (true) {
+      try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        if (GIVEN.add(s.getLocalPort())) {
+          return s.getLocalPort();
+        }
+      }
     }
   }
 
@@ -177,7 +184,7 @@ public final class SaturationBenchmark {
   }
 
   /** Pre-encoded requests of whole traces (10 spans each) across services; every trace ID is distinct. */
-  static byte[][] payloads(int count, int spansPerRequest, Random r) {
+  public static byte[][] payloads(int count, int spansPerRequest, Random r) {
     String[] services = {"frontend", "checkout", "payments", "inventory", "shipping"};
     byte[][] out = new byte[count][];
     for (int p = 0; p < count; p++) {

@@ -102,13 +102,22 @@ public final class TailSampler extends VerticleBase {
     this.downstream = downstream;
   }
 
-  /** Estimated heap of a buffered span: its protobuf objects take about twice their encoded size, plus overhead. */
-  static long charge(Span s) {
-    return 2L * s.getSerializedSize() + 160;
+  /**
+   * Estimated heap of a buffered span. Calibrated with HeapPerSpanProbe (load-tests): parsed protobuf spans with
+   * typical attributes retain about five times their encoded size (Span, KeyValue, AnyValue, String and ByteString
+   * objects), plus the buffer's entry and map slot.
+   */
+  public static long charge(Span s) {
+    return 5L * s.getSerializedSize() + 240;
   }
 
   public long chargedBytes() {
     return charged.get();
+  }
+
+  /** Traces waiting for a decision. */
+  public int bufferedTraceCount() {
+    return bufferedTraces;
   }
 
   @Override

@@ -83,11 +83,12 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
           + " bytes exceeds max_request_bytes (" + config.maxRequestBytes() + ")");
       return;
     }
-    readBody(req, signal, json, gzip);
+    readBody(req, signal, json, gzip, length == null ? -1 : parseLong(length));
   }
 
-  private void readBody(HttpServerRequest req, Signal signal, boolean json, boolean gzip) {
-    Buffer body = Buffer.buffer();
+  private void readBody(HttpServerRequest req, Signal signal, boolean json, boolean gzip, long contentLength) {
+    // Sized from Content-Length when known: growing the buffer chunk by chunk showed up in profiles (copies).
+    Buffer body = Buffer.buffer((int) Math.min(config.maxRequestBytes(), contentLength > 0 ? contentLength : 4096));
     boolean[] refused = {false};
     req.handler(chunk -> {
       if (refused[0]) {
