@@ -62,7 +62,7 @@ import org.HdrHistogram.Recorder;
  *
  * <pre>java -cp load-tests/target/benchmarks.jar dev.telemetry.gateway.loadtest.SaturationBenchmark \
  *   [--config full-pipeline|passthrough|FILE] [--transport http|grpc] [--p99-ms 5] [--step-seconds 10]
- *   [--start-spans 20000] [--max-steps 10] [--in-flight 64] [--spans-per-request 100]</pre>
+ *   [--start-items 20000] [--max-steps 10] [--in-flight 64] [--spans-per-request 100]</pre>
  * Prints one JSON object per step and a final summary object.
  */
 public final class SaturationBenchmark {
@@ -71,8 +71,8 @@ public final class SaturationBenchmark {
 
   public static void main(String[] args) throws Exception {
     Map<String, String> opt = new java.util.HashMap<>(Map.of("config", "full-pipeline", "transport", "http",
-        "p99-ms", "5", "step-seconds", "10", "start-spans", "20000", "max-steps", "10", "in-flight", "64",
-        "spans-per-request", "100"));
+        "p99-ms", "5", "step-seconds", "10", "start-items", "20000", "max-steps", "10", "in-flight", "64",
+        "spans-per-request", "100", "signal", "traces"));
     for (int i = 0; i + 1 < args.length; i += 2) {
       opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
     }
@@ -94,12 +94,15 @@ public final class SaturationBenchmark {
     Vertx clientVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     try {
       int spansPerRequest = Integer.parseInt(opt.get("spans-per-request"));
-      byte[][] payloads = payloads(2000, spansPerRequest, new Random(1));
-      Sender sender = opt.get("transport").equals("grpc") ? new GrpcSender(clientVertx, grpcPort)
-          : new HttpSender(clientVertx, httpPort, Integer.parseInt(opt.get("in-flight")));
+      dev.telemetry.gateway.otlp.Signal signal = dev.telemetry.gateway.otlp.Signal.fromId(opt.get("signal"));
+      byte[][] payloads = signal == dev.telemetry.gateway.otlp.Signal.TRACES
+          ? payloads(2000, spansPerRequest, new Random(1))
+          : OtlpPayloads.encoded(signal, false, 500, spansPerRequest, 1);
+      Sender sender = opt.get("transport").equals("grpc") ? new GrpcSender(clientVertx, grpcPort, signal)
+          : new HttpSender(clientVertx, httpPort, Integer.parseInt(opt.get("in-flight")), signal);
       double p99Bound = Double.parseDouble(opt.get("p99-ms"));
       int stepSeconds = Integer.parseInt(opt.get("step-seconds"));
-      double spansPerSecond = Double.parseDouble(opt.get("start-spans"));
+      double spansPerSecond = Double.parseDouble(opt.get("start-items"));
       JsonObject warmup = runStep(clientVertx, sender, payloads, spansPerRequest, spansPerSecond, stepSeconds,
           Integer.parseInt(opt.get("in-flight")), sinkSpans);
       System.out.println(warmup.put("warmup", true).encode());
@@ -112,16 +115,17 @@ public final class SaturationBenchmark {
         System.out.println(r.encode());
         steps.add(r);
         boolean ok = r.getDouble("p99_ms") <= p99Bound && r.getDouble("refused_ratio") < 0.01
-            && r.getLong("errors") == 0 && r.getDouble("achieved_spans_per_second") >= 0.95 * spansPerSecond;
+            && r.getLong("errors") == 0 && r.getDouble("achieved_items_per_second") >= 0.95 * spansPerSecond;
         if (!ok) {
           break;
         }
         best = r;
         spansPerSecond *= 1.5;
       }
-      JsonObject summary = new JsonObject().put("summary", true).put("config", opt.get("config"))
+      JsonObject summary = new JsonObject().put("summary", true).put("signal", signal.id())
+          .put("config", opt.get("config"))
           .put("transport", opt.get("transport")).put("p99_bound_ms", p99Bound)
-          .put("max_sustained_spans_per_second", best == null ? 0 : best.getLong("achieved_spans_per_second"))
+          .put("max_sustained_items_per_second", best == null ? 0 : best.getLong("achieved_items_per_second"))
           .put("at", best);
       System.out.println(summary.encode());
     } finally {
@@ -166,6 +170,15 @@ public final class SaturationBenchmark {
     ServiceMethod<ExportTraceServiceRequest, ExportTraceServiceResponse> m = ServiceMethod.server(
         ServiceName.create("opentelemetry.proto.collector.trace.v1.TraceService"), "Export",
         GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(ExportTraceServiceRequest.newBuilder()));
+    ServiceMethod<io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest,
+        io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse> logs = ServiceMethod.server(
+        ServiceName.create("opentelemetry.proto.collector.logs.v1.LogsService"), "Export",
+        GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(
+            io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.newBuilder()));
+    grpc.callHandler(logs, req -> req.last().onSuccess(r -> {
+      spans.addAndGet(dev.telemetry.gateway.otlp.Signal.LOGS.itemCount(r));
+      req.response().send(io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.getDefaultInstance());
+    }));
     grpc.callHandler(m, req -> req.last().onSuccess(r -> {
       long n = 0;
       for (ResourceSpans rs : r.getResourceSpansList()) {
@@ -243,17 +256,19 @@ public final class SaturationBenchmark {
   static final class HttpSender implements Sender {
     private final HttpClient client;
     private final int port;
+    private final String path;
 
-    HttpSender(Vertx vertx, int port, int inFlight) {
+    HttpSender(Vertx vertx, int port, int inFlight, dev.telemetry.gateway.otlp.Signal signal) {
       this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
           new PoolOptions().setHttp1MaxSize(inFlight));
       this.port = port;
+      this.path = signal.httpPath();
     }
 
     @Override
     public Future<String> send(byte[] payload) {
       return client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
-              .setURI("/v1/traces").putHeader("Content-Type", "application/x-protobuf"))
+              .setURI(path).putHeader("Content-Type", "application/x-protobuf"))
           .compose(req -> req.send(Buffer.buffer(payload)))
           .compose(resp -> resp.body().map(b -> resp.statusCode() == 200 ? "ok"
               : resp.statusCode() == 429 || resp.statusCode() == 503 ? "refused" : "http " + resp.statusCode()));
@@ -263,8 +278,10 @@ public final class SaturationBenchmark {
   static final class GrpcSender implements Sender {
     private final GrpcClient client;
     private final SocketAddress address;
+    private final String method;
 
-    GrpcSender(Vertx vertx, int port) {
+    GrpcSender(Vertx vertx, int port, dev.telemetry.gateway.otlp.Signal signal) {
+      this.method = signal.grpcService() + "/Export";
       this.client = GrpcClient.client(vertx, new GrpcClientOptions(),
           new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
               .setHttp2MultiplexingLimit(1000));
@@ -274,7 +291,7 @@ public final class SaturationBenchmark {
     @Override
     public Future<String> send(byte[] payload) {
       return client.request(address).compose(req -> {
-        req.fullMethodName("opentelemetry.proto.collector.trace.v1.TraceService/Export");
+        req.fullMethodName(method);
         return req.send(Buffer.buffer(payload));
       }).compose(resp -> resp.end().transform(ar -> Future.succeededFuture(
           resp.status() == GrpcStatus.OK ? "ok" : resp.status() == GrpcStatus.RESOURCE_EXHAUSTED
@@ -339,13 +356,13 @@ public final class SaturationBenchmark {
     long sent = ok.get() + refused.get() + errors.get();
     Runtime rt = Runtime.getRuntime();
     return new JsonObject()
-        .put("offered_spans_per_second", Math.round(spansPerSecond))
-        .put("achieved_spans_per_second", Math.round(ok.get() * spansPerRequest / elapsed))
+        .put("offered_items_per_second", Math.round(spansPerSecond))
+        .put("achieved_items_per_second", Math.round(ok.get() * spansPerRequest / elapsed))
         .put("requests", sent).put("refused_ratio", sent == 0 ? 0 : (double) refused.get() / sent)
         .put("errors", errors.get()).put("not_issued_in_flight_cap", skipped.get())
         .put("p50_ms", h.getValueAtPercentile(50) / 1000.0).put("p99_ms", h.getValueAtPercentile(99) / 1000.0)
         .put("max_ms", h.getMaxValue() / 1000.0)
-        .put("sink_spans_per_second", Math.round((sinkSpans.get() - sinkBefore) / elapsed))
+        .put("sink_items_per_second", Math.round((sinkSpans.get() - sinkBefore) / elapsed))
         .put("cpu_cores_used", Math.round(cpu * 100) / 100.0)
         .put("heap_used_mib", (rt.totalMemory() - rt.freeMemory()) >> 20);
   }
