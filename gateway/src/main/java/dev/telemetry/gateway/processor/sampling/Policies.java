@@ -35,14 +35,14 @@ final class Policies {
         });
       }
       case "status_code" -> {
-        Set<Status.StatusCode> codes = p.statusCodes().stream()
-            .map(c -> Status.StatusCode.valueOf("STATUS_CODE_" + c)).collect(Collectors.toSet());
-        yield evaluator(name, t -> t.entries.stream().anyMatch(e -> codes.contains(e.span().getStatus().getCode()))
+        Set<Integer> codes = p.statusCodes().stream()
+            .map(c -> Status.StatusCode.valueOf("STATUS_CODE_" + c).getNumber()).collect(Collectors.toSet());
+        yield evaluator(name, t -> t.entries.stream().anyMatch(e -> codes.contains(e.statusCode()))
             ? Decision.SAMPLE : Decision.NOT_SAMPLE);
       }
       case "probabilistic" -> {
         long threshold = Math.round(p.percentage() * 100); // out of 10,000
-        yield evaluator(name, t -> bucket(t.entries.get(0).span().getTraceId()) < threshold
+        yield evaluator(name, t -> bucket(t.traceId) < threshold
             ? Decision.SAMPLE : Decision.NOT_SAMPLE);
       }
       case "string_attribute" -> {
@@ -71,7 +71,7 @@ final class Policies {
       case "trace_state" -> {
         Set<String> wanted = p.values().stream().map(v -> p.key() + "=" + v).collect(Collectors.toSet());
         yield evaluator(name, t -> t.entries.stream().anyMatch(e -> {
-          for (String member : e.span().getTraceState().split(",")) {
+          for (String member : e.traceState().split(",")) {
             if (wanted.contains(member.trim())) {
               return true;
             }
@@ -94,6 +94,18 @@ final class Policies {
           p.subPolicies().stream().map(Policies::compile).toList(), p.shares());
       default -> throw new IllegalArgumentException("unknown policy type " + p.type());
     };
+  }
+
+  /** The attribute keys the policies read (so the buffer keeps only those of each span). */
+  static Set<String> attributeKeys(List<Policy> policies) {
+    Set<String> keys = new java.util.HashSet<>();
+    for (Policy p : policies) {
+      if (p.type().endsWith("_attribute") && p.key() != null) {
+        keys.add(p.key());
+      }
+      keys.addAll(attributeKeys(p.subPolicies()));
+    }
+    return Set.copyOf(keys);
   }
 
   /**

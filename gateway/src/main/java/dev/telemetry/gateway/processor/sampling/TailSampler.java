@@ -41,6 +41,7 @@ public final class TailSampler extends VerticleBase {
 
   private final TailSamplingProcessorConfig config;
   private final List<Policies.Evaluator> policies;
+  private final java.util.Set<String> attributeKeys;
   private final AtomicLong charged = new AtomicLong();
   private final MeterRegistry registry;
   private final Map<String, Counter> decisionCounters = new ConcurrentHashMap<>();
@@ -65,6 +66,7 @@ public final class TailSampler extends VerticleBase {
     this.config = config;
     this.registry = registry;
     this.policies = config.policies().stream().map(Policies::compile).toList();
+    this.attributeKeys = Policies.attributeKeys(config.policies());
     this.decidedCapacity = config.sampledCacheSize() + config.notSampledCacheSize();
     this.decided = new LinkedHashMap<>(1024, 0.75f, false) {
       @Override
@@ -103,12 +105,11 @@ public final class TailSampler extends VerticleBase {
   }
 
   /**
-   * Estimated heap of a buffered span. Calibrated with HeapPerSpanProbe (load-tests): parsed protobuf spans with
-   * typical attributes retain about five times their encoded size (Span, KeyValue, AnyValue, String and ByteString
-   * objects), plus the buffer's entry and map slot.
+   * Estimated heap of a buffered span: its encoded bytes plus the entry, the kept facts and the map slot.
+   * Calibrated with HeapPerSpanProbe (load-tests).
    */
   public static long charge(Span s) {
-    return 5L * s.getSerializedSize() + 240;
+    return s.getSerializedSize() + 240;
   }
 
   public long chargedBytes() {
@@ -171,8 +172,8 @@ public final class TailSampler extends VerticleBase {
     for (ResourceSpans rs : request.getResourceSpansList()) {
       for (ScopeSpans ss : rs.getScopeSpansList()) {
         for (Span s : ss.getSpansList()) {
-          Trace.Entry e = new Trace.Entry(rs.getResource(), rs.getSchemaUrl(), ss.getScope(), ss.getSchemaUrl(), s,
-              charge(s));
+          Trace.Entry e = Trace.Entry.of(rs.getResource(), rs.getSchemaUrl(), ss.getScope(), ss.getSchemaUrl(), s,
+              attributeKeys, charge(s));
           ByteString id = s.getTraceId();
           Boolean earlier = decided.get(id);
           if (earlier != null) {
@@ -188,7 +189,7 @@ public final class TailSampler extends VerticleBase {
             }
             continue;
           }
-          traces.computeIfAbsent(id, k -> new Trace(now + config.decisionWait().toNanos())).add(e);
+          traces.computeIfAbsent(id, k -> new Trace(k, now + config.decisionWait().toNanos())).add(e);
         }
       }
     }

@@ -1,5 +1,7 @@
 package dev.telemetry.gateway.processor.sampling;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.InstrumentationScope;
 import io.opentelemetry.proto.common.v1.KeyValue;
@@ -7,19 +9,57 @@ import io.opentelemetry.proto.resource.v1.Resource;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
-/** The buffered spans of one trace, each with its resource and scope, plus what the sampler needs to schedule it. */
+/**
+ * The buffered spans of one trace. Each span is kept **encoded**, next to the few facts the policies read (status,
+ * times, trace state, the attributes that policies name): a parsed span costs about five times its encoded size on
+ * the heap, and the sampler holds decision_wait × rate of them. Only kept traces are parsed again.
+ */
 final class Trace {
-  /** One span with where it came from. */
+  /** One span: where it came from, its bytes, and the facts policies need. */
   record Entry(Resource resource, String resourceSchemaUrl, InstrumentationScope scope, String scopeSchemaUrl,
-               Span span, long bytes) {
+               ByteString encoded, int statusCode, long startNanos, long endNanos, String traceState,
+               List<KeyValue> attributes, long bytes) {
+
+    /** Keeps the span's attributes whose key is in {@code keys} (all when {@code keys} is null). */
+    static Entry of(Resource resource, String resourceSchemaUrl, InstrumentationScope scope, String scopeSchemaUrl,
+                    Span span, Set<String> keys, long bytes) {
+      List<KeyValue> attrs;
+      if (keys == null) {
+        attrs = span.getAttributesList();
+      } else if (keys.isEmpty()) {
+        attrs = List.of();
+      } else {
+        attrs = new ArrayList<>(2);
+        for (KeyValue kv : span.getAttributesList()) {
+          if (keys.contains(kv.getKey())) {
+            attrs.add(kv);
+          }
+        }
+        attrs = attrs.isEmpty() ? List.of() : attrs;
+      }
+      return new Entry(resource, resourceSchemaUrl, scope, scopeSchemaUrl, span.toByteString(),
+          span.getStatus().getCodeValue(), span.getStartTimeUnixNano(), span.getEndTimeUnixNano(),
+          span.getTraceState(), attrs, bytes);
+    }
+
+    Span span() {
+      try {
+        return Span.parseFrom(encoded);
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException("a buffered span no longer parses", e); // we encoded it ourselves
+      }
+    }
   }
 
+  final ByteString traceId;
   final List<Entry> entries = new ArrayList<>(4);
   final long deadlineNanos;
   long bytes;
 
-  Trace(long deadlineNanos) {
+  Trace(ByteString traceId, long deadlineNanos) {
+    this.traceId = traceId;
     this.deadlineNanos = deadlineNanos;
   }
 
@@ -37,8 +77,8 @@ final class Trace {
     long start = Long.MAX_VALUE;
     long end = Long.MIN_VALUE;
     for (Entry e : entries) {
-      start = Math.min(start, e.span().getStartTimeUnixNano());
-      end = Math.max(end, e.span().getEndTimeUnixNano());
+      start = Math.min(start, e.startNanos());
+      end = Math.max(end, e.endNanos());
     }
     return entries.isEmpty() ? 0 : Math.max(0, end - start);
   }
@@ -47,7 +87,7 @@ final class Trace {
   List<AnyValue> attributeValues(String key) {
     List<AnyValue> out = new ArrayList<>(2);
     for (Entry e : entries) {
-      for (KeyValue kv : e.span().getAttributesList()) {
+      for (KeyValue kv : e.attributes()) {
         if (kv.getKey().equals(key)) {
           out.add(kv.getValue());
         }

@@ -21,10 +21,10 @@ class PoliciesTest {
   }
 
   static Trace trace(Span... spans) {
-    Trace t = new Trace(0);
+    Trace t = new Trace(spans[0].getTraceId(), 0);
     for (Span s : spans) {
-      t.add(new Trace.Entry(Resource.newBuilder().addAttributes(kv("service.name", AnyValue.newBuilder()
-          .setStringValue("api").build())).build(), "", InstrumentationScope.getDefaultInstance(), "", s, 100));
+      t.add(Trace.Entry.of(Resource.newBuilder().addAttributes(kv("service.name", AnyValue.newBuilder()
+          .setStringValue("api").build())).build(), "", InstrumentationScope.getDefaultInstance(), "", s, null, 100));
     }
     return t;
   }
