@@ -74,7 +74,8 @@ public final class PrometheusRemoteWriteExporter implements Exporter {
         .description("Remote-write requests sent").tags(tags).register(registry);
     Gauge.builder("gateway.exporter.prometheus.delta.series", translator.state()::size)
         .description("Series with delta-to-cumulative state").tags(tags).register(registry);
-    Gauge.builder("gateway.exporter.prometheus.delta.evictions", translator.state()::evictions)
+    io.micrometer.core.instrument.FunctionCounter.builder("gateway.exporter.prometheus.delta.evictions",
+            translator.state(), CumulativeState::evictions)
         .description("Delta states evicted because max_series was reached (each restarts its series)")
         .tags(tags).register(registry);
   }
