@@ -24,7 +24,16 @@ import dev.telemetry.gateway.receiver.otlp.OtlpReceiver;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.routing.Explainer;
+import dev.telemetry.gateway.routing.RouteTables;
+import dev.telemetry.gateway.routing.RoutesFile;
+import dev.telemetry.gateway.routing.RoutingCatalog;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -45,17 +54,74 @@ public final class Gateway {
   private final Health health = new Health();
   private final Pipelines pipelines = new Pipelines();
   private final List<ExporterQueue> queues = new ArrayList<>();
-  private final java.util.Map<String, Processor> processors = new java.util.LinkedHashMap<>();
-  private final java.util.Map<dev.telemetry.gateway.otlp.Signal, TailSampler> samplers =
-      new java.util.EnumMap<>(dev.telemetry.gateway.otlp.Signal.class);
+  /** Stateless processors by name, shared by the pipelines (and routes) that use them. */
+  private final Map<String, Processor> processors = new LinkedHashMap<>();
+  /** Tail samplers by processor name: each is one policy set with its own buffer and budget. */
+  private final Map<String, TailSampler> samplers = new LinkedHashMap<>();
   private final List<Receiver> receivers = new ArrayList<>();
   private final AdminServer admin;
+  private final RouteTables routeTables;
+  private final RoutesFile routesFile;
 
   public Gateway(GatewayConfig config, Vertx vertx, PrometheusMeterRegistry registry) {
     this.config = config;
     this.vertx = vertx;
     this.registry = registry;
     this.admin = new AdminServer(vertx, config.admin(), registry, health);
+    config.processors().forEach((name, pc) -> {
+      if (pc instanceof EnrichmentProcessorConfig c) {
+        processors.put(name, new EnrichmentProcessor(vertx, c, registry));
+      } else if (pc instanceof RedactionProcessorConfig c) {
+        processors.put(name, new RedactionProcessor(c, registry));
+      } else if (pc instanceof TailSamplingProcessorConfig c) {
+        // Without routing only the traces pipeline's sampler runs; with it, routes may pick any policy set.
+        boolean used = config.routingConfig().isPresent() && config.pipeline(Signal.TRACES).isPresent()
+            || config.pipeline(Signal.TRACES).map(p -> p.processors().contains(name)).orElse(false);
+        if (used) {
+          samplers.put(name, new TailSampler(c, registry));
+        }
+      } else {
+        throw new IllegalStateException("no processor for type " + pc.type());
+      }
+    });
+    if (config.routingConfig().isPresent()) {
+      routeTables = new RouteTables(catalog(config), registry, config.routingConfig().get().history());
+      routesFile = new RoutesFile(vertx, config.routingConfig().get(), routeTables);
+      Map<Signal, List<Processor>> chains = new EnumMap<>(Signal.class);
+      Map<Signal, String> defaultSamplers = new EnumMap<>(Signal.class);
+      for (PipelineConfig pc : config.pipelines()) {
+        chains.put(pc.signal(), chain(pc));
+        pc.processors().stream().filter(samplers::containsKey).findFirst()
+            .ifPresent(n -> defaultSamplers.put(pc.signal(), n));
+      }
+      Map<String, Processor> redaction = new LinkedHashMap<>();
+      processors.forEach((n, p) -> {
+        if (p instanceof RedactionProcessor) {
+          redaction.put(n, p);
+        }
+      });
+      admin.routes(routeTables, routesFile, new Explainer(routeTables, chains, redaction, defaultSamplers));
+      pipelines.routeBy(routeTables);
+    } else {
+      routeTables = null;
+      routesFile = null;
+    }
+  }
+
+  /** The names a routing table may use, from the gateway config. */
+  public static RoutingCatalog catalog(GatewayConfig config) {
+    Map<Signal, List<String>> exporters = new EnumMap<>(Signal.class);
+    config.pipelines().forEach(p -> exporters.put(p.signal(), p.exporters()));
+    Set<String> redaction = new HashSet<>();
+    Set<String> sampling = new HashSet<>();
+    config.processors().forEach((n, pc) -> {
+      if (pc instanceof RedactionProcessorConfig) {
+        redaction.add(n);
+      } else if (pc instanceof TailSamplingProcessorConfig && config.pipeline(Signal.TRACES).isPresent()) {
+        sampling.add(n);
+      }
+    });
+    return new RoutingCatalog(exporters, redaction, sampling);
   }
 
   public Health health() {
@@ -66,9 +132,20 @@ public final class Gateway {
     return admin;
   }
 
+  /** The routing tables, when routing is configured. */
+  public Optional<RouteTables> routeTables() {
+    return Optional.ofNullable(routeTables);
+  }
+
+  /** Re-reads the routing file (SIGHUP); a no-op without routing. */
+  public Future<Void> reloadRoutes(String source) {
+    return routesFile == null ? Future.succeededFuture() : routesFile.reload(source).mapEmpty();
+  }
+
   public Future<Void> start() {
     return admin.start()
         .compose(v -> startProcessors())
+        .compose(v -> routesFile == null ? Future.succeededFuture() : routesFile.start())
         .compose(v -> startPipelines())
         .compose(v -> {
           pipelines.open();
@@ -77,42 +154,31 @@ public final class Gateway {
         .onSuccess(v -> {
           health.markReady();
           LOG.info("gateway ready: " + config.pipelines().size() + " pipeline(s), " + queues.size()
-              + " exporter queue(s), admin on " + config.admin().endpoint());
+              + " exporter queue(s), admin on " + config.admin().endpoint()
+              + (routeTables == null ? "" : ", routing table version " + routeTables.currentVersion().number()));
         });
   }
 
-  /** One instance per configured processor, shared by the pipelines that list it. */
   private Future<Void> startProcessors() {
-    List<Future<Void>> started = new ArrayList<>();
-    config.processors().forEach((name, pc) -> {
-      if (pc instanceof TailSamplingProcessorConfig) {
-        return; // stateful: one per pipeline, created with it
-      }
-      Processor p;
-      if (pc instanceof EnrichmentProcessorConfig c) {
-        p = new EnrichmentProcessor(vertx, c, registry);
-      } else if (pc instanceof RedactionProcessorConfig c) {
-        p = new RedactionProcessor(c, registry);
-      } else {
-        throw new IllegalStateException("no processor for type " + pc.type());
-      }
-      processors.put(name, p);
-      started.add(p.start());
-    });
+    List<Future<?>> started = new ArrayList<>();
+    processors.values().forEach(p -> started.add(p.start()));
+    samplers.values().forEach(s -> started.add(vertx.deployVerticle(s)));
     return Future.all(started).mapEmpty();
+  }
+
+  /** A pipeline's stateless processors, in order (its tail sampler, if any, is its last stage). */
+  private List<Processor> chain(PipelineConfig pc) {
+    return pc.processors().stream().map(processors::get).filter(java.util.Objects::nonNull).toList();
   }
 
   private Future<Void> startPipelines() {
     List<Future<?>> started = new ArrayList<>();
-    for (PipelineConfig pc : config.pipelines()) {
-      for (String name : pc.processors()) {
-        if (config.processors().get(name) instanceof TailSamplingProcessorConfig tc) {
-          TailSampler sampler = new TailSampler(tc, registry);
-          samplers.put(pc.signal(), sampler);
-          started.add(vertx.deployVerticle(sampler));
-        }
+    Map<String, Processor> routable = new LinkedHashMap<>();
+    processors.forEach((n, p) -> {
+      if (p instanceof RedactionProcessor) {
+        routable.put(n, p);
       }
-    }
+    });
     for (PipelineConfig pc : config.pipelines()) {
       List<ExporterVerticle> verticles = new ArrayList<>();
       List<Future<String>> deployments = new ArrayList<>();
@@ -126,9 +192,15 @@ public final class Gateway {
       started.add(Future.all(deployments).onSuccess(x -> {
         List<ExporterQueue> qs = verticles.stream().map(ExporterVerticle::queue).toList();
         queues.addAll(qs);
-        List<Processor> chain = pc.processors().stream().map(processors::get).filter(java.util.Objects::nonNull)
-            .toList();
-        pipelines.add(new Pipeline(pc.signal(), chain, samplers.get(pc.signal()), qs), new HashSet<>(pc.receivers()));
+        TailSampler own = pc.processors().stream().map(samplers::get).filter(java.util.Objects::nonNull)
+            .findFirst().orElse(null);
+        Pipeline pipeline = new Pipeline(pc.signal(), chain(pc), own, qs, routable,
+            pc.signal() == Signal.TRACES ? samplers : Map.of());
+        if (pc.signal() == Signal.TRACES) {
+          // Samplers only routes use still need somewhere for spans without a route destination.
+          samplers.values().stream().filter(s -> s != own).forEach(s -> s.downstream(pipeline::offerToQueues));
+        }
+        pipelines.add(pipeline, new HashSet<>(pc.receivers()));
       }));
     }
     return Future.all(started).mapEmpty();
@@ -154,6 +226,9 @@ public final class Gateway {
   /** Graceful stop; completes when queues are drained or the shutdown timeout has passed. */
   public Future<Void> stop() {
     health.markStopping();
+    if (routesFile != null) {
+      routesFile.stop();
+    }
     pipelines.close();
     List<Future<Void>> closing = new ArrayList<>();
     for (Receiver r : receivers) {

@@ -5,6 +5,8 @@ import dev.telemetry.gateway.config.ConfigLoader;
 import dev.telemetry.gateway.config.GatewayConfig;
 import dev.telemetry.gateway.logging.Logging;
 import dev.telemetry.gateway.logging.ShutdownAwareLogManager;
+import dev.telemetry.gateway.routing.RoutesFile;
+import dev.telemetry.gateway.routing.RoutingTableException;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -62,6 +64,19 @@ public final class Main {
       System.exit(2);
       return;
     }
+    if (config.routingConfig().isPresent()) {
+      Path routes = config.routingConfig().get().file();
+      try {
+        RoutesFile.check(routes, Gateway.catalog(config));
+      } catch (RoutingTableException e) {
+        System.err.println("invalid routing table in " + routes + ":");
+        for (String p : e.problems()) {
+          System.err.println("  " + p);
+        }
+        System.exit(2);
+        return;
+      }
+    }
     if (checkOnly) {
       System.out.println("configuration OK: " + configFile);
       return;
@@ -89,6 +104,10 @@ public final class Main {
       System.exit(1);
       return;
     }
+    if (config.routingConfig().isPresent()) {
+      onSighup(() -> gateway.reloadRoutes("sighup").onFailure(e -> log.warning(
+          "SIGHUP: routing table not reloaded, the current one stays in use:\n" + e.getMessage())), log);
+    }
     long stopWait = config.shutdownTimeout().toMillis() + 10_000;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("shutdown requested; draining queues (up to " + config.shutdownTimeout().toSeconds() + "s)");
@@ -100,6 +119,15 @@ public final class Main {
       closeQuietly(vertx, log);
       ShutdownAwareLogManager.gatewayStopped();
     }, "gateway-shutdown"));
+  }
+
+  /** SIGHUP reloads the routing table, as operators expect of a daemon. Not available on every JVM/OS. */
+  private static void onSighup(Runnable action, Logger log) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> action.run());
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      log.warning("SIGHUP cannot be handled here (" + e.getMessage() + "); reload routes via the admin API");
+    }
   }
 
   private static void closeQuietly(Vertx vertx, Logger log) {

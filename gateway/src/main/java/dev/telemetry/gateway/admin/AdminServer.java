@@ -7,16 +7,31 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
+import dev.telemetry.gateway.routing.Explainer;
+import dev.telemetry.gateway.routing.RouteTables;
+import dev.telemetry.gateway.routing.RoutesFile;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
-/** The admin HTTP listener: {@code GET /metrics} (Prometheus text format), {@code /health/live}, {@code /health/ready}. */
+/**
+ * The admin HTTP listener: {@code GET /metrics} (Prometheus text format), {@code /health/live}, {@code /health/ready},
+ * and the bearer-token protected API under {@code /api/} (routing table management).
+ */
 public final class AdminServer {
   private final Vertx vertx;
   private final AdminConfig config;
   private final PrometheusMeterRegistry registry;
   private final Health health;
   private HttpServer server;
+  private RoutesApi routes;
+
+  /** Serves the routing API (requires {@code admin.token}); call before {@link #start()}. */
+  public void routes(RouteTables tables, RoutesFile file, Explainer explainer) {
+    this.routes = new RoutesApi(vertx, tables, file, explainer);
+  }
 
   public AdminServer(Vertx vertx, AdminConfig config, PrometheusMeterRegistry registry, Health health) {
     this.vertx = vertx;
@@ -33,9 +48,32 @@ public final class AdminServer {
         .setStatusCode(health.ready() ? 200 : 503)
         .putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("status", health.status()).encode()));
+    router.route("/api/*").handler(this::authorize);
+    if (routes != null) {
+      routes.mount(router);
+    } else {
+      router.route("/api/v1/routes*").handler(ctx -> RoutesApi.error(ctx, 404, "routing is not configured: set "
+          + "\"routing\": {\"file\": ...} in the gateway config"));
+    }
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.endpoint().host()).setPort(config.endpoint().port()));
     return server.requestHandler(router).listen().mapEmpty();
+  }
+
+  /** The API needs {@code Authorization: Bearer <admin.token>}; without a configured token it is disabled. */
+  private void authorize(RoutingContext ctx) {
+    if (config.token() == null) {
+      RoutesApi.error(ctx, 403, "the admin API is disabled: set admin.token in the gateway config");
+      return;
+    }
+    String auth = ctx.request().getHeader("Authorization");
+    byte[] expected = ("Bearer " + config.token()).getBytes(StandardCharsets.UTF_8);
+    if (auth == null || !MessageDigest.isEqual(expected, auth.getBytes(StandardCharsets.UTF_8))) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"telemetry-gateway\"");
+      RoutesApi.error(ctx, 401, "missing or wrong bearer token (Authorization: Bearer <admin.token>)");
+      return;
+    }
+    ctx.next();
   }
 
   public int port() {

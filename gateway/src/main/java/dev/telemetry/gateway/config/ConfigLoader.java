@@ -68,7 +68,7 @@ public final class ConfigLoader {
     }
     ConfigErrors errors = new ConfigErrors();
     ConfigNode root = new ConfigNode("", json, errors, new EnvSubstitution(env));
-    root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "admin", "logging",
+    root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "routing", "admin", "logging",
         "shutdown_timeout");
 
     Map<String, ReceiverConfig> receivers = new LinkedHashMap<>();
@@ -118,9 +118,24 @@ public final class ConfigLoader {
     checkDistinctFileDirectories(exporters, root);
     checkDistinctListeners(receivers, root);
 
+    RoutingConfig routing = null;
+    if (root.has("routing")) {
+      ConfigNode rn = root.object("routing");
+      rn.allowOnly("file", "watch_interval", "history");
+      String file = rn.string("file", null);
+      Duration watch = rn.duration("watch_interval", RoutingConfig.DEFAULT_WATCH_INTERVAL, Duration.ZERO);
+      int history = (int) rn.integer("history", RoutingConfig.DEFAULT_HISTORY, 1, 1000);
+      if (file != null) {
+        routing = build(rn, null, () -> new RoutingConfig(Path.of(file), watch, history));
+      }
+    }
+
     ConfigNode admin = root.object("admin");
-    admin.allowOnly("endpoint");
+    admin.allowOnly("endpoint", "token");
     HostPort adminEndpoint = hostPort(admin, "endpoint", AdminConfig.DEFAULTS.endpoint());
+    String token = admin.string("token", "");
+    AdminConfig adminConfig = build(admin, null, () -> new AdminConfig(adminEndpoint,
+        token == null || token.isEmpty() ? null : token));
 
     ConfigNode logging = root.object("logging");
     logging.allowOnly("level", "format");
@@ -130,8 +145,7 @@ public final class ConfigLoader {
     Duration shutdown = root.duration("shutdown_timeout", GatewayConfig.DEFAULT_SHUTDOWN_TIMEOUT, Duration.ZERO);
 
     errors.throwIfAny();
-    return new GatewayConfig(receivers, processors, exporters, pipelines, new AdminConfig(adminEndpoint), log,
-        shutdown);
+    return new GatewayConfig(receivers, processors, exporters, pipelines, routing, adminConfig, log, shutdown);
   }
 
   private static String type(ConfigNode node, Set<String> known, String what) {

@@ -8,8 +8,8 @@ import java.util.Optional;
 
 /** The whole gateway configuration, validated and immutable. Built by {@link ConfigLoader}. */
 public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
-                            Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines, AdminConfig admin, LoggingConfig logging,
-                            Duration shutdownTimeout) {
+                            Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines,
+                            RoutingConfig routing, AdminConfig admin, LoggingConfig logging, Duration shutdownTimeout) {
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
   public GatewayConfig {
@@ -17,6 +17,11 @@ public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, P
     processors = Map.copyOf(processors);
     exporters = Map.copyOf(exporters);
     pipelines = List.copyOf(pipelines);
+  }
+
+  /** The routing table settings, if the gateway routes by rules. */
+  public Optional<RoutingConfig> routingConfig() {
+    return Optional.ofNullable(routing);
   }
 
   public Optional<PipelineConfig> pipeline(Signal signal) {

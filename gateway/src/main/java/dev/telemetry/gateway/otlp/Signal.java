@@ -155,7 +155,7 @@ public enum Signal {
     return n;
   }
 
-  static int dataPointCount(Metric m) {
+  public static int dataPointCount(Metric m) {
     return switch (m.getDataCase()) {
       case GAUGE -> m.getGauge().getDataPointsCount();
       case SUM -> m.getSum().getDataPointsCount();

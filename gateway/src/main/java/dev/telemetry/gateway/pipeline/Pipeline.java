@@ -7,7 +7,13 @@ import dev.telemetry.gateway.processor.sampling.SamplerFullException;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.vertx.core.Future;
+import dev.telemetry.gateway.pipeline.Branches.Branch;
+import dev.telemetry.gateway.routing.ElasticsearchStamp;
+import dev.telemetry.gateway.routing.RouteMatcher;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One signal's path from receivers to exporters: the processors in order, then the exporter queues. A request is
@@ -20,16 +26,26 @@ public final class Pipeline {
   private final List<Processor> processors;
   private final List<ExporterQueue> queues;
   private final TailSampler sampler;
+  private final Branches branches;
 
   public Pipeline(Signal signal, List<ExporterQueue> queues) {
-    this(signal, List.of(), null, queues);
+    this(signal, List.of(), null, queues, Map.of(), Map.of());
+  }
+
+  public Pipeline(Signal signal, List<Processor> processors, TailSampler sampler, List<ExporterQueue> queues) {
+    this(signal, processors, sampler, queues, Map.of(), Map.of());
   }
 
   /**
    * {@code sampler} (traces only, may be null) is the last stage: requests go into its buffer, and what it samples
    * comes back through {@link #offerToQueues}.
    */
-  public Pipeline(Signal signal, List<Processor> processors, TailSampler sampler, List<ExporterQueue> queues) {
+  /**
+   * With routing: {@code routable} are the processors routes may name (redaction profiles), {@code samplers} the
+   * tail samplers they may name (policy sets); both by name.
+   */
+  public Pipeline(Signal signal, List<Processor> processors, TailSampler sampler, List<ExporterQueue> queues,
+                  Map<String, Processor> routable, Map<String, TailSampler> samplers) {
     if (queues.isEmpty()) {
       throw new IllegalArgumentException("a pipeline needs at least one exporter");
     }
@@ -40,6 +56,7 @@ public final class Pipeline {
     if (sampler != null) {
       sampler.downstream(this::offerToQueues);
     }
+    this.branches = new Branches(signal, this.queues, sampler, routable, samplers);
   }
 
   public Signal signal() {
@@ -60,6 +77,15 @@ public final class Pipeline {
    * {@link PipelineRefusedException} (QUEUE_FULL) without having queued anything. Thread-safe and non-blocking.
    */
   public Future<Void> offer(Message request, int items, int bytes) {
+    return offer(request, items, bytes, null, null);
+  }
+
+  /**
+   * As {@link #offer(Message, int, int)}, routed by {@code matcher} when not null: the request is split by route,
+   * each part goes through its route's redaction profile and sampler into its route's exporter queues, all parts or
+   * none. {@code tenant} is the tenant header's value, if any.
+   */
+  public Future<Void> offer(Message request, int items, int bytes, RouteMatcher matcher, String tenant) {
     if (!processors.isEmpty()) {
       Message processed = request;
       try {
@@ -78,6 +104,9 @@ public final class Pipeline {
         }
       }
     }
+    if (matcher != null) {
+      return offerRouted(request, items, bytes, matcher, tenant);
+    }
     if (sampler != null) {
       return sampler.accept((ExportTraceServiceRequest) request).recover(e -> Future.failedFuture(
           e instanceof SamplerFullException ? new PipelineRefusedException(PipelineRefusedException.Reason.QUEUE_FULL,
@@ -86,22 +115,106 @@ public final class Pipeline {
     return offerToQueues(request, items, bytes);
   }
 
+  private Future<Void> offerRouted(Message request, int items, int bytes, RouteMatcher matcher, String tenant) {
+    List<RouteMatcher.Part> parts = matcher.route(signal, request, items, tenant);
+    List<Prepared> prepared = new ArrayList<>(parts.size());
+    try {
+      for (RouteMatcher.Part part : parts) {
+        if (part.request() == null) {
+          continue; // dropped by rule (counted by the matcher)
+        }
+        Branch b = branches.of(matcher, part.route());
+        Message r = part.request();
+        int n = part.items();
+        if (b.redaction() != null) {
+          Message redacted = b.redaction().process(signal, r);
+          if (redacted != r) {
+            r = redacted;
+            n = signal.itemCount(r);
+          }
+        }
+        if (b.elasticsearch() != null && signal == Signal.LOGS) {
+          r = ElasticsearchStamp.apply((ExportLogsServiceRequest) r, b.elasticsearch());
+        }
+        if (n > 0) {
+          prepared.add(new Prepared(b, r, n, r == request ? bytes : r.getSerializedSize()));
+        }
+      }
+    } catch (RuntimeException e) {
+      return Future.failedFuture(new IllegalStateException("a processor failed: " + e, e));
+    }
+    // All or nothing: reserve room in every queue and sampler first, then commit.
+    long[] sampled = new long[prepared.size()];
+    for (int i = 0; i < prepared.size(); i++) {
+      Prepared p = prepared.get(i);
+      String refusal = null;
+      if (p.branch().sampler() != null) {
+        sampled[i] = p.branch().sampler().reserve((ExportTraceServiceRequest) p.request());
+        if (sampled[i] < 0) {
+          refusal = p.branch().sampler().full().getMessage();
+        }
+      } else {
+        refusal = reserve(p.branch().queues(), p.items(), p.bytes());
+      }
+      if (refusal != null) {
+        for (int j = 0; j < i; j++) {
+          Prepared q = prepared.get(j);
+          if (q.branch().sampler() != null) {
+            q.branch().sampler().release(sampled[j]);
+          } else {
+            for (ExporterQueue queue : q.branch().queues()) {
+              queue.cancelReservation(q.items(), q.bytes());
+            }
+          }
+        }
+        return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.QUEUE_FULL,
+            refusal));
+      }
+    }
+    for (int i = 0; i < prepared.size(); i++) {
+      Prepared p = prepared.get(i);
+      if (p.branch().sampler() != null) {
+        p.branch().sampler().commit((ExportTraceServiceRequest) p.request(), sampled[i], p.branch().downstream());
+      } else {
+        QueuedRequest r = new QueuedRequest(p.request(), p.items(), p.bytes(), System.nanoTime());
+        for (ExporterQueue q : p.branch().queues()) {
+          q.enqueue(r);
+        }
+      }
+    }
+    return Future.succeededFuture();
+  }
+
+  private record Prepared(Branch branch, Message request, int items, int bytes) {
+  }
+
   /** The fan-out into the exporter queues, all or nothing; completes at once. */
   public Future<Void> offerToQueues(Message request, int items, int bytes) {
-    for (int i = 0; i < queues.size(); i++) {
-      if (!queues.get(i).tryReserve(items, bytes)) {
-        for (int j = 0; j < i; j++) {
-          queues.get(j).cancelReservation(items, bytes);
-        }
-        ExporterQueue full = queues.get(i);
-        return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.QUEUE_FULL,
-            "the queue of exporter \"" + full.exporterName() + "\" is full; retry later"));
-      }
+    return offerToQueues(queues, request, items, bytes);
+  }
+
+  static Future<Void> offerToQueues(List<ExporterQueue> queues, Message request, int items, int bytes) {
+    String refusal = reserve(queues, items, bytes);
+    if (refusal != null) {
+      return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.QUEUE_FULL, refusal));
     }
     QueuedRequest r = new QueuedRequest(request, items, bytes, System.nanoTime());
     for (ExporterQueue q : queues) {
       q.enqueue(r);
     }
     return Future.succeededFuture();
+  }
+
+  /** Reserves room in every queue, or in none: null on success, else why not. */
+  private static String reserve(List<ExporterQueue> queues, int items, int bytes) {
+    for (int i = 0; i < queues.size(); i++) {
+      if (!queues.get(i).tryReserve(items, bytes)) {
+        for (int j = 0; j < i; j++) {
+          queues.get(j).cancelReservation(items, bytes);
+        }
+        return "the queue of exporter \"" + queues.get(i).exporterName() + "\" is full; retry later";
+      }
+    }
+    return null;
   }
 }

@@ -2,6 +2,8 @@ package dev.telemetry.gateway.pipeline;
 
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.routing.RouteMatcher;
+import dev.telemetry.gateway.routing.RouteTables;
 import io.vertx.core.Future;
 import java.util.EnumMap;
 import java.util.Map;
@@ -15,6 +17,12 @@ public final class Pipelines implements TelemetryConsumer {
   private final Map<Signal, Pipeline> bySignal = new EnumMap<>(Signal.class);
   private final Map<Signal, Set<String>> receiversBySignal = new EnumMap<>(Signal.class);
   private volatile boolean open;
+  private RouteTables routes;
+
+  /** Routes requests by the live table of {@code routes} (set before open). */
+  public void routeBy(RouteTables routes) {
+    this.routes = routes;
+  }
 
   public void add(Pipeline pipeline, Set<String> receivers) {
     bySignal.put(pipeline.signal(), pipeline);
@@ -40,7 +48,8 @@ public final class Pipelines implements TelemetryConsumer {
   }
 
   @Override
-  public Future<Void> consume(String receiver, Signal signal, Message request, int items, int bytes) {
+  public Future<Void> consume(String receiver, Signal signal, Message request, int items, int bytes,
+                              RequestHeaders headers) {
     if (!open) {
       return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.NOT_READY,
           "the gateway is not ready (starting or shutting down); retry later"));
@@ -49,6 +58,11 @@ public final class Pipelines implements TelemetryConsumer {
     if (p == null || !accepts(receiver, signal)) {
       return Future.failedFuture(new IllegalStateException("no " + signal.id() + " pipeline for " + receiver));
     }
-    return p.offer(request, items, bytes);
+    RouteMatcher matcher = routes == null ? null : routes.current();
+    if (matcher == null) {
+      return p.offer(request, items, bytes);
+    }
+    String header = matcher.table().tenant().header();
+    return p.offer(request, items, bytes, matcher, header == null ? null : headers.get(header));
   }
 }

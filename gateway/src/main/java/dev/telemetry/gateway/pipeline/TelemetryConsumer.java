@@ -13,5 +13,7 @@ public interface TelemetryConsumer {
   /** Whether the named receiver feeds a pipeline of this signal; receivers answer "not found" otherwise. */
   boolean accepts(String receiver, Signal signal);
 
-  Future<Void> consume(String receiver, Signal signal, Message request, int items, int bytes);
+  /** {@code headers} are those of the carrying request (routing reads the tenant header from them). */
+  Future<Void> consume(String receiver, Signal signal, Message request, int items, int bytes,
+                       RequestHeaders headers);
 }

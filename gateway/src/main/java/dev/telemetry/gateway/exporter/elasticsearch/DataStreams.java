@@ -12,19 +12,29 @@ import java.util.Locale;
 final class DataStreams {
   static final String DATASET = "data_stream.dataset";
   static final String NAMESPACE = "data_stream.namespace";
+  /** A routing rule's explicit index; set on the resource by the router, it overrides the data stream. */
+  static final String INDEX = "elasticsearch.index";
 
   private DataStreams() {
   }
 
-  /** The (dataset, namespace) of one record. */
-  record Target(String dataset, String namespace) {
+  /** The (dataset, namespace) of one record, or an explicit index (then dataset and namespace are null). */
+  record Target(String dataset, String namespace, String index) {
+    Target(String dataset, String namespace) {
+      this(dataset, namespace, null);
+    }
+
     String name() {
-      return "logs-" + dataset + "-" + namespace;
+      return index != null ? index : "logs-" + dataset + "-" + namespace;
     }
   }
 
   static Target resolve(List<KeyValue> record, List<KeyValue> resource, String defaultDataset,
                         String defaultNamespace) {
+    String index = first(INDEX, record, resource);
+    if (index != null) {
+      return new Target(null, null, sanitizeIndex(index));
+    }
     String dataset = first(DATASET, record, resource);
     String namespace = first(NAMESPACE, record, resource);
     return new Target(dataset == null ? defaultDataset : sanitize(dataset),
@@ -40,6 +50,21 @@ final class DataStreams {
       }
     }
     return null;
+  }
+
+  /** A valid index name: lower case, reserved characters as {@code _}, no leading {@code _ - + .}. */
+  static String sanitizeIndex(String s) {
+    StringBuilder b = new StringBuilder(Math.min(s.length(), 255));
+    for (char c : s.toLowerCase(Locale.ROOT).toCharArray()) {
+      if (b.length() == 255) {
+        break;
+      }
+      b.append("\\/*?\"<>| ,#:".indexOf(c) >= 0 ? '_' : c);
+    }
+    while (b.length() > 0 && "_-+.".indexOf(b.charAt(0)) >= 0) {
+      b.deleteCharAt(0);
+    }
+    return b.length() == 0 ? "logs-generic-default" : b.toString();
   }
 
   static String sanitize(String s) {

@@ -48,10 +48,12 @@ final class EcsDocumentMapper implements LogDocumentMapper {
         : r.getObservedTimeUnixNano() != 0 ? r.getObservedTimeUnixNano() : System.currentTimeMillis() * 1_000_000L;
     doc.put("@timestamp", JsonValues.time(time));
     put(doc, "ecs.version", ECS_VERSION);
-    put(doc, "data_stream.type", "logs");
-    put(doc, "data_stream.dataset", target.dataset());
-    put(doc, "data_stream.namespace", target.namespace());
-    put(doc, "event.dataset", target.dataset());
+    if (target.index() == null) { // a plain index carries no data_stream fields
+      put(doc, "data_stream.type", "logs");
+      put(doc, "data_stream.dataset", target.dataset());
+      put(doc, "data_stream.namespace", target.namespace());
+      put(doc, "event.dataset", target.dataset());
+    }
     if (r.getObservedTimeUnixNano() != 0) {
       put(doc, "event.created", JsonValues.time(r.getObservedTimeUnixNano()));
     }
@@ -83,6 +85,7 @@ final class EcsDocumentMapper implements LogDocumentMapper {
     }
     attrs.remove(DataStreams.DATASET);
     attrs.remove(DataStreams.NAMESPACE);
+    attrs.remove(DataStreams.INDEX);
     JsonObject labels = new JsonObject();
     JsonObject numeric = new JsonObject();
     attrs.forEach((k, v) -> {

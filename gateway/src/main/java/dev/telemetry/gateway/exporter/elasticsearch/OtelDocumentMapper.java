@@ -33,11 +33,13 @@ final class OtelDocumentMapper implements LogDocumentMapper {
       if (r.getObservedTimeUnixNano() != 0) {
         g.writeStringField("observed_timestamp", JsonValues.time(r.getObservedTimeUnixNano()));
       }
-      g.writeObjectFieldStart("data_stream");
-      g.writeStringField("type", "logs");
-      g.writeStringField("dataset", target.dataset());
-      g.writeStringField("namespace", target.namespace());
-      g.writeEndObject();
+      if (target.index() == null) { // a plain index carries no data_stream fields
+        g.writeObjectFieldStart("data_stream");
+        g.writeStringField("type", "logs");
+        g.writeStringField("dataset", target.dataset());
+        g.writeStringField("namespace", target.namespace());
+        g.writeEndObject();
+      }
       if (!r.getSeverityText().isEmpty()) {
         g.writeStringField("severity_text", r.getSeverityText());
       }

@@ -57,8 +57,7 @@ public final class TailSampler extends VerticleBase {
   private final LinkedHashMap<ByteString, Trace> traces = new LinkedHashMap<>();
   private final LinkedHashMap<ByteString, Boolean> decided;
   private final int decidedCapacity;
-  private final Deque<ExportTraceServiceRequest> pendingEmission = new ArrayDeque<>();
-  private final Deque<Long> pendingBytes = new ArrayDeque<>();
+  private final Deque<Pending> pendingEmission = new ArrayDeque<>();
   private long tick = -1;
   private volatile int bufferedTraces;
 
@@ -129,10 +128,24 @@ public final class TailSampler extends VerticleBase {
   }
 
   /**
-   * Takes a request (any thread). Fails with {@link SamplerFullException}, having taken nothing, when the budget is
-   * used up.
+   * Takes a request (any thread) for the default downstream. Fails with {@link SamplerFullException}, having taken
+   * nothing, when the budget is used up.
    */
   public Future<Void> accept(ExportTraceServiceRequest request) {
+    long cost = reserve(request);
+    if (cost < 0) {
+      return Future.failedFuture(full());
+    }
+    commit(request, cost, null);
+    return Future.succeededFuture();
+  }
+
+  /**
+   * Reserves budget for a request (any thread): its cost, or -1 when the budget is used up. A reservation is either
+   * {@link #commit committed} or {@link #release released}; this lets a caller offering one request to several
+   * stages take all or nothing.
+   */
+  public long reserve(ExportTraceServiceRequest request) {
     long cost = 0;
     for (ResourceSpans rs : request.getResourceSpansList()) {
       for (ScopeSpans ss : rs.getScopeSpansList()) {
@@ -146,11 +159,24 @@ public final class TailSampler extends VerticleBase {
       charged.addAndGet(-cost);
       refused.increment(spanCount(request));
       context.runOnContext(v -> relieve());
-      return Future.failedFuture(new SamplerFullException("tail sampler \"" + config.name()
-          + "\" is at its memory budget (" + config.memoryBudgetBytes() + " bytes); retry later"));
+      return -1;
     }
-    context.runOnContext(v -> insert(request));
-    return Future.succeededFuture();
+    return cost;
+  }
+
+  public void release(long cost) {
+    charged.addAndGet(-cost);
+  }
+
+  /** Buffers a reserved request; its kept spans go to {@code destination} (null: the default downstream). */
+  public void commit(ExportTraceServiceRequest request, long cost, Downstream destination) {
+    context.runOnContext(v -> insert(request, destination));
+  }
+
+  /** The refusal a full sampler answers with. */
+  public SamplerFullException full() {
+    return new SamplerFullException("tail sampler \"" + config.name() + "\" is at its memory budget ("
+        + config.memoryBudgetBytes() + " bytes); retry later");
   }
 
   private static int spanCount(ExportTraceServiceRequest r) {
@@ -167,13 +193,17 @@ public final class TailSampler extends VerticleBase {
 
   /** Buffers a request's spans; package-private for the benchmark, which calls it from one thread. */
   void insert(ExportTraceServiceRequest request) {
+    insert(request, null);
+  }
+
+  private void insert(ExportTraceServiceRequest request, Downstream destination) {
     long now = System.nanoTime();
     List<Trace.Entry> lateKept = null;
     for (ResourceSpans rs : request.getResourceSpansList()) {
       for (ScopeSpans ss : rs.getScopeSpansList()) {
         for (Span s : ss.getSpansList()) {
           Trace.Entry e = Trace.Entry.of(rs.getResource(), rs.getSchemaUrl(), ss.getScope(), ss.getSchemaUrl(), s,
-              attributeKeys, charge(s));
+              attributeKeys, charge(s), destination);
           ByteString id = s.getTraceId();
           Boolean earlier = decided.get(id);
           if (earlier != null) {
@@ -255,8 +285,24 @@ public final class TailSampler extends VerticleBase {
     }
   }
 
-  /** Rebuilds a request (grouped by resource and scope) and offers it; held and retried if the queues are full. */
+  /**
+   * Rebuilds one request per destination (grouped by resource and scope) and offers them; held and retried if the
+   * queues are full.
+   */
   private void emit(List<Trace.Entry> entries) {
+    Map<Downstream, List<Trace.Entry>> byDestination = new java.util.IdentityHashMap<>(2);
+    for (Trace.Entry e : entries) {
+      byDestination.computeIfAbsent(e.destination() == null ? downstream : e.destination(),
+          k -> new ArrayList<>(entries.size())).add(e);
+    }
+    byDestination.forEach((destination, list) -> {
+      Pending p = rebuild(list, destination);
+      pendingEmission.addLast(p);
+    });
+    retryPending();
+  }
+
+  private static Pending rebuild(List<Trace.Entry> entries, Downstream destination) {
     Map<Object, Map<Object, List<Trace.Entry>>> grouped = new LinkedHashMap<>();
     long bytes = 0;
     for (Trace.Entry e : entries) {
@@ -279,20 +325,22 @@ public final class TailSampler extends VerticleBase {
       }
       req.addResourceSpans(rs);
     }
-    pendingEmission.addLast(req.build());
-    pendingBytes.addLast(bytes);
-    retryPending();
+    return new Pending(req.build(), bytes, destination);
+  }
+
+  /** A kept trace's spans for one destination, still charged until that destination took them. */
+  private record Pending(ExportTraceServiceRequest request, long bytes, Downstream destination) {
   }
 
   private void retryPending() {
     while (!pendingEmission.isEmpty()) {
-      ExportTraceServiceRequest r = pendingEmission.peekFirst();
-      Future<Void> f = downstream.offer(r, spanCount(r), r.getSerializedSize());
+      Pending p = pendingEmission.peekFirst();
+      Future<Void> f = p.destination().offer(p.request(), spanCount(p.request()), p.request().getSerializedSize());
       if (f.failed()) {
         return; // queues full: keep it (still charged) and try on the next tick
       }
       pendingEmission.pollFirst();
-      charged.addAndGet(-pendingBytes.pollFirst());
+      charged.addAndGet(-p.bytes());
     }
   }
 

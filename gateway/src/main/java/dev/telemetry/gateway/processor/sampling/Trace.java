@@ -2,6 +2,7 @@ package dev.telemetry.gateway.processor.sampling;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.telemetry.gateway.processor.Downstream;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.InstrumentationScope;
 import io.opentelemetry.proto.common.v1.KeyValue;
@@ -17,14 +18,17 @@ import java.util.Set;
  * the heap, and the sampler holds decision_wait × rate of them. Only kept traces are parsed again.
  */
 final class Trace {
-  /** One span: where it came from, its bytes, and the facts policies need. */
+  /**
+   * One span: where it came from, its bytes, the facts policies need, and where it goes if its trace is kept (spans
+   * of one trace may have been routed to different exporters).
+   */
   record Entry(Resource resource, String resourceSchemaUrl, InstrumentationScope scope, String scopeSchemaUrl,
                ByteString encoded, int statusCode, long startNanos, long endNanos, String traceState,
-               List<KeyValue> attributes, long bytes) {
+               List<KeyValue> attributes, long bytes, Downstream destination) {
 
     /** Keeps the span's attributes whose key is in {@code keys} (all when {@code keys} is null). */
     static Entry of(Resource resource, String resourceSchemaUrl, InstrumentationScope scope, String scopeSchemaUrl,
-                    Span span, Set<String> keys, long bytes) {
+                    Span span, Set<String> keys, long bytes, Downstream destination) {
       List<KeyValue> attrs;
       if (keys == null) {
         attrs = span.getAttributesList();
@@ -41,7 +45,7 @@ final class Trace {
       }
       return new Entry(resource, resourceSchemaUrl, scope, scopeSchemaUrl, span.toByteString(),
           span.getStatus().getCodeValue(), span.getStartTimeUnixNano(), span.getEndTimeUnixNano(),
-          span.getTraceState(), attrs, bytes);
+          span.getTraceState(), attrs, bytes, destination);
     }
 
     Span span() {

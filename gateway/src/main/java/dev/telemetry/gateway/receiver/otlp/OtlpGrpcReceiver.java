@@ -132,7 +132,7 @@ final class OtlpGrpcReceiver {
       fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "invalid OTLP message: " + e.getMessage());
       return;
     }
-    ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length).onComplete(ar -> {
+    ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, req.headers()::get).onComplete(ar -> {
       if (ar.succeeded()) {
         req.response().send(ar.result());
       } else if (ar.cause() instanceof PipelineRefusedException pr) {

@@ -133,7 +133,7 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
       refuse(req, signal, false, 400, "malformed", "invalid OTLP protobuf: " + e.getMessage());
       return;
     }
-    ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length).onComplete(ar -> {
+    ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, req.headers()::get).onComplete(ar -> {
       if (ar.succeeded()) {
         respond(req.response(), 200, json, ar.result());
       } else if (ar.cause() instanceof PipelineRefusedException pr) {

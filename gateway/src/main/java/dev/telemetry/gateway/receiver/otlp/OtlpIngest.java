@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.OtlpValidator;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.pipeline.PipelineRefusedException;
+import dev.telemetry.gateway.pipeline.RequestHeaders;
 import dev.telemetry.gateway.pipeline.TelemetryConsumer;
 import io.vertx.core.Future;
 
@@ -38,7 +39,8 @@ final class OtlpIngest {
    * Ingests one decoded request; {@code protobufBytes} is its protobuf size when known (else -1). Completes with the
    * export response, or fails with {@link PipelineRefusedException} when the client should retry.
    */
-  Future<Message> ingest(String transport, Signal signal, Message request, int protobufBytes) {
+  Future<Message> ingest(String transport, Signal signal, Message request, int protobufBytes,
+                         RequestHeaders headers) {
     OtlpValidator.Result v = OtlpValidator.validate(signal, request);
     metrics.received(transport, signal, (long) v.accepted() + v.rejected());
     metrics.refusedItems(transport, signal, "invalid", v.rejected());
@@ -47,7 +49,7 @@ final class OtlpIngest {
       return Future.succeededFuture(response);
     }
     int bytes = v.rejected() == 0 && protobufBytes >= 0 ? protobufBytes : v.request().getSerializedSize();
-    return consumer.consume(receiver, signal, v.request(), v.accepted(), bytes).transform(ar -> {
+    return consumer.consume(receiver, signal, v.request(), v.accepted(), bytes, headers).transform(ar -> {
       if (ar.succeeded()) {
         metrics.accepted(transport, signal, v.accepted());
         return Future.succeededFuture(response);

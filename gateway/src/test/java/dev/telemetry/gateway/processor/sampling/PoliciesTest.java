@@ -24,7 +24,7 @@ class PoliciesTest {
     Trace t = new Trace(spans[0].getTraceId(), 0);
     for (Span s : spans) {
       t.add(Trace.Entry.of(Resource.newBuilder().addAttributes(kv("service.name", AnyValue.newBuilder()
-          .setStringValue("api").build())).build(), "", InstrumentationScope.getDefaultInstance(), "", s, null, 100));
+          .setStringValue("api").build())).build(), "", InstrumentationScope.getDefaultInstance(), "", s, null, 100, null));
     }
     return t;
   }

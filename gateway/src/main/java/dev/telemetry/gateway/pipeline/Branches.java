@@ -1,0 +1,74 @@
+package dev.telemetry.gateway.pipeline;
+
+import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.processor.Downstream;
+import dev.telemetry.gateway.processor.Processor;
+import dev.telemetry.gateway.processor.sampling.TailSampler;
+import dev.telemetry.gateway.routing.Action;
+import dev.telemetry.gateway.routing.Route;
+import dev.telemetry.gateway.routing.RouteMatcher;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Resolves routes to this pipeline's running components — exporter queues, the redaction profile, the sampler —
+ * once per route and table; what a route leaves out comes from the pipeline config. Names were checked when the
+ * table was validated, so a miss here is a bug.
+ */
+final class Branches {
+  private final Signal signal;
+  private final List<ExporterQueue> queues;
+  private final TailSampler sampler;
+  private final Map<String, Processor> processors;
+  private final Map<String, TailSampler> samplers;
+  private volatile Cache cache = new Cache(null);
+
+  Branches(Signal signal, List<ExporterQueue> queues, TailSampler sampler, Map<String, Processor> processors,
+           Map<String, TailSampler> samplers) {
+    this.signal = signal;
+    this.queues = queues;
+    this.sampler = sampler;
+    this.processors = Map.copyOf(processors);
+    this.samplers = Map.copyOf(samplers);
+  }
+
+  /** Where a route's items go in this pipeline. */
+  record Branch(List<ExporterQueue> queues, Processor redaction, TailSampler sampler,
+                Action.ElasticsearchTarget elasticsearch, Downstream downstream) {
+  }
+
+  private record Cache(RouteMatcher matcher, Map<Route, Branch> branches) {
+    Cache(RouteMatcher matcher) {
+      this(matcher, new ConcurrentHashMap<>());
+    }
+  }
+
+  Branch of(RouteMatcher matcher, Route route) {
+    Cache c = cache;
+    if (c.matcher() != matcher) {
+      c = new Cache(matcher);
+      cache = c;
+    }
+    return c.branches().computeIfAbsent(route, this::resolve);
+  }
+
+  private Branch resolve(Route route) {
+    Action a = route.action();
+    List<ExporterQueue> qs = a.exporters() == null ? queues : a.exporters().stream().map(name -> queues.stream()
+        .filter(q -> q.exporterName().equals(name)).findFirst().orElseThrow(() -> new IllegalStateException(
+            "route " + route.ruleId() + ": exporter " + name + " has no " + signal.id() + " queue"))).toList();
+    Processor redaction = a.redaction() == null ? null : require(processors.get(a.redaction()), route, a.redaction());
+    TailSampler s = signal != Signal.TRACES ? null
+        : a.sampling() == null ? sampler : require(samplers.get(a.sampling()), route, a.sampling());
+    Downstream downstream = (request, items, bytes) -> Pipeline.offerToQueues(qs, request, items, bytes);
+    return new Branch(qs, redaction, s, a.elasticsearch(), downstream);
+  }
+
+  private static <T> T require(T component, Route route, String name) {
+    if (component == null) {
+      throw new IllegalStateException("route " + route.ruleId() + ": no component named " + name);
+    }
+    return component;
+  }
+}
