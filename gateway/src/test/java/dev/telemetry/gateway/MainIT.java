@@ -120,6 +120,53 @@ class MainIT {
     assertThat(String.join("\n", logLines)).contains("gateway ready").contains("gateway stopped");
   }
 
+  @Test
+  void routingTableIsCheckedAtStartAndReloadedOnSighup() throws Exception {
+    int admin = Ports.free();
+    Path routes = tmp.resolve("routes.json");
+    Path config = tmp.resolve("gateway.json");
+    Files.writeString(config, """
+        {"receivers": {"otlp": {"type": "otlp", "grpc": {"endpoint": "127.0.0.1:%d"},
+                                "http": {"endpoint": "127.0.0.1:%d"}}},
+         "exporters": {"file": {"type": "file", "directory": "%s"}},
+         "pipelines": {"logs": {"receivers": ["otlp"], "exporters": ["file"]}},
+         "routing": {"file": "%s", "watch_interval": "0s"},
+         "admin": {"endpoint": "127.0.0.1:%d", "token": "main-it-token-0123456789"}}"""
+        .formatted(Ports.free(), Ports.free(), tmp.resolve("out"), routes, admin));
+    Files.writeString(routes, "{\"rules\": [{\"id\": \"x\", \"match\": {\"signal\": \"traces\"}, \"drop\": true}]}");
+    Process bad = run(Map.of(), "--config", config.toString());
+    assertThat(bad.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(bad.exitValue()).isEqualTo(2);
+    assertThat(stderr()).contains("invalid routing table in " + routes)
+        .contains("  rules[0].match: can match no signal that has a pipeline (pipelines: logs)");
+
+    Files.writeString(routes, "{\"rules\": [{\"id\": \"v1\", \"match\": {\"severity\": \"DEBUG\"}, \"drop\": true}]}");
+    Process p = run(Map.of(), "--config", config.toString());
+    try {
+      HttpClient client = HttpClient.newHttpClient();
+      String api = "http://127.0.0.1:" + admin + "/api/v1/routes";
+      Await.until("ready", Duration.ofSeconds(60), () -> status(client, "http://127.0.0.1:" + admin + "/health/ready")
+          == 200);
+      Files.writeString(routes, "{\"rules\": [{\"id\": \"v2\", \"match\": {\"severity\": \"TRACE\"}, \"drop\": true}]}");
+      Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start();
+      assertThat(hup.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      Await.until("version 2 after SIGHUP", Duration.ofSeconds(20), () -> {
+        try {
+          HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(api))
+              .header("Authorization", "Bearer main-it-token-0123456789").build(), HttpResponse.BodyHandlers.ofString());
+          return r.statusCode() == 200 && new JsonObject(r.body()).getInteger("version") == 2;
+        } catch (Exception e) {
+          return false;
+        }
+      });
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(stderr()).contains("routing table version 2 applied (source: sighup " + routes
+        + "): added [v2]; removed [v1] (1 rules)");
+  }
+
   private static int status(HttpClient client, String url) {
     try {
       return client.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
