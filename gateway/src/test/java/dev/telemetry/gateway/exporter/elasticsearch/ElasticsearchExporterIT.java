@@ -197,6 +197,57 @@ class ElasticsearchExporterIT {
     return Instant.ofEpochSecond(0, nanos).toString();
   }
 
+  /**
+   * Routing rules choose the data stream (by tenant header) or an index (by service); the route wins over data_stream
+   * attributes an application put on its records, so a tenant cannot write into another tenant's stream.
+   */
+  @Test
+  void routingRulesChooseDataStreamOrIndex() throws Exception {
+    Path routes = tmp.resolve("routes.json");
+    Files.writeString(routes, """
+        {"tenant": {"header": "X-Scope-OrgID"},
+         "rules": [
+          {"id": "acme", "match": {"tenant": "acme"}, "elasticsearch": {"dataset": "payments", "namespace": "acme"}},
+          {"id": "audit", "match": {"resource": {"service.name": "routed-audit"}},
+           "elasticsearch": {"index": "audit-logs"}}]}""");
+    String config = """
+        {"receivers": {"otlp": {"type": "otlp",
+            "grpc": {"endpoint": "127.0.0.1:{{GRPC}}"}, "http": {"endpoint": "127.0.0.1:{{HTTP}}"}}},
+          "exporters": {"es_otel": {"type": "elasticsearch", "endpoints": ["%s"], "batch": {"timeout": "10ms"}}},
+          "pipelines": {"logs": {"receivers": ["otlp"], "exporters": ["es_otel"]}},
+          "routing": {"file": "%s"},
+          "admin": {"endpoint": "127.0.0.1:{{ADMIN}}"},
+          "logging": {"level": "warn"}}""".formatted(es.url(), routes);
+    try (GatewayHarness gw = GatewayHarness.start(config, Map.of())) {
+      HttpClient client = HttpClient.newHttpClient();
+      for (String[] send : new String[][] {{"acme", "routed-acme"}, {null, "routed-audit"}, {null, "routed-default"}}) {
+        String json = """
+            {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"%s"}}]},
+              "scopeLogs":[{"logRecords":[{"timeUnixNano":"1700000000000000001","body":{"stringValue":"hi"},
+                "attributes":[{"key":"data_stream.dataset","value":{"stringValue":"someone-else"}}]}]}]}]}"""
+            .formatted(send[1]);
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(gw.httpBase() + "/v1/logs"))
+            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json));
+        if (send[0] != null) {
+          req.header("X-Scope-OrgID", send[0]);
+        }
+        assertThat(client.send(req.build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+      }
+      Await.until(() -> "routed documents; indices: " + es.raw("/_cat/indices?v"), Duration.ofSeconds(60),
+          () -> ecs("logs-payments-acme").size() == 1 && ecs("audit-logs").size() == 1
+              && search("logs-someone_else-default", "routed-default").size() == 1);
+      JsonObject acme = ecs("logs-payments-acme").get(0);
+      assertThat(acme.getJsonObject("resource").getJsonObject("attributes").getString("service.name"))
+          .isEqualTo("routed-acme");
+      assertThat(acme.getJsonObject("data_stream")).isEqualTo(new JsonObject().put("type", "logs")
+          .put("dataset", "payments").put("namespace", "acme"));
+      assertThat(acme.getJsonObject("attributes", new JsonObject()).containsKey("data_stream.dataset")).isFalse();
+      JsonObject audit = ecs("audit-logs").get(0);
+      assertThat(audit.containsKey("data_stream")).isFalse();
+      assertThat(audit.encode()).contains("routed-audit");
+    }
+  }
+
   static List<JsonObject> search(String index, String service) {
     try {
       return es.search(index, "{\"query\":{\"term\":{\"resource.attributes.service.name\":\"" + service + "\"}}}");
