@@ -57,11 +57,7 @@ public final class Main {
     try {
       config = ConfigLoader.withSystemEnv().load(configFile);
     } catch (ConfigException e) {
-      System.err.println("invalid configuration in " + configFile + ":");
-      for (String p : e.problems()) {
-        System.err.println("  " + p);
-      }
-      System.exit(2);
+      invalid("configuration", configFile, e.problems());
       return;
     }
     if (config.routingConfig().isPresent()) {
@@ -69,11 +65,7 @@ public final class Main {
       try {
         RoutesFile.check(routes, Gateway.catalog(config));
       } catch (RoutingTableException e) {
-        System.err.println("invalid routing table in " + routes + ":");
-        for (String p : e.problems()) {
-          System.err.println("  " + p);
-        }
-        System.exit(2);
+        invalid("routing table", routes, e.problems());
         return;
       }
     }
@@ -119,6 +111,15 @@ public final class Main {
       closeQuietly(vertx, log);
       ShutdownAwareLogManager.gatewayStopped();
     }, "gateway-shutdown"));
+  }
+
+  /** Lists every problem of an invalid file and exits with code 2. */
+  private static void invalid(String what, Path file, java.util.List<String> problems) {
+    System.err.println("invalid " + what + " in " + file + ":");
+    for (String p : problems) {
+      System.err.println("  " + p);
+    }
+    System.exit(2);
   }
 
   /** SIGHUP reloads the routing table, as operators expect of a daemon. Not available on every JVM/OS. */

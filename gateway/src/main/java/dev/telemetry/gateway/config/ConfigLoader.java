@@ -134,8 +134,12 @@ public final class ConfigLoader {
     admin.allowOnly("endpoint", "token");
     HostPort adminEndpoint = hostPort(admin, "endpoint", AdminConfig.DEFAULTS.endpoint());
     String token = admin.string("token", "");
-    AdminConfig adminConfig = build(admin, null, () -> new AdminConfig(adminEndpoint,
-        token == null || token.isEmpty() ? null : token));
+    boolean tokenOk = token == null || token.isEmpty() || token.length() >= 16;
+    if (!tokenOk) {
+      admin.error("token", "must be at least 16 characters (generate one with `openssl rand -hex 32`)");
+    }
+    AdminConfig adminConfig = tokenOk ? build(admin, null, () -> new AdminConfig(adminEndpoint,
+        token == null || token.isEmpty() ? null : token)) : AdminConfig.DEFAULTS;
 
     ConfigNode logging = root.object("logging");
     logging.allowOnly("level", "format");

@@ -355,18 +355,7 @@ final class ConfigNode {
   }
 
   private static String describe(Object v) {
-    if (v == null) {
-      return "null";
-    }
-    if (v instanceof String s) {
-      return "\"" + s + "\"";
-    }
-    if (v instanceof JsonObject) {
-      return "an object";
-    }
-    if (v instanceof JsonArray) {
-      return "a list";
-    }
-    return v.toString();
+    return JsonDescriptions.describe(v);
   }
+
 }

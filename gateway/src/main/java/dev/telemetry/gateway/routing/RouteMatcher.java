@@ -197,7 +197,7 @@ public final class RouteMatcher {
       c.item = null;
       int[] cand = cands.lookup(c);
       acc.clear();
-      int pos = walk(cand, 0, Subject.Level.RESOURCE, c, acc);
+      int pos = walk(cand, null, 0, Subject.Level.RESOURCE, c, acc);
       if (pos == cand.length) {
         finish(signal, acc);
         for (int k = 0; k < acc.size; k++) {
@@ -213,12 +213,14 @@ public final class RouteMatcher {
       single = false;
       int resourceMark = acc.size;
       boolean resourceTerminal = acc.terminal;
+      // The rest must be decided deeper; settle its resource-level rules now, once for all items of this resource.
+      Remaining rest = remaining(cand, pos, c);
       for (Message sx : OtlpShape.scopes(rx)) {
         c.scope = OtlpShape.scope(sx);
         c.item = null;
         acc.truncate(resourceMark, resourceTerminal);
-        int spos = walk(cand, pos, Subject.Level.SCOPE, c, acc);
-        if (spos == cand.length) {
+        int spos = walk(rest.rules, rest.known, 0, Subject.Level.SCOPE, c, acc);
+        if (spos == rest.rules.length) {
           finish(signal, acc);
           for (int k = 0; k < acc.size; k++) {
             part(parts, acc.routes[k]).addScope(rx, sx);
@@ -230,7 +232,7 @@ public final class RouteMatcher {
         for (Message item : OtlpShape.items(sx)) {
           c.item = item;
           acc.truncate(scopeMark, scopeTerminal);
-          walk(cand, spos, Subject.Level.ITEM, c, acc);
+          walk(rest.rules, rest.known, spos, Subject.Level.ITEM, c, acc);
           finish(signal, acc);
           for (int k = 0; k < acc.size; k++) {
             part(parts, acc.routes[k]).addItem(rx, sx, item);
@@ -295,8 +297,11 @@ public final class RouteMatcher {
     return ts.fallback();
   }
 
-  /** Evaluates candidates from {@code pos} while their level allows; returns where it stopped (length = decided). */
-  private int walk(int[] cand, int pos, Subject.Level level, MatchContext c, Acc acc) {
+  /**
+   * Evaluates candidates from {@code pos} while their level allows; returns where it stopped (length = decided).
+   * {@code known[k]} (may be null) marks candidates already known to match.
+   */
+  private int walk(int[] cand, boolean[] known, int pos, Subject.Level level, MatchContext c, Acc acc) {
     if (acc.terminal) {
       return cand.length;
     }
@@ -305,7 +310,7 @@ public final class RouteMatcher {
       if (levels[i].compareTo(level) > 0) {
         return pos;
       }
-      if (c.eval(rules[i].match())) {
+      if ((known != null && known[pos]) || c.eval(rules[i].match())) {
         acc.add(routes[i]);
         if (!rules[i].cont()) {
           acc.terminal = true;
@@ -315,6 +320,26 @@ public final class RouteMatcher {
       pos++;
     }
     return pos;
+  }
+
+  /** Candidates left after {@code pos}, whose resource-level rules are decided now: failing ones are left out. */
+  private Remaining remaining(int[] cand, int pos, MatchContext c) {
+    int[] out = new int[cand.length - pos];
+    boolean[] known = new boolean[out.length];
+    int n = 0;
+    for (int k = pos; k < cand.length; k++) {
+      int i = cand[k];
+      if (levels[i].compareTo(Subject.Level.RESOURCE) > 0) {
+        out[n++] = i;
+      } else if (c.eval(rules[i].match())) {
+        known[n] = true;
+        out[n++] = i;
+      }
+    }
+    return new Remaining(Arrays.copyOf(out, n), known);
+  }
+
+  private record Remaining(int[] rules, boolean[] known) {
   }
 
   /** Adds the default route unless a rule that does not continue matched. */

@@ -2,6 +2,7 @@ package dev.telemetry.gateway.routing;
 
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
+import dev.telemetry.gateway.config.JsonDescriptions;
 import dev.telemetry.gateway.otlp.Signal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -676,18 +677,7 @@ public final class RoutingTableParser {
   }
 
   private static String describe(Object v) {
-    if (v == null) {
-      return "null";
-    }
-    if (v instanceof String s) {
-      return "\"" + s + "\"";
-    }
-    if (v instanceof JsonObject) {
-      return "an object";
-    }
-    if (v instanceof JsonArray) {
-      return "a list";
-    }
-    return v.toString();
+    return JsonDescriptions.describe(v);
   }
+
 }

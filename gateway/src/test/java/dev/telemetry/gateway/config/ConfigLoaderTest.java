@@ -54,8 +54,12 @@ class ConfigLoaderTest {
 
   @Test
   void exampleConfigLoads() throws Exception {
-    GatewayConfig c = new ConfigLoader(Map.of("ELASTICSEARCH_API_KEY", "k")::get)
+    GatewayConfig c = new ConfigLoader(Map.of("ELASTICSEARCH_API_KEY", "k", "REDACTION_HASH_KEY",
+        "example-hash-key-0123456789", "GATEWAY_ADMIN_TOKEN", "example-admin-token-0123456789")::get)
         .load(ROOT.resolve("config/examples/jaeger-prometheus-elasticsearch.json"));
+    assertThat(c.routingConfig().orElseThrow().file())
+        .isEqualTo(java.nio.file.Path.of("config/examples/routing/routes.json"));
+    assertThat(c.admin().token()).isEqualTo("example-admin-token-0123456789");
     ElasticsearchExporterConfig es = (ElasticsearchExporterConfig) c.exporters().get("elasticsearch");
     assertThat(es.auth().authorizationHeader()).isEqualTo("ApiKey k");
     assertThat(es.mapping()).isEqualTo(ElasticsearchExporterConfig.Mapping.OTEL);
@@ -65,6 +69,16 @@ class ConfigLoaderTest {
     assertThat(jaeger.headers()).containsEntry("x-scope-orgid", "default");
     assertThat(jaeger.queue().maxBytes()).isEqualTo(256L << 20);
     assertThat(jaeger.retry().maxElapsed()).isEqualTo(Duration.ofMinutes(10));
+  }
+
+  @Test
+  void routingAndAdminTokenAreValidated() {
+    assertThat(problems(config("{\"jaeger\": {\"type\": \"otlp\", \"endpoint\": \"http://j:4317\"}}",
+        TRACES_TO_JAEGER).replaceFirst("\\}$", ", \"routing\": {\"watch_interval\": \"soon\"}, "
+        + "\"admin\": {\"token\": \"short\"}}"))).containsExactlyInAnyOrder(
+            "routing.file: is required",
+            "routing.watch_interval: expected a duration such as \"500ms\", \"5s\" or \"2m\", found \"soon\"",
+            "admin.token: must be at least 16 characters (generate one with `openssl rand -hex 32`)");
   }
 
   @Test

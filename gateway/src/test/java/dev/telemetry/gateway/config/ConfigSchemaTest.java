@@ -10,6 +10,9 @@ import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import java.io.IOException;
 import java.nio.file.Files;
+import dev.telemetry.gateway.Gateway;
+import dev.telemetry.gateway.routing.RoutesFile;
+import dev.telemetry.gateway.routing.RoutingTable;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -39,7 +42,37 @@ class ConfigSchemaTest {
     Set<ValidationMessage> errors = schema().validate(MAPPER.readTree(config.toFile()));
     assertThat(errors).as(config.toString()).isEmpty();
     // Secrets have no defaults in the examples; everything else must load from the file alone.
-    new ConfigLoader(Map.of("ELASTICSEARCH_API_KEY", "example-key")::get).load(config);
+    loadExample(config);
+  }
+
+  static GatewayConfig loadExample(Path config) throws Exception {
+    return new ConfigLoader(Map.of("ELASTICSEARCH_API_KEY", "example-key", "REDACTION_HASH_KEY",
+        "example-hash-key-0123456789", "GATEWAY_ADMIN_TOKEN", "example-admin-token-0123456789")::get).load(config);
+  }
+
+  static JsonSchema routesSchema() throws IOException {
+    return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+        .getSchema(MAPPER.readTree(ROOT.resolve("config/routes.schema.json").toFile()));
+  }
+
+  /** The example routing table matches its schema and validates against the example gateway config it goes with. */
+  @Test
+  void exampleRoutingTableMatchesTheSchemaAndTheExampleGateway() throws Exception {
+    Path routes = ROOT.resolve("config/examples/routing/routes.json");
+    assertThat(routesSchema().validate(MAPPER.readTree(routes.toFile()))).isEmpty();
+    GatewayConfig gateway = loadExample(ROOT.resolve("config/examples/jaeger-prometheus-elasticsearch.json"));
+    assertThat(gateway.routingConfig()).isPresent();
+    RoutingTable table = RoutesFile.check(routes, Gateway.catalog(gateway));
+    assertThat(table.rules()).hasSize(7);
+  }
+
+  @Test
+  void routesSchemaRejectsMistakes() throws Exception {
+    JsonNode bad = MAPPER.readTree("""
+        {"rules": [{"id": "default", "match": {"colour": "red"}, "exporters": []},
+                   {"id": "x", "match": {"resource": {"a": {"equals": 1, "in": [1]}}},
+                    "elasticsearch": {"index": "i", "dataset": "d"}}]}""");
+    assertThat(routesSchema().validate(bad)).hasSizeGreaterThanOrEqualTo(4);
   }
 
   @Test

@@ -54,30 +54,26 @@ final class DataStreams {
 
   /** A valid index name: lower case, reserved characters as {@code _}, no leading {@code _ - + .}. */
   static String sanitizeIndex(String s) {
-    StringBuilder b = new StringBuilder(Math.min(s.length(), 255));
-    for (char c : s.toLowerCase(Locale.ROOT).toCharArray()) {
-      if (b.length() == 255) {
-        break;
-      }
-      b.append("\\/*?\"<>| ,#:".indexOf(c) >= 0 ? '_' : c);
-    }
-    while (b.length() > 0 && "_-+.".indexOf(b.charAt(0)) >= 0) {
-      b.deleteCharAt(0);
-    }
-    return b.length() == 0 ? "logs-generic-default" : b.toString();
+    return clean(s, 255, "_-+.", "\\/*?\"<>| ,#:", "logs-generic-default");
   }
 
+  /** A valid data stream name part: as an index name, and {@code -} becomes {@code _} (it separates the parts). */
   static String sanitize(String s) {
-    StringBuilder b = new StringBuilder(Math.min(s.length(), 100));
+    return clean(s, 100, "_.", "-\\/*?\"<>| ,#:", "generic");
+  }
+
+  private static String clean(String s, int max, String badLeading, String reserved, String fallback) {
+    StringBuilder b = new StringBuilder(Math.min(s.length(), max));
     for (char c : s.toLowerCase(Locale.ROOT).toCharArray()) {
-      if (b.length() == 100) {
+      if (b.length() == max) {
         break;
       }
-      b.append("-\\/*?\"<>| ,#:".indexOf(c) >= 0 ? '_' : c);
+      b.append(reserved.indexOf(c) >= 0 ? '_' : c);
     }
-    while (b.length() > 0 && (b.charAt(0) == '_' || b.charAt(0) == '.')) {
+    while (b.length() > 0 && badLeading.indexOf(b.charAt(0)) >= 0) {
       b.deleteCharAt(0);
     }
-    return b.length() == 0 ? "generic" : b.toString();
+    return b.length() == 0 ? fallback : b.toString();
   }
+
 }
