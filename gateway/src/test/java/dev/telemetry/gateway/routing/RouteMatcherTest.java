@@ -283,4 +283,68 @@ class RouteMatcherTest {
     }
     assertThat(checked).as("tables that passed validation").isGreaterThan(100);
   }
+
+  /** Each operator and combinator on each subject, against one span, one log record and one metric. */
+  @Test
+  void everyOperatorOnEverySubject() throws Exception {
+    Span sp = span("GET /orders/{id}", Span.SpanKind.SPAN_KIND_SERVER, true, kv("http.route", "/orders/{id}"),
+        kv("http.response.status_code", 503L), kv("retry", false));
+    ResourceSpans rs = ResourceSpans.newBuilder().setResource(Resource.newBuilder()
+        .addAttributes(kv("service.name", "orders")).addAttributes(kv("tenant.id", "acme")))
+        .addScopeSpans(ScopeSpans.newBuilder().setScope(InstrumentationScope.newBuilder().setName("io.http")
+            .setVersion("1.2.0")).addSpans(sp)).build();
+    LogRecord log = LogRecord.newBuilder().setSeverityNumber(SeverityNumber.SEVERITY_NUMBER_WARN2)
+        .setBody(AnyValue.newBuilder().setStringValue("disk 91% full")).build();
+    ResourceLogs rl = ResourceLogs.newBuilder().setResource(Resource.newBuilder()
+        .addAttributes(kv("service.name", "orders"))).addScopeLogs(ScopeLogs.newBuilder().addLogRecords(log)).build();
+    io.opentelemetry.proto.metrics.v1.Metric metric = io.opentelemetry.proto.metrics.v1.Metric.newBuilder()
+        .setName("jvm.memory.used").build();
+    io.opentelemetry.proto.metrics.v1.ResourceMetrics rm = io.opentelemetry.proto.metrics.v1.ResourceMetrics
+        .newBuilder().addScopeMetrics(io.opentelemetry.proto.metrics.v1.ScopeMetrics.newBuilder().addMetrics(metric))
+        .build();
+    Object[][] spanCases = {
+        {"{\"signal\": \"traces\"}", true}, {"{\"signal\": {\"in\": [\"logs\", \"metrics\"]}}", false},
+        {"{\"tenant\": \"acme\"}", true}, {"{\"tenant\": {\"prefix\": \"ac\"}}", true},
+        {"{\"resource\": {\"service.name\": {\"regex\": \"der\"}}}", true},
+        {"{\"resource\": {\"service.name\": {\"regex\": \"^der\"}}}", false},
+        {"{\"resource\": {\"k8s.pod.name\": {\"exists\": false}}}", true},
+        {"{\"resource\": {\"service.name\": {\"exists\": true}}}", true},
+        {"{\"scope\": {\"name\": \"io.http\", \"version\": {\"prefix\": \"1.\"}}}", true},
+        {"{\"scope\": {\"version\": \"2.0.0\"}}", false},
+        {"{\"attribute\": {\"http.response.status_code\": {\"in\": [500, 503]}}}", true},
+        {"{\"attribute\": {\"http.response.status_code\": {\"prefix\": \"5\"}}}", true},
+        {"{\"attribute\": {\"retry\": false}}", true},
+        {"{\"attribute\": {\"retry\": \"true\"}}", false},
+        {"{\"span_name\": {\"equals\": \"GET /orders/{id}\"}}", true},
+        {"{\"span_kind\": \"server\", \"span_status\": \"ERROR\"}", true},
+        {"{\"span_kind\": {\"in\": [\"CLIENT\", \"PRODUCER\"]}}", false},
+        {"{\"severity\": {\"exists\": true}}", false},
+        {"{\"metric_name\": {\"exists\": false}}", true},
+        {"{\"all\": [{\"tenant\": \"acme\"}, {\"span_status\": \"OK\"}]}", false},
+        {"{\"any\": [{\"tenant\": \"globex\"}, {\"span_status\": \"ERROR\"}]}", true},
+        {"{\"not\": {\"any\": [{\"tenant\": \"globex\"}, {\"span_status\": \"ERROR\"}]}}", false},
+    };
+    for (Object[] c : spanCases) {
+      assertThat(matches(c[0], Signal.TRACES, rs, rs.getScopeSpans(0), sp)).as("%s", c[0]).isEqualTo(c[1]);
+    }
+    Object[][] logCases = {
+        {"{\"severity\": \"WARN\"}", true}, {"{\"severity\": 14}", true}, {"{\"severity\": 13}", false},
+        {"{\"severity\": {\"at_least\": \"ERROR\"}}", false}, {"{\"severity\": {\"in\": [\"INFO\", 14]}}", true},
+        {"{\"body\": {\"regex\": \"\\\\d+% full\"}}", true}, {"{\"span_name\": {\"exists\": true}}", false},
+        {"{\"tenant\": {\"exists\": true}}", false},
+    };
+    for (Object[] c : logCases) {
+      assertThat(matches(c[0], Signal.LOGS, rl, rl.getScopeLogs(0), log)).as("%s", c[0]).isEqualTo(c[1]);
+    }
+    assertThat(matches("{\"metric_name\": {\"prefix\": \"jvm.\"}}", Signal.METRICS, rm, rm.getScopeMetrics(0),
+        metric)).isTrue();
+    assertThat(matches("{\"attribute\": {\"x\": {\"exists\": true}}}", Signal.METRICS, rm,
+        rm.getScopeMetrics(0), metric)).isFalse();
+  }
+
+  private static boolean matches(Object match, Signal signal, Message rx, Message sx, Message item) throws Exception {
+    RouteMatcher m = matcher("{\"tenant\": {\"attribute\": \"tenant.id\"}, \"rules\": [{\"id\": \"r\", "
+        + "\"match\": " + match + ", \"exporters\": [\"archive\"]}]}");
+    return m.decide(signal, null, rx, sx, item).get(0).ruleId().equals("r");
+  }
 }

@@ -82,6 +82,14 @@ public final class SaturationBenchmark {
     String template = template(opt.get("config"));
     String json = template.replace("{{GRPC}}", "" + grpcPort).replace("{{HTTP}}", "" + httpPort)
         .replace("{{ADMIN}}", "" + freePort()).replace("{{SINK}}", "" + sinkPort);
+    if (json.contains("{{ROUTES}}")) { // a routed config: its table is the template's companion <name>.routes
+      Path routes = Files.createTempFile("saturation-routes", ".json");
+      routes.toFile().deleteOnExit();
+      String base = opt.get("config").replaceFirst("\\.json$", "");
+      Files.writeString(routes, Files.exists(Path.of(base + ".routes.json"))
+          ? Files.readString(Path.of(base + ".routes.json")) : template(base + ".routes"));
+      json = json.replace("{{ROUTES}}", routes.toString().replace("\\", "/"));
+    }
     GatewayConfig config = ConfigLoader.withSystemEnv().parse(json, Path.of("."));
 
     Vertx sinkVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
