@@ -113,17 +113,23 @@ public final class FileExporter implements Exporter {
       size += line.length;
     }
 
+    private String lastStamp = "";
+    private int nextSequence;
+
     /** Renames the current file to {@code <base>-<UTC time>-<seq>.jsonl}; keeps only the newest maxFiles of those. */
     private void rotate() throws IOException {
       channel.close();
       String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'")
           .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
-      // The sequence keeps names unique and in order when rotations fall in the same millisecond.
+      // The sequence keeps names unique and in order when rotations fall in the same millisecond. It only grows
+      // within a stamp: a name freed by retention must not be reused, or the newest file would sort as the oldest.
+      int n = stamp.equals(lastStamp) ? nextSequence : 0;
       Path target;
-      int n = 0;
       do {
         target = directory.resolve(String.format("%s-%s-%03d.jsonl", base, stamp, n++));
       } while (Files.exists(target));
+      lastStamp = stamp;
+      nextSequence = n;
       Files.move(current(), target);
       try (var rotated = Files.list(directory)) {
         var old = rotated.filter(p -> {
