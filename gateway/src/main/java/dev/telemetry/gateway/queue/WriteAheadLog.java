@@ -1,0 +1,319 @@
+package dev.telemetry.gateway.queue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * An append-only log of queued requests in segment files, with a checkpoint of what has been completed. Blocking and
+ * not thread-safe: {@link DurableQueue} calls it from one thread.
+ *
+ * <p>Record: {@code [int length][int crc32c][payload]}, payload = {@code [long seq][long receivedMillis][int items]
+ * [request bytes]}. Segments are named by their first sequence number and rolled at {@code segmentBytes}. The
+ * checkpoint holds the low watermark: every record up to it is done (delivered or given up); completions out of
+ * order are held in memory until the gap closes. On open, records after the watermark are returned for replay; a
+ * torn or corrupt record ends its segment (the file is truncated there) and is counted. A segment whose records are
+ * all done is deleted.
+ */
+public final class WriteAheadLog implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(WriteAheadLog.class.getName());
+  private static final int HEADER = 8;
+  private static final int PAYLOAD_HEADER = 20;
+  private static final int MAX_RECORD = 512 * 1024 * 1024;
+  private static final String CHECKPOINT = "checkpoint";
+
+  /** One record read back. */
+  public record Entry(long seq, long receivedMillis, int items, byte[] request) {
+  }
+
+  /** What {@link #open} found: records to replay, and damage it repaired. */
+  public record Recovery(List<Entry> entries, int tornRecords, long discardedBytes) {
+  }
+
+  private record Segment(Path path, long firstSeq, long lastSeq, long size) {
+  }
+
+  private final Path directory;
+  private final long segmentBytes;
+  private final Deque<Segment> closed = new ArrayDeque<>();
+  private final TreeSet<Long> doneAhead = new TreeSet<>();
+  private final ByteBuffer header = ByteBuffer.allocate(HEADER + PAYLOAD_HEADER);
+  private FileChannel active;
+  private Path activePath;
+  private long activeFirstSeq;
+  private long activeLastSeq;
+  private long activeSize;
+  private long nextSeq;
+  private long watermark;
+  private long checkpointed;
+  private long closedBytes;
+  private Recovery recovery;
+
+  private WriteAheadLog(Path directory, long segmentBytes) {
+    this.directory = directory;
+    this.segmentBytes = segmentBytes;
+  }
+
+  /** Opens (creating if needed) the log in {@code directory}, repairing a torn tail. */
+  public static WriteAheadLog open(Path directory, long segmentBytes) throws IOException {
+    Files.createDirectories(directory);
+    WriteAheadLog wal = new WriteAheadLog(directory, segmentBytes);
+    wal.recover();
+    return wal;
+  }
+
+  public Recovery recovery() {
+    return recovery;
+  }
+
+  /** Bytes of all segment files. */
+  public long diskBytes() {
+    return closedBytes + activeSize;
+  }
+
+  /** The highest sequence number such that it and everything before it are done. */
+  public long watermark() {
+    return watermark;
+  }
+
+  /** Appends a record (not yet forced to disk) and returns its sequence number. */
+  public long append(long receivedMillis, int items, byte[] request) throws IOException {
+    if (activeSize >= segmentBytes && activeLastSeq >= activeFirstSeq) {
+      roll();
+    }
+    long seq = nextSeq++;
+    int length = PAYLOAD_HEADER + request.length;
+    header.clear();
+    header.putInt(length).putInt(0).putLong(seq).putLong(receivedMillis).putInt(items).flip();
+    CRC32C crc = new CRC32C();
+    crc.update(header.array(), HEADER, PAYLOAD_HEADER);
+    crc.update(request);
+    header.putInt(4, (int) crc.getValue());
+    ByteBuffer body = ByteBuffer.wrap(request);
+    long written = 0;
+    while (header.hasRemaining() || body.hasRemaining()) {
+      written += active.write(new ByteBuffer[] {header, body});
+    }
+    activeSize += written;
+    activeLastSeq = seq;
+    return seq;
+  }
+
+  /** Forces appended records to the storage device. */
+  public void sync() throws IOException {
+    active.force(false);
+  }
+
+  /** Marks a record done (delivered or given up). Advances the watermark and deletes segments wholly done. */
+  public void done(long seq) {
+    if (seq <= watermark) {
+      return;
+    }
+    if (seq != watermark + 1) {
+      doneAhead.add(seq);
+      return;
+    }
+    watermark = seq;
+    while (!doneAhead.isEmpty() && doneAhead.first() == watermark + 1) {
+      watermark = doneAhead.pollFirst();
+    }
+    while (!closed.isEmpty() && closed.peekFirst().lastSeq() <= watermark) {
+      Segment s = closed.pollFirst();
+      closedBytes -= s.size();
+      try {
+        Files.deleteIfExists(s.path());
+      } catch (IOException e) {
+        LOG.warning("cannot delete finished WAL segment " + s.path() + ": " + e.getMessage());
+      }
+    }
+  }
+
+  /** Persists the watermark if it moved (atomic rename; forced when {@code force}). */
+  public void checkpoint(boolean force) throws IOException {
+    if (watermark == checkpointed) {
+      return;
+    }
+    ByteBuffer b = ByteBuffer.allocate(12).putLong(watermark);
+    CRC32C crc = new CRC32C();
+    crc.update(b.array(), 0, 8);
+    b.putInt((int) crc.getValue()).flip();
+    Path tmp = directory.resolve(CHECKPOINT + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+      if (force) {
+        ch.force(true);
+      }
+    }
+    try {
+      Files.move(tmp, directory.resolve(CHECKPOINT), StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, directory.resolve(CHECKPOINT), StandardCopyOption.REPLACE_EXISTING);
+    }
+    checkpointed = watermark;
+  }
+
+  @Override
+  public void close() throws IOException {
+    checkpoint(true);
+    active.force(true);
+    active.close();
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  private void recover() throws IOException {
+    watermark = readCheckpoint();
+    checkpointed = watermark;
+    List<Path> files;
+    try (Stream<Path> s = Files.list(directory)) {
+      files = s.filter(p -> p.getFileName().toString().matches("segment-\\d{20}\\.wal")).sorted().toList();
+    }
+    List<Entry> replay = new ArrayList<>();
+    int torn = 0;
+    long discarded = 0;
+    long maxSeq = watermark;
+    List<Segment> segments = new ArrayList<>();
+    for (Path f : files) {
+      long first = Long.parseLong(f.getFileName().toString().substring(8, 28));
+      long last = first - 1;
+      long good = 0;
+      try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        long size = ch.size();
+        while (good < size) {
+          Entry e = readRecord(ch, good, size);
+          if (e == null) {
+            torn++;
+            discarded += size - good;
+            LOG.warning("WAL " + f + ": torn or corrupt record at offset " + good + "; truncating "
+                + (size - good) + " bytes");
+            ch.truncate(good);
+            break;
+          }
+          good += HEADER + PAYLOAD_HEADER + e.request().length;
+          last = e.seq();
+          maxSeq = Math.max(maxSeq, e.seq());
+          if (e.seq() > watermark) {
+            replay.add(e);
+          }
+        }
+      }
+      segments.add(new Segment(f, first, last, good));
+    }
+    nextSeq = maxSeq + 1;
+    // Everything but the last segment is closed; finished ones are deleted right away.
+    for (int i = 0; i < segments.size(); i++) {
+      Segment s = segments.get(i);
+      boolean isLast = i == segments.size() - 1;
+      if (isLast && s.size() < segmentBytes) {
+        openActive(s.path(), s.firstSeq(), s.lastSeq(), s.size());
+      } else if (s.lastSeq() <= watermark || s.size() == 0) {
+        Files.deleteIfExists(s.path());
+      } else {
+        closed.addLast(s);
+        closedBytes += s.size();
+      }
+    }
+    if (active == null) {
+      newActive();
+    }
+    recovery = new Recovery(replay, torn, discarded);
+  }
+
+  /** Reads the record at {@code pos}, or null if it is torn or corrupt. */
+  private static Entry readRecord(FileChannel ch, long pos, long size) throws IOException {
+    if (size - pos < HEADER + PAYLOAD_HEADER) {
+      return null;
+    }
+    ByteBuffer h = ByteBuffer.allocate(HEADER + PAYLOAD_HEADER);
+    readFully(ch, h, pos);
+    h.flip();
+    int length = h.getInt();
+    int crcValue = h.getInt();
+    if (length < PAYLOAD_HEADER || length > MAX_RECORD || size - pos - HEADER < length) {
+      return null;
+    }
+    long seq = h.getLong();
+    long received = h.getLong();
+    int items = h.getInt();
+    ByteBuffer body = ByteBuffer.allocate(length - PAYLOAD_HEADER);
+    readFully(ch, body, pos + HEADER + PAYLOAD_HEADER);
+    CRC32C crc = new CRC32C();
+    crc.update(h.array(), HEADER, PAYLOAD_HEADER);
+    crc.update(body.array());
+    if ((int) crc.getValue() != crcValue) {
+      return null;
+    }
+    return new Entry(seq, received, items, body.array());
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+    while (b.hasRemaining()) {
+      int n = ch.read(b, pos + b.position());
+      if (n < 0) {
+        throw new IOException("unexpected end of file");
+      }
+    }
+  }
+
+  private long readCheckpoint() {
+    try {
+      byte[] b = Files.readAllBytes(directory.resolve(CHECKPOINT));
+      if (b.length == 12) {
+        CRC32C crc = new CRC32C();
+        crc.update(b, 0, 8);
+        ByteBuffer bb = ByteBuffer.wrap(b);
+        long w = bb.getLong();
+        if (bb.getInt() == (int) crc.getValue()) {
+          return w;
+        }
+      }
+      LOG.warning("WAL " + directory + ": checkpoint is damaged; replaying every record (duplicates possible)");
+    } catch (NoSuchFileException e) {
+      return 0;
+    } catch (IOException e) {
+      LOG.warning("WAL " + directory + ": cannot read the checkpoint (" + e.getMessage() + "); replaying every "
+          + "record (duplicates possible)");
+    }
+    return 0;
+  }
+
+  private void roll() throws IOException {
+    active.force(false);
+    active.close();
+    closed.addLast(new Segment(activePath, activeFirstSeq, activeLastSeq, activeSize));
+    closedBytes += activeSize;
+    newActive();
+  }
+
+  private void newActive() throws IOException {
+    Path p = directory.resolve(String.format("segment-%020d.wal", nextSeq));
+    openActive(p, nextSeq, nextSeq - 1, 0);
+  }
+
+  private void openActive(Path p, long first, long last, long size) throws IOException {
+    active = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    active.position(size);
+    activePath = p;
+    activeFirstSeq = first;
+    activeLastSeq = last;
+    activeSize = size;
+  }
+}

@@ -1,0 +1,136 @@
+package dev.telemetry.gateway.queue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WriteAheadLogTest {
+  @TempDir
+  Path dir;
+
+  static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  static List<String> replayed(WriteAheadLog wal) {
+    return wal.recovery().entries().stream().map(e -> new String(e.request(), StandardCharsets.UTF_8)).toList();
+  }
+
+  List<Path> segments() throws Exception {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.toString().endsWith(".wal")).sorted().toList();
+    }
+  }
+
+  @Test
+  void undoneRecordsAreReplayedInOrderWithTheirMetadata() throws Exception {
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      assertThat(wal.recovery().entries()).isEmpty();
+      for (int i = 1; i <= 5; i++) {
+        assertThat(wal.append(1000 + i, i, bytes("r" + i))).isEqualTo(i);
+      }
+      wal.done(1);
+      wal.done(3); // out of order: the watermark stays at 1 until 2 is done
+      assertThat(wal.watermark()).isEqualTo(1);
+    }
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      assertThat(replayed(wal)).containsExactly("r2", "r3", "r4", "r5"); // r3 again: a bounded duplicate
+      WriteAheadLog.Entry first = wal.recovery().entries().get(0);
+      assertThat(first.seq()).isEqualTo(2);
+      assertThat(first.receivedMillis()).isEqualTo(1002);
+      assertThat(first.items()).isEqualTo(2);
+      assertThat(wal.append(0, 1, bytes("r6"))).isEqualTo(6);
+      for (long s = 2; s <= 6; s++) {
+        wal.done(s);
+      }
+    }
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      assertThat(wal.recovery().entries()).isEmpty();
+      assertThat(wal.append(0, 1, bytes("r7"))).isEqualTo(7);
+    }
+  }
+
+  @Test
+  void aTornTailIsTruncatedCountedAndTheRestKept() throws Exception {
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      wal.append(0, 1, bytes("complete-1"));
+      wal.append(0, 1, bytes("complete-2"));
+      wal.append(0, 1, bytes("torn-by-a-crash"));
+    }
+    Path seg = segments().get(0);
+    long size = Files.size(seg);
+    try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+      f.setLength(size - 5); // the last record lost its end
+    }
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      assertThat(replayed(wal)).containsExactly("complete-1", "complete-2");
+      assertThat(wal.recovery().tornRecords()).isEqualTo(1);
+      assertThat(wal.recovery().discardedBytes()).isEqualTo(size - 5 - 2 * (28 + 10));
+      assertThat(wal.append(0, 1, bytes("after"))).isEqualTo(3); // the torn record's number is reused: never acked
+    }
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      assertThat(replayed(wal)).containsExactly("complete-1", "complete-2", "after");
+      assertThat(wal.recovery().tornRecords()).isZero();
+    }
+  }
+
+  @Test
+  void aFlippedBitFailsTheCrc() throws Exception {
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      wal.append(0, 1, bytes("good"));
+      wal.append(0, 1, bytes("flipped"));
+    }
+    Path seg = segments().get(0);
+    try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
+      f.seek(Files.size(seg) - 2);
+      int b = f.read();
+      f.seek(Files.size(seg) - 2);
+      f.write(b ^ 0x01);
+    }
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      assertThat(replayed(wal)).containsExactly("good");
+      assertThat(wal.recovery().tornRecords()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void segmentsRollAndAreDeletedOnceEveryRecordInThemIsDone() throws Exception {
+    byte[] payload = new byte[100];
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 300)) {
+      for (int i = 0; i < 10; i++) {
+        wal.append(0, 1, payload); // 128 bytes each: 3 per segment
+      }
+      assertThat(segments()).hasSize(4);
+      assertThat(wal.diskBytes()).isEqualTo(10 * 128);
+      for (long s = 1; s <= 6; s++) {
+        wal.done(s);
+      }
+      assertThat(segments()).hasSize(2);
+      assertThat(wal.diskBytes()).isEqualTo(4 * 128);
+      assertThat(segments().get(0).getFileName().toString()).isEqualTo("segment-00000000000000000007.wal");
+    }
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 300)) {
+      assertThat(wal.recovery().entries()).extracting(WriteAheadLog.Entry::seq).containsExactly(7L, 8L, 9L, 10L);
+    }
+  }
+
+  @Test
+  void aDamagedCheckpointReplaysEverythingRatherThanLosingAnything() throws Exception {
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      wal.append(0, 1, bytes("a"));
+      wal.append(0, 1, bytes("b"));
+      wal.done(1);
+    }
+    Files.write(dir.resolve("checkpoint"), new byte[] {1, 2, 3});
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      assertThat(replayed(wal)).containsExactly("a", "b");
+    }
+  }
+}
