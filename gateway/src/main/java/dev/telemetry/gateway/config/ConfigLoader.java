@@ -609,10 +609,21 @@ public final class ConfigLoader {
   }
 
   private static QueueConfig queue(ConfigNode node, QueueConfig d) {
-    node.allowOnly("max_items", "max_bytes", "concurrency");
-    return new QueueConfig(node.integer("max_items", d.maxItems(), 1, Integer.MAX_VALUE),
+    node.allowOnly("type", "max_items", "max_bytes", "concurrency", "when_full", "directory", "fsync",
+        "fsync_interval", "segment_bytes");
+    QueueConfig.Type type = node.enumValue("type", QueueConfig.Type.class, d.type());
+    String dir = node.string("directory", type == QueueConfig.Type.PERSISTENT ? null : "");
+    QueueConfig q = build(node, null, () -> new QueueConfig(node.integer("max_items", d.maxItems(), 1,
+        Integer.MAX_VALUE),
         node.bytes("max_bytes", d.maxBytes(), 1024),
-        (int) node.integer("concurrency", d.concurrency(), 1, 256));
+        (int) node.integer("concurrency", d.concurrency(), 1, 256),
+        type,
+        node.enumValue("when_full", QueueConfig.WhenFull.class, d.whenFull()),
+        dir == null || dir.isEmpty() ? null : Path.of(dir),
+        node.enumValue("fsync", QueueConfig.Fsync.class, d.fsync()),
+        node.duration("fsync_interval", d.fsyncInterval(), Duration.ofMillis(1)),
+        node.bytes("segment_bytes", d.segmentBytes(), 64 * 1024)));
+    return q == null ? d : q;
   }
 
   private static BatchConfig batch(ConfigNode node) {

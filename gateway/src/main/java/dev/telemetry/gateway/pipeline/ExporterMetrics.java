@@ -57,6 +57,25 @@ final class ExporterMetrics {
         .baseUnit("bytes").tags(tags).register(registry);
   }
 
+  /** Age of the oldest waiting request, and (persistent queues) the write-ahead log's disk use and recovery. */
+  void durabilityGauges(Supplier<Number> oldestAgeSeconds, Supplier<Number> diskBytes) {
+    Gauge.builder("gateway.queue.oldest.age", oldestAgeSeconds).description("Age of the oldest request waiting to "
+        + "be sent").baseUnit("seconds").tags(tags).register(registry);
+    if (diskBytes != null) {
+      Gauge.builder("gateway.queue.disk.size", diskBytes).description("Bytes of the queue's write-ahead log on disk")
+          .baseUnit("bytes").tags(tags).register(registry);
+    }
+  }
+
+  void recovered(long items, int tornRecords) {
+    Counter.builder("gateway.queue.recovered.items").description("Items replayed from the write-ahead log at start "
+        + "(not delivered before the last stop or crash; those sent just before a crash may be duplicates)")
+        .tags(tags).register(registry).increment(items);
+    Counter.builder("gateway.queue.torn.records").description("Damaged write-ahead log records discarded at start "
+        + "(a write cut short by a crash: never acknowledged to a client)").tags(tags).register(registry)
+        .increment(tornRecords);
+  }
+
   void queued(int items) {
     queued.increment(items);
   }

@@ -9,6 +9,8 @@ import dev.telemetry.gateway.exporter.ExportResult;
 import dev.telemetry.gateway.exporter.Exporter;
 import dev.telemetry.gateway.logging.RateLimitedLog;
 import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.queue.DurableQueue;
+import dev.telemetry.gateway.queue.WriteAheadLog;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -44,9 +46,11 @@ public final class ExporterQueue {
   private final Backoff backoff;
   private final ExporterMetrics metrics;
   private final RateLimitedLog failureLog = new RateLimitedLog(LOG, 10_000);
+  /** The write-ahead log of a persistent queue; null for a memory queue. */
+  private final DurableQueue durable;
 
   // Shared between offering threads and the exporter context.
-  private final ConcurrentLinkedQueue<QueuedRequest> waiting = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Slot> waiting = new ConcurrentLinkedQueue<>();
   private final AtomicLong reservedItems = new AtomicLong();
   private final AtomicLong reservedBytes = new AtomicLong();
   private final AtomicLong waitingItems = new AtomicLong();
@@ -72,6 +76,19 @@ public final class ExporterQueue {
     this.backoff = new Backoff(retry);
     this.metrics = new ExporterMetrics(registry, exporterName, signal);
     metrics.gauges(reservedItems::get, reservedBytes::get, queue.maxItems(), queue.maxBytes());
+    this.durable = queue.type() == QueueConfig.Type.PERSISTENT ? new DurableQueue(
+        queue.directory().resolve(exporterName).resolve(signal.id()), queue.segmentBytes(), queue.fsync(),
+        queue.fsyncInterval(), exporterName + "-" + signal.id()) : null;
+    metrics.durabilityGauges(this::oldestAgeSeconds, durable == null ? null : durable::diskBytes);
+  }
+
+  /** A queued request and, in a persistent queue, its write-ahead log sequence number (-1 otherwise). */
+  private record Slot(QueuedRequest request, long seq) {
+  }
+
+  private double oldestAgeSeconds() {
+    Slot head = waiting.peek();
+    return head == null ? 0 : (System.nanoTime() - head.request().receivedNanos()) / 1e9;
   }
 
   public String exporterName() {
@@ -82,11 +99,44 @@ public final class ExporterQueue {
     return signal;
   }
 
-  /** Starts the exporter on its context. */
+  /** Replays the write-ahead log (persistent queues), then starts the exporter on its context. */
   public Future<Void> start() {
     Promise<Void> p = Promise.promise();
-    context.runOnContext(v -> exporter.start().onComplete(p));
+    context.runOnContext(v -> (durable == null ? Future.<Void>succeededFuture() : durable.open().map(this::replay))
+        .compose(x -> exporter.start()).onComplete(p));
     return p.future();
+  }
+
+  /** Queues what the log holds undelivered, beyond the bounds if need be: it was acknowledged to clients. */
+  private Void replay(WriteAheadLog.Recovery recovery) {
+    long items = 0;
+    long nowNanos = System.nanoTime();
+    long nowMillis = System.currentTimeMillis();
+    for (WriteAheadLog.Entry e : recovery.entries()) {
+      Message request;
+      try {
+        request = signal.parseRequest(e.request());
+      } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+        LOG.severe("exporter " + exporterName + " (" + signal.id() + "): write-ahead log record " + e.seq()
+            + " passed its CRC but does not parse; skipped: " + ex.getMessage());
+        durable.done(e.seq());
+        continue;
+      }
+      int bytes = e.request().length;
+      reservedItems.addAndGet(e.items());
+      reservedBytes.addAndGet(bytes);
+      long received = nowNanos - TimeUnit.MILLISECONDS.toNanos(Math.max(0, nowMillis - e.receivedMillis()));
+      add(new Slot(new QueuedRequest(request, e.items(), bytes, received), e.seq()));
+      items += e.items();
+    }
+    metrics.recovered(items, recovery.tornRecords());
+    if (items > 0 || recovery.tornRecords() > 0) {
+      LOG.info("exporter " + exporterName + " (" + signal.id() + "): replaying " + items + " " + signal.itemName()
+          + " from the write-ahead log in " + durable.directory()
+          + (recovery.tornRecords() > 0 ? "; discarded " + recovery.tornRecords() + " torn record(s), "
+          + recovery.discardedBytes() + " bytes (never acknowledged)" : ""));
+    }
+    return null;
   }
 
   /**
@@ -95,17 +145,42 @@ public final class ExporterQueue {
    */
   boolean tryReserve(int items, int bytes) {
     long i = reservedItems.addAndGet(items);
-    if (i > queueConfig.maxItems() && i != items) {
-      reservedItems.addAndGet(-items);
-      return false;
-    }
     long b = reservedBytes.addAndGet(bytes);
-    if (b > queueConfig.maxBytes() && b != bytes) {
-      reservedBytes.addAndGet(-bytes);
-      reservedItems.addAndGet(-items);
-      return false;
+    boolean over = i > queueConfig.maxItems() && i != items || b > queueConfig.maxBytes() && b != bytes;
+    if (!over) {
+      return true;
     }
-    return true;
+    if (queueConfig.whenFull() == QueueConfig.WhenFull.DROP_OLDEST && !waiting.isEmpty()) {
+      // Take it, and drop the oldest waiting requests on the queue's context until the bounds hold again.
+      context.runOnContext(v -> dropOldest());
+      return true;
+    }
+    reservedItems.addAndGet(-items);
+    reservedBytes.addAndGet(-bytes);
+    return false;
+  }
+
+  private void dropOldest() {
+    long dropped = 0;
+    while (reservedItems.get() > queueConfig.maxItems() || reservedBytes.get() > queueConfig.maxBytes()) {
+      Slot oldest = waiting.poll();
+      if (oldest == null) {
+        break; // only in-flight batches left: they finish or retry, then the bounds hold again
+      }
+      QueuedRequest r = oldest.request();
+      waitingItems.addAndGet(-r.items());
+      waitingBytes.addAndGet(-r.bytes());
+      cancelReservation(r.items(), r.bytes());
+      if (durable != null) {
+        durable.done(oldest.seq());
+      }
+      dropped += r.items();
+    }
+    if (dropped > 0) {
+      metrics.failed("drop_oldest", dropped);
+      failureLog.log(Level.WARNING, "drop_oldest", "exporter " + exporterName + " (" + signal.id() + "): queue full, "
+          + "dropped the oldest " + dropped + " " + signal.itemName() + " (when_full: drop_oldest)");
+    }
   }
 
   /** Undoes {@link #tryReserve} for a request that was not enqueued after all. */
@@ -114,9 +189,32 @@ public final class ExporterQueue {
     reservedBytes.addAndGet(-bytes);
   }
 
-  /** Adds a request for which room was reserved. */
-  void enqueue(QueuedRequest r) {
-    waiting.add(r);
+  /**
+   * Adds a request for which room was reserved. Completes when it is queued: at once for a memory queue, after the
+   * write-ahead log write (and fsync, per policy) for a persistent one; on a log failure the reservation is released.
+   */
+  Future<Void> enqueue(QueuedRequest r) {
+    if (durable == null) {
+      add(new Slot(r, -1));
+      return Future.succeededFuture();
+    }
+    return durable.append(System.currentTimeMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime()
+        - r.receivedNanos()), r.items(), r.request().toByteArray()).transform(ar -> {
+          if (ar.failed()) {
+            cancelReservation(r.items(), r.bytes());
+            failureLog.log(Level.SEVERE, "wal", "exporter " + exporterName + " (" + signal.id() + "): "
+                + ar.cause().getMessage() + "; refusing data until it works again");
+            return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.NOT_READY,
+                "the queue of exporter \"" + exporterName + "\" cannot write to disk; retry later"));
+          }
+          add(new Slot(r, ar.result()));
+          return Future.succeededFuture();
+        });
+  }
+
+  private void add(Slot slot) {
+    QueuedRequest r = slot.request();
+    waiting.add(slot);
     waitingItems.addAndGet(r.items());
     waitingBytes.addAndGet(r.bytes());
     metrics.queued(r.items());
@@ -137,31 +235,35 @@ public final class ExporterQueue {
 
   private void drain() {
     while (inFlight < queueConfig.concurrency()) {
-      QueuedRequest head = waiting.peek();
+      Slot head = waiting.peek();
       if (head == null) {
         cancelBatchTimer();
         break;
       }
       boolean full = waitingItems.get() >= batchConfig.maxItems() || waitingBytes.get() >= batchConfig.maxBytes();
-      long waitNanos = batchConfig.timeout().toNanos() - (System.nanoTime() - head.receivedNanos());
+      long waitNanos = batchConfig.timeout().toNanos() - (System.nanoTime() - head.request().receivedNanos());
       if (!full && !stopping && waitNanos > 0) {
         scheduleBatchTimer(waitNanos);
         break;
       }
       cancelBatchTimer();
-      List<QueuedRequest> batch = takeBatch();
+      List<Slot> batch = takeBatch();
+      if (batch.isEmpty()) {
+        break;
+      }
       inFlight++;
       send(new Batch(batch), 0, System.nanoTime());
     }
     checkDrained();
   }
 
-  private List<QueuedRequest> takeBatch() {
-    List<QueuedRequest> out = new ArrayList<>();
+  private List<Slot> takeBatch() {
+    List<Slot> out = new ArrayList<>();
     long items = 0;
     long bytes = 0;
-    QueuedRequest next;
-    while ((next = waiting.peek()) != null) {
+    Slot slot;
+    while ((slot = waiting.peek()) != null) {
+      QueuedRequest next = slot.request();
       if (!out.isEmpty() && (items + next.items() > batchConfig.maxItems()
           || bytes + next.bytes() > batchConfig.maxBytes())) {
         break;
@@ -171,7 +273,7 @@ public final class ExporterQueue {
       waitingBytes.addAndGet(-next.bytes());
       items += next.items();
       bytes += next.bytes();
-      out.add(next);
+      out.add(slot);
     }
     return out;
   }
@@ -195,27 +297,27 @@ public final class ExporterQueue {
 
   /** The requests of one send, merged into one export request. */
   private final class Batch {
-    final List<QueuedRequest> parts;
+    final List<Slot> parts;
     final Message request;
     final int items;
     final int bytes;
 
-    Batch(List<QueuedRequest> parts) {
+    Batch(List<Slot> parts) {
       this.parts = parts;
       int i = 0;
       int b = 0;
-      for (QueuedRequest p : parts) {
-        i += p.items();
-        b += p.bytes();
+      for (Slot p : parts) {
+        i += p.request().items();
+        b += p.request().bytes();
       }
       this.items = i;
       this.bytes = b;
       if (parts.size() == 1) {
-        this.request = parts.get(0).request();
+        this.request = parts.get(0).request().request();
       } else {
         List<Message> resources = new ArrayList<>();
-        for (QueuedRequest p : parts) {
-          resources.addAll(signal.resources(p.request()));
+        for (Slot p : parts) {
+          resources.addAll(signal.resources(p.request().request()));
         }
         this.request = signal.requestOf(resources);
       }
@@ -259,8 +361,8 @@ public final class ExporterQueue {
       failureLog.log(Level.WARNING, "partial", "exporter " + exporterName + " (" + signal.id() + "): backend rejected "
           + rejected + " of " + batch.items + " " + signal.itemName() + ": " + result.message());
     }
-    for (QueuedRequest p : batch.parts) {
-      metrics.latency(p.receivedNanos(), now);
+    for (Slot p : batch.parts) {
+      metrics.latency(p.request().receivedNanos(), now);
     }
     finish(batch);
   }
@@ -298,6 +400,11 @@ public final class ExporterQueue {
   private void finish(Batch batch) {
     inFlight--;
     cancelReservation(batch.items, batch.bytes);
+    if (durable != null) {
+      for (Slot p : batch.parts) {
+        durable.done(p.seq());
+      }
+    }
     drain();
   }
 
@@ -314,7 +421,10 @@ public final class ExporterQueue {
       long timer = context.owner().setTimer(Math.max(1, timeoutMillis), id -> {
         if (drained.tryComplete()) {
           long left = reservedItems.get();
-          if (left > 0) {
+          if (left > 0 && durable != null) {
+            LOG.info("exporter " + exporterName + " (" + signal.id() + "): shutdown timeout; " + left + " "
+                + signal.itemName() + " stay in the write-ahead log for the next start");
+          } else if (left > 0) {
             LOG.warning("exporter " + exporterName + " (" + signal.id() + "): shutdown timeout with " + left + " "
                 + signal.itemName() + " undelivered");
             metrics.failed("shutdown", left);
@@ -324,7 +434,8 @@ public final class ExporterQueue {
       drain();
       drained.future().onComplete(x -> {
         context.owner().cancelTimer(timer);
-        exporter.stop().onComplete(s -> done.complete());
+        exporter.stop().transform(s -> durable == null ? Future.succeededFuture() : durable.close())
+            .onComplete(s -> done.complete());
       });
     });
     return done.future();

@@ -171,18 +171,21 @@ public final class Pipeline {
             refusal));
       }
     }
+    List<Future<Void>> pending = null;
     for (int i = 0; i < prepared.size(); i++) {
       Prepared p = prepared.get(i);
       if (p.branch().sampler() != null) {
         p.branch().sampler().commit((ExportTraceServiceRequest) p.request(), sampled[i], p.branch().downstream());
       } else {
-        QueuedRequest r = new QueuedRequest(p.request(), p.items(), p.bytes(), System.nanoTime());
-        for (ExporterQueue q : p.branch().queues()) {
-          q.enqueue(r);
+        Future<Void> f = enqueueAll(p.branch().queues(), new QueuedRequest(p.request(), p.items(), p.bytes(),
+            System.nanoTime()));
+        if (!f.succeeded()) {
+          pending = pending == null ? new ArrayList<>() : pending;
+          pending.add(f);
         }
       }
     }
-    return Future.succeededFuture();
+    return pending == null ? Future.succeededFuture() : Future.all(pending).mapEmpty();
   }
 
   private record Prepared(Branch branch, Message request, int items, int bytes) {
@@ -198,11 +201,23 @@ public final class Pipeline {
     if (refusal != null) {
       return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.QUEUE_FULL, refusal));
     }
-    QueuedRequest r = new QueuedRequest(request, items, bytes, System.nanoTime());
+    return enqueueAll(queues, new QueuedRequest(request, items, bytes, System.nanoTime()));
+  }
+
+  /**
+   * Enqueues a reserved request everywhere; completes when every queue has it (at once for memory queues, after
+   * the write-ahead log for persistent ones).
+   */
+  private static Future<Void> enqueueAll(List<ExporterQueue> queues, QueuedRequest r) {
+    List<Future<Void>> pending = null;
     for (ExporterQueue q : queues) {
-      q.enqueue(r);
+      Future<Void> f = q.enqueue(r);
+      if (!f.succeeded()) {
+        pending = pending == null ? new ArrayList<>(queues.size()) : pending;
+        pending.add(f);
+      }
     }
-    return Future.succeededFuture();
+    return pending == null ? Future.succeededFuture() : Future.all(pending).mapEmpty();
   }
 
   /** Reserves room in every queue, or in none: null on success, else why not. */

@@ -1,5 +1,6 @@
 package dev.telemetry.gateway.queue;
 
+import dev.telemetry.gateway.config.QueueConfig.Fsync;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -26,16 +27,6 @@ import java.util.logging.Logger;
 public final class DurableQueue {
   private static final Logger LOG = Logger.getLogger(DurableQueue.class.getName());
   private static final long CHECKPOINT_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-
-  /** When appended records are forced to the storage device. */
-  public enum Fsync {
-    /** Before the append completes: survives power loss. */
-    ALWAYS,
-    /** Every {@code fsync_interval}: survives a process crash; a power loss loses at most that interval. */
-    INTERVAL,
-    /** Left to the OS: survives a process crash. */
-    NEVER
-  }
 
   private record Append(long receivedMillis, int items, byte[] request, Promise<Long> promise, Context context) {
   }

@@ -60,6 +60,7 @@ public final class WriteAheadLog implements AutoCloseable {
   private long nextSeq;
   private long watermark;
   private long checkpointed;
+  private int checkpointedAhead;
   private long closedBytes;
   private Recovery recovery;
 
@@ -142,14 +143,31 @@ public final class WriteAheadLog implements AutoCloseable {
     }
   }
 
-  /** Persists the watermark if it moved (atomic rename; forced when {@code force}). */
+  /**
+   * Persists the watermark and the records done beyond it (as runs of sequence numbers), if anything changed:
+   * written to a temporary file and renamed over the old one; forced to disk when {@code force}. Recording the
+   * completions beyond the watermark keeps a batch stuck in retries from turning everything delivered after it into
+   * duplicates after a crash.
+   */
   public void checkpoint(boolean force) throws IOException {
-    if (watermark == checkpointed) {
+    if (watermark == checkpointed && doneAhead.size() == checkpointedAhead) {
       return;
     }
-    ByteBuffer b = ByteBuffer.allocate(12).putLong(watermark);
+    List<long[]> runs = new ArrayList<>();
+    for (long seq : doneAhead) {
+      long[] last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
+      if (last != null && last[1] + 1 == seq) {
+        last[1] = seq;
+      } else {
+        runs.add(new long[] {seq, seq});
+      }
+    }
+    ByteBuffer b = ByteBuffer.allocate(8 + 4 + runs.size() * 16 + 4).putLong(watermark).putInt(runs.size());
+    for (long[] r : runs) {
+      b.putLong(r[0]).putLong(r[1]);
+    }
     CRC32C crc = new CRC32C();
-    crc.update(b.array(), 0, 8);
+    crc.update(b.array(), 0, b.position());
     b.putInt((int) crc.getValue()).flip();
     Path tmp = directory.resolve(CHECKPOINT + ".tmp");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -168,6 +186,7 @@ public final class WriteAheadLog implements AutoCloseable {
       Files.move(tmp, directory.resolve(CHECKPOINT), StandardCopyOption.REPLACE_EXISTING);
     }
     checkpointed = watermark;
+    checkpointedAhead = doneAhead.size();
   }
 
   @Override
@@ -210,7 +229,7 @@ public final class WriteAheadLog implements AutoCloseable {
           good += HEADER + PAYLOAD_HEADER + e.request().length;
           last = e.seq();
           maxSeq = Math.max(maxSeq, e.seq());
-          if (e.seq() > watermark) {
+          if (e.seq() > watermark && !doneAhead.contains(e.seq())) {
             replay.add(e);
           }
         }
@@ -273,16 +292,30 @@ public final class WriteAheadLog implements AutoCloseable {
     }
   }
 
+  /** Reads the watermark (returned) and the completions beyond it (into {@link #doneAhead}). */
   private long readCheckpoint() {
     try {
-      byte[] b = Files.readAllBytes(directory.resolve(CHECKPOINT));
-      if (b.length == 12) {
-        CRC32C crc = new CRC32C();
-        crc.update(b, 0, 8);
-        ByteBuffer bb = ByteBuffer.wrap(b);
-        long w = bb.getLong();
-        if (bb.getInt() == (int) crc.getValue()) {
-          return w;
+      byte[] bytes = Files.readAllBytes(directory.resolve(CHECKPOINT));
+      ByteBuffer b = ByteBuffer.wrap(bytes);
+      if (bytes.length >= 16) {
+        long w = b.getLong();
+        int runs = b.getInt();
+        if (runs >= 0 && bytes.length == 8 + 4 + runs * 16L + 4) {
+          List<long[]> read = new ArrayList<>();
+          for (int i = 0; i < runs; i++) {
+            read.add(new long[] {b.getLong(), b.getLong()});
+          }
+          CRC32C crc = new CRC32C();
+          crc.update(bytes, 0, bytes.length - 4);
+          if (b.getInt() == (int) crc.getValue()) {
+            for (long[] r : read) {
+              for (long s = r[0]; s <= r[1]; s++) {
+                doneAhead.add(s);
+              }
+            }
+            checkpointedAhead = doneAhead.size();
+            return w;
+          }
         }
       }
       LOG.warning("WAL " + directory + ": checkpoint is damaged; replaying every record (duplicates possible)");

@@ -41,7 +41,7 @@ class WriteAheadLogTest {
       assertThat(wal.watermark()).isEqualTo(1);
     }
     try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
-      assertThat(replayed(wal)).containsExactly("r2", "r3", "r4", "r5"); // r3 again: a bounded duplicate
+      assertThat(replayed(wal)).containsExactly("r2", "r4", "r5"); // r3 was done out of order: not replayed
       WriteAheadLog.Entry first = wal.recovery().entries().get(0);
       assertThat(first.seq()).isEqualTo(2);
       assertThat(first.receivedMillis()).isEqualTo(1002);
@@ -126,11 +126,24 @@ class WriteAheadLogTest {
     try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
       wal.append(0, 1, bytes("a"));
       wal.append(0, 1, bytes("b"));
+      wal.append(0, 1, bytes("c"));
       wal.done(1);
+      wal.done(3);
+    }
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      assertThat(replayed(wal)).containsExactly("b");
     }
     Files.write(dir.resolve("checkpoint"), new byte[] {1, 2, 3});
     try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
-      assertThat(replayed(wal)).containsExactly("a", "b");
+      assertThat(replayed(wal)).containsExactly("a", "b", "c");
+      wal.done(1);
+      wal.done(3);
+    }
+    byte[] cp = Files.readAllBytes(dir.resolve("checkpoint"));
+    cp[7] ^= 0x10; // a flipped bit in the watermark: the CRC catches it
+    Files.write(dir.resolve("checkpoint"), cp);
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      assertThat(replayed(wal)).containsExactly("a", "b", "c");
     }
   }
 }
