@@ -13,6 +13,7 @@ import dev.telemetry.gateway.config.ReceiverConfig;
 import dev.telemetry.gateway.exporter.ExporterFactory;
 import dev.telemetry.gateway.pipeline.ExporterQueue;
 import dev.telemetry.gateway.pipeline.ExporterVerticle;
+import dev.telemetry.gateway.pipeline.MemoryGuard;
 import dev.telemetry.gateway.pipeline.Pipeline;
 import dev.telemetry.gateway.pipeline.Pipelines;
 import dev.telemetry.gateway.processor.Processor;
@@ -62,12 +63,16 @@ public final class Gateway {
   private final AdminServer admin;
   private final RouteTables routeTables;
   private final RoutesFile routesFile;
+  private final MemoryGuard memoryGuard;
 
   public Gateway(GatewayConfig config, Vertx vertx, PrometheusMeterRegistry registry) {
     this.config = config;
     this.vertx = vertx;
     this.registry = registry;
     this.admin = new AdminServer(vertx, config.admin(), registry, health);
+    this.memoryGuard = config.memoryLimit().maxHeapPercent() == 0 ? null
+        : MemoryGuard.ofMaxHeap(config.memoryLimit().maxHeapPercent(), registry);
+    pipelines.guardMemory(memoryGuard);
     config.processors().forEach((name, pc) -> {
       if (pc instanceof EnrichmentProcessorConfig c) {
         processors.put(name, new EnrichmentProcessor(vertx, c, registry));
@@ -148,6 +153,9 @@ public final class Gateway {
         .compose(v -> routesFile == null ? Future.succeededFuture() : routesFile.start())
         .compose(v -> startPipelines())
         .compose(v -> {
+          if (memoryGuard != null) {
+            memoryGuard.start(vertx, config.memoryLimit().checkInterval().toMillis());
+          }
           pipelines.open();
           return startReceivers();
         })
@@ -228,6 +236,9 @@ public final class Gateway {
     health.markStopping();
     if (routesFile != null) {
       routesFile.stop();
+    }
+    if (memoryGuard != null) {
+      memoryGuard.stop(vertx);
     }
     pipelines.close();
     List<Future<Void>> closing = new ArrayList<>();

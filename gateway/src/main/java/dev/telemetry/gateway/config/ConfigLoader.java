@@ -68,7 +68,7 @@ public final class ConfigLoader {
     }
     ConfigErrors errors = new ConfigErrors();
     ConfigNode root = new ConfigNode("", json, errors, new EnvSubstitution(env));
-    root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "routing", "admin", "logging",
+    root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "routing", "memory_limit", "admin", "logging",
         "shutdown_timeout");
 
     Map<String, ReceiverConfig> receivers = new LinkedHashMap<>();
@@ -130,6 +130,12 @@ public final class ConfigLoader {
       }
     }
 
+    ConfigNode ml = root.object("memory_limit");
+    ml.allowOnly("max_heap_percent", "check_interval");
+    MemoryLimitConfig memoryLimit = new MemoryLimitConfig(
+        (int) ml.integer("max_heap_percent", MemoryLimitConfig.DEFAULTS.maxHeapPercent(), 0, 99),
+        ml.duration("check_interval", MemoryLimitConfig.DEFAULTS.checkInterval(), java.time.Duration.ofMillis(10)));
+
     ConfigNode admin = root.object("admin");
     admin.allowOnly("endpoint", "token");
     HostPort adminEndpoint = hostPort(admin, "endpoint", AdminConfig.DEFAULTS.endpoint());
@@ -149,7 +155,8 @@ public final class ConfigLoader {
     Duration shutdown = root.duration("shutdown_timeout", GatewayConfig.DEFAULT_SHUTDOWN_TIMEOUT, Duration.ZERO);
 
     errors.throwIfAny();
-    return new GatewayConfig(receivers, processors, exporters, pipelines, routing, adminConfig, log, shutdown);
+    return new GatewayConfig(receivers, processors, exporters, pipelines, routing, memoryLimit, adminConfig, log,
+        shutdown);
   }
 
   private static String type(ConfigNode node, Set<String> known, String what) {
@@ -610,7 +617,8 @@ public final class ConfigLoader {
 
   private static QueueConfig queue(ConfigNode node, QueueConfig d) {
     node.allowOnly("type", "max_items", "max_bytes", "concurrency", "when_full", "directory", "fsync",
-        "fsync_interval", "segment_bytes");
+        "fsync_interval", "segment_bytes", "dead_letter_file");
+    String dlq = node.string("dead_letter_file", "");
     QueueConfig.Type type = node.enumValue("type", QueueConfig.Type.class, d.type());
     String dir = node.string("directory", type == QueueConfig.Type.PERSISTENT ? null : "");
     QueueConfig q = build(node, null, () -> new QueueConfig(node.integer("max_items", d.maxItems(), 1,
@@ -622,7 +630,8 @@ public final class ConfigLoader {
         dir == null || dir.isEmpty() ? null : Path.of(dir),
         node.enumValue("fsync", QueueConfig.Fsync.class, d.fsync()),
         node.duration("fsync_interval", d.fsyncInterval(), Duration.ofMillis(1)),
-        node.bytes("segment_bytes", d.segmentBytes(), 64 * 1024)));
+        node.bytes("segment_bytes", d.segmentBytes(), 64 * 1024),
+        dlq == null || dlq.isEmpty() ? null : Path.of(dlq)));
     return q == null ? d : q;
   }
 

@@ -9,7 +9,8 @@ import java.util.Optional;
 /** The whole gateway configuration, validated and immutable. Built by {@link ConfigLoader}. */
 public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
                             Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines,
-                            RoutingConfig routing, AdminConfig admin, LoggingConfig logging, Duration shutdownTimeout) {
+                            RoutingConfig routing, MemoryLimitConfig memoryLimit, AdminConfig admin,
+                            LoggingConfig logging, Duration shutdownTimeout) {
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
   public GatewayConfig {

@@ -9,13 +9,17 @@ import java.time.Duration;
  * ({@code when_full: refuse}) or the oldest waiting data is dropped and counted ({@code drop_oldest}).
  * {@code concurrency} is the number of batches sent at once.
  *
+ * <p>{@code deadLetterFile} (may be null) receives, one JSON line each, batches given up for good (a permanent
+ * error, retries exhausted or disabled) with the reason.
+ *
  * <p>{@code persistent} queues also write every request to a write-ahead log under {@code directory} before the
  * client is told success, and replay what was not delivered after a restart or crash.
  */
 public record QueueConfig(long maxItems, long maxBytes, int concurrency, Type type, WhenFull whenFull,
-                          Path directory, Fsync fsync, Duration fsyncInterval, long segmentBytes) {
+                          Path directory, Fsync fsync, Duration fsyncInterval, long segmentBytes,
+                          Path deadLetterFile) {
   public static final QueueConfig DEFAULTS = new QueueConfig(100_000, 64L * 1024 * 1024, 4, Type.MEMORY,
-      WhenFull.REFUSE, null, Fsync.INTERVAL, Duration.ofSeconds(1), 16L * 1024 * 1024);
+      WhenFull.REFUSE, null, Fsync.INTERVAL, Duration.ofSeconds(1), 16L * 1024 * 1024, null);
 
   public enum Type { MEMORY, PERSISTENT }
 
@@ -42,6 +46,6 @@ public record QueueConfig(long maxItems, long maxBytes, int concurrency, Type ty
 
   public QueueConfig(long maxItems, long maxBytes, int concurrency) {
     this(maxItems, maxBytes, concurrency, Type.MEMORY, WhenFull.REFUSE, null, Fsync.INTERVAL, Duration.ofSeconds(1),
-        16L * 1024 * 1024);
+        16L * 1024 * 1024, null);
   }
 }

@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import dev.telemetry.gateway.config.BatchConfig;
 import dev.telemetry.gateway.config.QueueConfig;
 import dev.telemetry.gateway.config.RetryConfig;
+import dev.telemetry.gateway.exporter.DeadLetterFile;
 import dev.telemetry.gateway.exporter.ExportException;
 import dev.telemetry.gateway.exporter.ExportResult;
 import dev.telemetry.gateway.exporter.Exporter;
@@ -48,6 +49,8 @@ public final class ExporterQueue {
   private final RateLimitedLog failureLog = new RateLimitedLog(LOG, 10_000);
   /** The write-ahead log of a persistent queue; null for a memory queue. */
   private final DurableQueue durable;
+  /** Where batches given up for good are written; null when not configured. */
+  private final DeadLetterFile deadLetters;
 
   // Shared between offering threads and the exporter context.
   private final ConcurrentLinkedQueue<Slot> waiting = new ConcurrentLinkedQueue<>();
@@ -80,6 +83,8 @@ public final class ExporterQueue {
         queue.directory().resolve(exporterName).resolve(signal.id()), queue.segmentBytes(), queue.fsync(),
         queue.fsyncInterval(), exporterName + "-" + signal.id()) : null;
     metrics.durabilityGauges(this::oldestAgeSeconds, durable == null ? null : durable::diskBytes);
+    this.deadLetters = queue.deadLetterFile() == null ? null
+        : new DeadLetterFile(context.owner(), queue.deadLetterFile(), exporterName + "-" + signal.id());
   }
 
   /** A queued request and, in a persistent queue, its write-ahead log sequence number (-1 otherwise). */
@@ -390,11 +395,40 @@ public final class ExporterQueue {
   }
 
   private void giveUp(Batch batch, String reason, ExportException e) {
+    if (durable != null && reason.equals("shutdown")) {
+      // Not given up at all: it stays in the write-ahead log and is sent after the next start.
+      LOG.info("exporter " + exporterName + " (" + signal.id() + "): " + batch.items + " " + signal.itemName()
+          + " not delivered before shutdown stay in the write-ahead log");
+      inFlight--;
+      cancelReservation(batch.items, batch.bytes);
+      drain();
+      return;
+    }
     metrics.failed(reason, batch.items);
     failureLog.log(Level.SEVERE, "drop:" + reason + ":" + e.reason(), "exporter " + exporterName + " ("
         + signal.id() + "): dropped " + batch.items + " " + signal.itemName() + " (" + reason + "): "
-        + e.getMessage());
+        + e.getMessage() + (deadLetters == null ? "" : "; written to " + deadLetters.path()));
+    if (deadLetters != null) {
+      deadLetters.append(List.of(deadLetter(batch, reason, e))).onFailure(x -> LOG.severe("exporter "
+          + exporterName + " (" + signal.id() + "): " + batch.items + " " + signal.itemName() + " given up ("
+          + reason + ") and not written to the dead-letter file: " + x.getMessage()));
+    }
     finish(batch);
+  }
+
+  /** One dead-letter line: when, which exporter and signal, why, and the request as OTLP/JSON. */
+  private byte[] deadLetter(Batch batch, String reason, ExportException e) {
+    io.vertx.core.json.JsonObject head = new io.vertx.core.json.JsonObject()
+        .put("time", java.time.Instant.now().toString()).put("exporter", exporterName).put("signal", signal.id())
+        .put("reason", reason).put("error", e.getMessage()).put("items", batch.items);
+    String prefix = head.encode();
+    byte[] json = dev.telemetry.gateway.otlp.OtlpJson.write(batch.request);
+    byte[] start = (prefix.substring(0, prefix.length() - 1) + ",\"request\":")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] line = java.util.Arrays.copyOf(start, start.length + json.length + 1);
+    System.arraycopy(json, 0, line, start.length, json.length);
+    line[line.length - 1] = '}';
+    return line;
   }
 
   private void finish(Batch batch) {

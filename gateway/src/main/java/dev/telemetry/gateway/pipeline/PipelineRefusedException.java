@@ -10,8 +10,15 @@ public final class PipelineRefusedException extends RuntimeException {
   public enum Reason {
     /** An exporter queue is at its item or byte bound: back-pressure. */
     QUEUE_FULL,
-    /** The gateway is starting or shutting down. */
+    /** The process is at its heap limit (the memory guard): back-pressure, like a full queue. */
+    MEMORY_LIMIT,
+    /** The gateway is starting or shutting down, or a queue cannot write to disk. */
     NOT_READY;
+
+    /** Back-pressure (HTTP 429, RESOURCE_EXHAUSTED) rather than unavailability (HTTP 503, UNAVAILABLE). */
+    public boolean backPressure() {
+      return this != NOT_READY;
+    }
 
     public String tag() {
       return name().toLowerCase(java.util.Locale.ROOT);

@@ -18,6 +18,12 @@ public final class Pipelines implements TelemetryConsumer {
   private final Map<Signal, Set<String>> receiversBySignal = new EnumMap<>(Signal.class);
   private volatile boolean open;
   private RouteTables routes;
+  private MemoryGuard memory;
+
+  /** Refuses data while {@code guard} says the heap is over its limit (set before open). */
+  public void guardMemory(MemoryGuard guard) {
+    this.memory = guard;
+  }
 
   /** Routes requests by the live table of {@code routes} (set before open). */
   public void routeBy(RouteTables routes) {
@@ -53,6 +59,10 @@ public final class Pipelines implements TelemetryConsumer {
     if (!open) {
       return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.NOT_READY,
           "the gateway is not ready (starting or shutting down); retry later"));
+    }
+    if (memory != null && memory.overLimit()) {
+      return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.MEMORY_LIMIT,
+          "the gateway is at its memory limit; retry later"));
     }
     Pipeline p = bySignal.get(signal);
     if (p == null || !accepts(receiver, signal)) {

@@ -11,6 +11,7 @@ import co.elastic.clients.elasticsearch.indices.PutIndexTemplateRequest;
 import co.elastic.clients.util.BinaryData;
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.config.ElasticsearchExporterConfig;
+import dev.telemetry.gateway.exporter.DeadLetterFile;
 import dev.telemetry.gateway.exporter.ExportException;
 import dev.telemetry.gateway.exporter.ExportResult;
 import dev.telemetry.gateway.exporter.Exporter;

@@ -120,7 +120,8 @@ public final class OtlpGrpcExporter implements Exporter {
 
   private ExportException classify(GrpcClientResponse<Message, Message> resp) {
     GrpcStatus status = resp.status() == null ? GrpcStatus.UNKNOWN : resp.status();
-    String message = "backend answered " + status + (resp.statusMessage() == null ? "" : ": " + resp.statusMessage());
+    String message = "backend answered " + status.name() + " (" + status.code + ")"
+        + (resp.statusMessage() == null ? "" : ": " + resp.statusMessage());
     Duration retryDelay = retryDelay(resp.trailers());
     if (retryDelay == null) {
       retryDelay = retryDelay(resp.headers()); // trailers-only responses carry the status in the headers

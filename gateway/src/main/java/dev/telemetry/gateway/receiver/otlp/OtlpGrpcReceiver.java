@@ -136,7 +136,7 @@ final class OtlpGrpcReceiver {
       if (ar.succeeded()) {
         req.response().send(ar.result());
       } else if (ar.cause() instanceof PipelineRefusedException pr) {
-        boolean full = pr.reason() == PipelineRefusedException.Reason.QUEUE_FULL;
+        boolean full = pr.reason().backPressure();
         metrics.refusedRequest(TRANSPORT, signal, pr.reason().tag());
         retryLater(req, full ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.UNAVAILABLE, pr.getMessage());
       } else {

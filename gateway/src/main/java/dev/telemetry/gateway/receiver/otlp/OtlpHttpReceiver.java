@@ -137,7 +137,7 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
       if (ar.succeeded()) {
         respond(req.response(), 200, json, ar.result());
       } else if (ar.cause() instanceof PipelineRefusedException pr) {
-        boolean full = pr.reason() == PipelineRefusedException.Reason.QUEUE_FULL;
+        boolean full = pr.reason().backPressure();
         req.response().putHeader(HttpHeaders.RETRY_AFTER, retryAfterSeconds);
         metrics.refusedRequest(TRANSPORT, signal, pr.reason().tag());
         respondStatus(req.response(), full ? 429 : 503, json,

@@ -1,4 +1,4 @@
-package dev.telemetry.gateway.exporter.elasticsearch;
+package dev.telemetry.gateway.exporter;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -12,24 +12,24 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
- * Documents Elasticsearch refused for good (mapping conflicts, malformed values), one JSON line each with the reason,
- * so nothing is lost silently and an operator can fix and replay them. Appends run on a single worker thread.
+ * Data a backend refused for good, one JSON line each with the reason, so nothing is lost silently and an operator
+ * can fix and replay it. Appends run on a single worker thread and are forced to disk.
  */
-final class DeadLetterFile {
+public final class DeadLetterFile {
   private final Path path;
   private final WorkerExecutor worker;
 
-  DeadLetterFile(Vertx vertx, Path path, String name) {
+  public DeadLetterFile(Vertx vertx, Path path, String name) {
     this.path = path;
     this.worker = vertx.createSharedWorkerExecutor("dead-letter-" + name, 1);
   }
 
-  Path path() {
+  public Path path() {
     return path;
   }
 
   /** Appends the lines (each a complete JSON object) and syncs them to disk. */
-  Future<Void> append(List<byte[]> lines) {
+  public Future<Void> append(List<byte[]> lines) {
     return worker.executeBlocking(() -> {
       if (path.getParent() != null) {
         Files.createDirectories(path.getParent());
@@ -50,7 +50,7 @@ final class DeadLetterFile {
     }, true);
   }
 
-  Future<Void> close() {
+  public Future<Void> close() {
     return worker.close();
   }
 }
