@@ -618,19 +618,21 @@ public final class ConfigLoader {
   private static QueueConfig queue(ConfigNode node, QueueConfig d) {
     node.allowOnly("type", "max_items", "max_bytes", "concurrency", "when_full", "directory", "fsync",
         "fsync_interval", "segment_bytes", "dead_letter_file");
-    String dlq = node.string("dead_letter_file", "");
     QueueConfig.Type type = node.enumValue("type", QueueConfig.Type.class, d.type());
     String dir = node.string("directory", type == QueueConfig.Type.PERSISTENT ? null : "");
-    QueueConfig q = build(node, null, () -> new QueueConfig(node.integer("max_items", d.maxItems(), 1,
-        Integer.MAX_VALUE),
-        node.bytes("max_bytes", d.maxBytes(), 1024),
-        (int) node.integer("concurrency", d.concurrency(), 1, 256),
-        type,
-        node.enumValue("when_full", QueueConfig.WhenFull.class, d.whenFull()),
-        dir == null || dir.isEmpty() ? null : Path.of(dir),
-        node.enumValue("fsync", QueueConfig.Fsync.class, d.fsync()),
-        node.duration("fsync_interval", d.fsyncInterval(), Duration.ofMillis(1)),
-        node.bytes("segment_bytes", d.segmentBytes(), 64 * 1024),
+    String dlq = node.string("dead_letter_file", "");
+    long maxItems = node.integer("max_items", d.maxItems(), 1, Integer.MAX_VALUE);
+    long maxBytes = node.bytes("max_bytes", d.maxBytes(), 1024);
+    int concurrency = (int) node.integer("concurrency", d.concurrency(), 1, 256);
+    QueueConfig.WhenFull whenFull = node.enumValue("when_full", QueueConfig.WhenFull.class, d.whenFull());
+    QueueConfig.Fsync fsync = node.enumValue("fsync", QueueConfig.Fsync.class, d.fsync());
+    Duration fsyncInterval = node.duration("fsync_interval", d.fsyncInterval(), Duration.ofMillis(1));
+    long segmentBytes = node.bytes("segment_bytes", d.segmentBytes(), 64 * 1024);
+    if (type == QueueConfig.Type.PERSISTENT && dir == null) {
+      return d; // reported as required
+    }
+    QueueConfig q = build(node, null, () -> new QueueConfig(maxItems, maxBytes, concurrency, type, whenFull,
+        dir == null || dir.isEmpty() ? null : Path.of(dir), fsync, fsyncInterval, segmentBytes,
         dlq == null || dlq.isEmpty() ? null : Path.of(dlq)));
     return q == null ? d : q;
   }

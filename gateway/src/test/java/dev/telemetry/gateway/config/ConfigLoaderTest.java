@@ -69,6 +69,23 @@ class ConfigLoaderTest {
     assertThat(jaeger.headers()).containsEntry("x-scope-orgid", "default");
     assertThat(jaeger.queue().maxBytes()).isEqualTo(256L << 20);
     assertThat(jaeger.retry().maxElapsed()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(jaeger.queue().type()).isEqualTo(QueueConfig.Type.PERSISTENT);
+    assertThat(jaeger.queue().fsync()).isEqualTo(QueueConfig.Fsync.INTERVAL);
+    assertThat(jaeger.queue().deadLetterFile()).isEqualTo(Path.of("/var/lib/telemetry-gateway/dead-letter/jaeger.jsonl"));
+    assertThat(c.memoryLimit().maxHeapPercent()).isEqualTo(85);
+  }
+
+  @Test
+  void queueAndMemoryLimitAreValidated() {
+    assertThat(problems(config("""
+        {"jaeger": {"type": "otlp", "endpoint": "http://j:4317",
+          "queue": {"type": "persistent", "fsync": "sometimes", "when_full": "drop_newest"}}}""",
+        TRACES_TO_JAEGER).replaceFirst("\\}$", ", \"memory_limit\": {\"max_heap_percent\": 100}}")))
+        .containsExactlyInAnyOrder(
+            "exporters.jaeger.queue.directory: is required",
+            "exporters.jaeger.queue.fsync: \"sometimes\" is not one of always, interval, never",
+            "exporters.jaeger.queue.when_full: \"drop_newest\" is not one of refuse, drop_oldest",
+            "memory_limit.max_heap_percent: 100 is out of range [0, 99]");
   }
 
   @Test

@@ -82,6 +82,10 @@ public final class SaturationBenchmark {
     String template = template(opt.get("config"));
     String json = template.replace("{{GRPC}}", "" + grpcPort).replace("{{HTTP}}", "" + httpPort)
         .replace("{{ADMIN}}", "" + freePort()).replace("{{SINK}}", "" + sinkPort);
+    if (json.contains("{{TMP}}")) { // e.g. a persistent queue's directory
+      Path tmp = Files.createTempDirectory("saturation");
+      json = json.replace("{{TMP}}", tmp.toString().replace("\\", "/"));
+    }
     if (json.contains("{{ROUTES}}")) { // a routed config: its table is the template's companion <name>.routes
       Path routes = Files.createTempFile("saturation-routes", ".json");
       routes.toFile().deleteOnExit();
