@@ -3,6 +3,7 @@ package dev.telemetry.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.telemetry.gateway.testing.Await;
+import dev.telemetry.gateway.testing.Http;
 import dev.telemetry.gateway.testing.Ports;
 import dev.telemetry.gateway.testing.SdkTelemetry;
 import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
@@ -96,7 +97,7 @@ class MainIT {
         "GATEWAY_DATA_DIR", tmp.toString()), "--config", "config/gateway.json");
     try {
       HttpClient client = HttpClient.newHttpClient();
-      Await.until("ready", Duration.ofSeconds(60), () -> status(client, "http://127.0.0.1:" + admin + "/health/ready")
+      Await.until("ready", Duration.ofSeconds(60), () -> Http.status(client, "http://127.0.0.1:" + admin + "/health/ready")
           == 200);
       try (OtlpGrpcSpanExporter exporter = OtlpGrpcSpanExporter.builder()
           .setEndpoint("http://127.0.0.1:" + grpc).build()) {
@@ -145,7 +146,7 @@ class MainIT {
     try {
       HttpClient client = HttpClient.newHttpClient();
       String api = "http://127.0.0.1:" + admin + "/api/v1/routes";
-      Await.until("ready", Duration.ofSeconds(60), () -> status(client, "http://127.0.0.1:" + admin + "/health/ready")
+      Await.until("ready", Duration.ofSeconds(60), () -> Http.status(client, "http://127.0.0.1:" + admin + "/health/ready")
           == 200);
       Files.writeString(routes, "{\"rules\": [{\"id\": \"v2\", \"match\": {\"severity\": \"TRACE\"}, \"drop\": true}]}");
       Process hup = new ProcessBuilder("sh", "-c", "kill -HUP " + p.pid()).start(); // the shell builtin: no procps needed
@@ -167,12 +168,4 @@ class MainIT {
         + "): added [v2]; removed [v1] (1 rules)");
   }
 
-  private static int status(HttpClient client, String url) {
-    try {
-      return client.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
-          .statusCode();
-    } catch (Exception e) {
-      return -1;
-    }
-  }
 }

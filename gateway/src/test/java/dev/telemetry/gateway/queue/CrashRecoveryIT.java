@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.telemetry.gateway.testing.Await;
 import dev.telemetry.gateway.testing.OtlpSink;
+import dev.telemetry.gateway.testing.Http;
 import dev.telemetry.gateway.testing.Ports;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
@@ -71,14 +72,6 @@ class CrashRecoveryIT {
         .redirectOutput(tmp.resolve(name + ".log").toFile()).start();
   }
 
-  static int status(HttpClient client, String url) {
-    try {
-      return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
-          HttpResponse.BodyHandlers.discarding()).statusCode();
-    } catch (Exception e) {
-      return -1;
-    }
-  }
 
   static double metric(HttpClient client, int adminPort, String name) throws Exception {
     String body = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
@@ -92,12 +85,6 @@ class CrashRecoveryIT {
     return sum;
   }
 
-  static List<String> bodies(OtlpSink sink) {
-    List<String> out = new ArrayList<>();
-    sink.logRequests().forEach(r -> r.getResourceLogsList().forEach(rl -> rl.getScopeLogsList().forEach(sl ->
-        sl.getLogRecordsList().forEach(lr -> out.add(lr.getBody().getStringValue())))));
-    return out;
-  }
 
   @Test
   void everyAcknowledgedRecordSurvivesSigkill() throws Exception {
@@ -111,7 +98,7 @@ class CrashRecoveryIT {
       Ports3 first = new Ports3(Ports.free(), Ports.free(), Ports.free());
       Process gateway = start(first, sink.port(), "first");
       Await.until("first gateway ready", Duration.ofSeconds(60),
-          () -> status(client, "http://127.0.0.1:" + first.admin() + "/health/ready") == 200);
+          () -> Http.status(client, "http://127.0.0.1:" + first.admin() + "/health/ready") == 200);
 
       Set<String> acked = ConcurrentHashMap.newKeySet();
       AtomicInteger sent = new AtomicInteger();
@@ -155,16 +142,16 @@ class CrashRecoveryIT {
       for (Thread th : senders) {
         th.join();
       }
-      int deliveredBeforeCrash = bodies(sink).size();
+      int deliveredBeforeCrash = sink.logBodies().size();
 
       sink.script(n -> OtlpSink.Reply.OK);
       Ports3 second = new Ports3(Ports.free(), Ports.free(), Ports.free());
       Process restarted = start(second, sink.port(), "second");
       try {
         Await.until(() -> "every acknowledged record delivered after the restart ("
-            + acked.stream().filter(Set.copyOf(bodies(sink))::contains).count() + " of " + acked.size() + ")",
-            Duration.ofSeconds(60), () -> Set.copyOf(bodies(sink)).containsAll(acked));
-        List<String> delivered = bodies(sink);
+            + acked.stream().filter(Set.copyOf(sink.logBodies())::contains).count() + " of " + acked.size() + ")",
+            Duration.ofSeconds(60), () -> Set.copyOf(sink.logBodies()).containsAll(acked));
+        List<String> delivered = sink.logBodies();
         Map<String, Integer> counts = new HashMap<>();
         delivered.forEach(b -> counts.merge(b, 1, Integer::sum));
         long duplicates = delivered.size() - counts.size();

@@ -107,25 +107,19 @@ class DeliveryIT {
     }
   }
 
-  static List<String> bodies(OtlpSink sink) {
-    List<String> out = new ArrayList<>();
-    sink.logRequests().forEach(r -> r.getResourceLogsList().forEach(rl -> rl.getScopeLogsList().forEach(sl ->
-        sl.getLogRecordsList().forEach(lr -> out.add(lr.getBody().getStringValue())))));
-    return out;
-  }
 
   /** Waits until every acknowledged record reached the sinks, then reports and returns the duplicates. */
   long awaitAllDelivered(String scenario, OtlpSink... sinks) {
     Await.until(() -> scenario + ": acknowledged records delivered", Duration.ofSeconds(30), () -> {
       Set<String> got = new HashSet<>();
       for (OtlpSink s : sinks) {
-        got.addAll(bodies(s));
+        got.addAll(s.logBodies());
       }
       return got.containsAll(acked);
     });
     List<String> all = new ArrayList<>();
     for (OtlpSink s : sinks) {
-      all.addAll(bodies(s));
+      all.addAll(s.logBodies());
     }
     long duplicates = all.size() - new HashSet<>(all).size();
     System.out.printf("%s: sent %d, acknowledged %d, delivered %d (%d distinct), duplicates %d%n", scenario, sent,
@@ -153,7 +147,7 @@ class DeliveryIT {
       OtlpSink first = new OtlpSink(vertx, sinkPort).start();
       sinks.add(first);
       send(gw, 10);
-      Await.until("first part delivered", Duration.ofSeconds(10), () -> bodies(first).size() >= 100);
+      Await.until("first part delivered", Duration.ofSeconds(10), () -> first.logBodies().size() >= 100);
       first.close();
       send(gw, 10);
       Thread.sleep(300);
@@ -189,7 +183,7 @@ class DeliveryIT {
       assertThat(awaitAllDelivered("429/503 (RESOURCE_EXHAUSTED, UNAVAILABLE)", sink)).isZero();
 
       // The counterparts of 500 (INTERNAL) and 400 (INVALID_ARGUMENT): permanent per the OTLP spec.
-      int before = bodies(sink).size();
+      int before = sink.logBodies().size();
       sink.script(n -> OtlpSink.Reply.status(n % 2 == 0 ? GrpcStatus.INTERNAL : GrpcStatus.INVALID_ARGUMENT));
       acked.clear();
       send(gw, 4);
@@ -210,7 +204,7 @@ class DeliveryIT {
                 dead.add(((JsonObject) lr).getJsonObject("body").getString("stringValue")))));
       }
       assertThat(dead).isEqualTo(acked); // every acknowledged record is accounted for: in the dead-letter file
-      assertThat(bodies(sink)).hasSize(before);
+      assertThat(sink.logBodies()).hasSize(before);
       System.out.printf("500/400 (INTERNAL, INVALID_ARGUMENT): acknowledged %d, delivered 0, dead-lettered %d%n",
           acked.size(), dead.size());
     }
@@ -249,8 +243,8 @@ class DeliveryIT {
       double dropped = gw.counter("gateway.exporter.items.failed", "reason", "drop_oldest");
       try (OtlpSink sink = new OtlpSink(vertx, sinkPort).start()) {
         Await.until("the rest delivered", Duration.ofSeconds(30),
-            () -> bodies(sink).size() + dropped >= acked.size());
-        List<String> got = bodies(sink);
+            () -> sink.logBodies().size() + dropped >= acked.size());
+        List<String> got = sink.logBodies();
         System.out.printf("drop_oldest: sent %d, acknowledged %d, dropped %.0f, delivered %d%n", sent, acked.size(),
             dropped, got.size());
         assertThat(got.size() + dropped).isEqualTo(acked.size());

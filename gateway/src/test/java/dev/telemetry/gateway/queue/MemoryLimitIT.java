@@ -3,6 +3,7 @@ package dev.telemetry.gateway.queue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.telemetry.gateway.testing.Await;
+import dev.telemetry.gateway.testing.Http;
 import dev.telemetry.gateway.testing.Ports;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
@@ -54,7 +55,7 @@ class MemoryLimitIT {
         .directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(tmp.resolve("log.txt").toFile()).start();
     HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     try {
-      Await.until("ready", Duration.ofSeconds(60), () -> status(client, "http://127.0.0.1:" + admin
+      Await.until("ready", Duration.ofSeconds(60), () -> Http.status(client, "http://127.0.0.1:" + admin
           + "/health/ready") == 200);
       ScopeLogs.Builder sl = ScopeLogs.newBuilder();
       String body = "x".repeat(1000);
@@ -75,7 +76,7 @@ class MemoryLimitIT {
       System.out.println("memory limit: statuses " + statuses);
       assertThat(p.isAlive()).isTrue();
       assertThat(statuses).containsKey(429).doesNotContainKeys(500, 503);
-      assertThat(status(client, "http://127.0.0.1:" + admin + "/health/live")).isEqualTo(200);
+      assertThat(Http.status(client, "http://127.0.0.1:" + admin + "/health/live")).isEqualTo(200);
       assertThat(Files.readString(tmp.resolve("log.txt"))).doesNotContain("OutOfMemoryError")
           .contains("above the memory limit");
     } finally {
@@ -84,12 +85,4 @@ class MemoryLimitIT {
     }
   }
 
-  static int status(HttpClient client, String url) {
-    try {
-      return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
-          HttpResponse.BodyHandlers.discarding()).statusCode();
-    } catch (Exception e) {
-      return -1;
-    }
-  }
 }

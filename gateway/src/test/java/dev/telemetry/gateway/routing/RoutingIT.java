@@ -149,12 +149,6 @@ class RoutingIT {
     return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  static List<String> bodies(OtlpSink sink) {
-    List<String> out = new ArrayList<>();
-    sink.logRequests().forEach(r -> r.getResourceLogsList().forEach(rl -> rl.getScopeLogsList().forEach(sl ->
-        sl.getLogRecordsList().forEach(lr -> out.add(lr.getBody().getStringValue())))));
-    return out;
-  }
 
   @Test
   void itemsFollowTheirRules() throws Exception {
@@ -172,9 +166,9 @@ class RoutingIT {
         () -> a.spans().size() == 1 && b.spans().size() == 1);
     assertThat(a.spans()).extracting(Span::getName).containsExactly("GET /cart");
     assertThat(b.spans()).extracting(Span::getName).containsExactly("nightly job"); // through the sampler
-    Await.until("logs at both backends", Duration.ofSeconds(10), () -> bodies(a).size() == 3 && bodies(b).size() == 1);
-    assertThat(bodies(a)).containsExactlyInAnyOrder("login ok for bob", "cart viewed", "receipt sent to ****");
-    assertThat(bodies(b)).containsExactly("login ok for bob");
+    Await.until("logs at both backends", Duration.ofSeconds(10), () -> a.logBodies().size() == 3 && b.logBodies().size() == 1);
+    assertThat(a.logBodies()).containsExactlyInAnyOrder("login ok for bob", "cart viewed", "receipt sent to ****");
+    assertThat(b.logBodies()).containsExactly("login ok for bob");
     assertThat(gw.counter("gateway.routing.dropped.items", "rule", "health")).isEqualTo(1);
     assertThat(gw.counter("gateway.routing.items", "signal", "logs", "rule", "acme")).isEqualTo(1);
     assertThat(gw.counter("gateway.processor.tail_sampling.traces", "processor", "keep-all")).isEqualTo(1);
@@ -211,7 +205,7 @@ class RoutingIT {
             + "tenant source changed (1 rules)");
     assertThat(post("/v1/logs", ExportLogsServiceRequest.newBuilder().addResourceLogs(logs("shop", "v2"))
         .build().toByteArray())).isEqualTo(200);
-    Await.until("v2 log at audit", Duration.ofSeconds(10), () -> bodies(b).contains("v2"));
+    Await.until("v2 log at audit", Duration.ofSeconds(10), () -> b.logBodies().contains("v2"));
 
     HttpResponse<String> rollback = api("POST", "/api/v1/routes/rollback", null, TOKEN);
     assertThat(rollback.statusCode()).isEqualTo(200);
@@ -220,8 +214,8 @@ class RoutingIT {
     assertThat(new JsonObject(Files.readString(routes))).isEqualTo(new JsonObject(TABLE));
     assertThat(post("/v1/logs", ExportLogsServiceRequest.newBuilder().addResourceLogs(logs("shop", "v3"))
         .build().toByteArray())).isEqualTo(200);
-    Await.until("v3 log at primary", Duration.ofSeconds(10), () -> bodies(a).contains("v3"));
-    assertThat(bodies(b)).doesNotContain("v3");
+    Await.until("v3 log at primary", Duration.ofSeconds(10), () -> a.logBodies().contains("v3"));
+    assertThat(b.logBodies()).doesNotContain("v3");
 
     JsonObject history = new JsonObject(api("GET", "/api/v1/routes/history", null, TOKEN).body());
     assertThat(history.getInteger("current")).isEqualTo(3);
@@ -259,8 +253,8 @@ class RoutingIT {
         .containsEntry("audit-copy", 2).containsEntry("acme", 2);
     // nothing was sent
     Thread.sleep(200);
-    assertThat(bodies(a)).isEmpty();
-    assertThat(bodies(b)).isEmpty();
+    assertThat(a.logBodies()).isEmpty();
+    assertThat(b.logBodies()).isEmpty();
 
     HttpResponse<String> candidate = api("POST", "/api/v1/routes/explain", new JsonObject()
         .put("payload", new JsonObject(payload)).put("routes", new JsonObject("""
@@ -338,13 +332,13 @@ class RoutingIT {
     }
     assertThat(swaps).isGreaterThan(10);
     assertThat(acked).hasSizeGreaterThan(1000);
-    Await.until(() -> "all acknowledged records delivered (" + (bodies(a).size() + bodies(b).size()) + " of "
-        + acked.size() + ")", Duration.ofSeconds(20), () -> bodies(a).size() + bodies(b).size() >= acked.size());
-    List<String> delivered = new ArrayList<>(bodies(a));
-    delivered.addAll(bodies(b));
+    Await.until(() -> "all acknowledged records delivered (" + (a.logBodies().size() + b.logBodies().size()) + " of "
+        + acked.size() + ")", Duration.ofSeconds(20), () -> a.logBodies().size() + b.logBodies().size() >= acked.size());
+    List<String> delivered = new ArrayList<>(a.logBodies());
+    delivered.addAll(b.logBodies());
     assertThat(new HashSet<>(delivered)).hasSize(delivered.size()); // no duplicates
     assertThat(new HashSet<>(delivered)).isEqualTo(acked);
-    assertThat(bodies(a)).isNotEmpty();
-    assertThat(bodies(b)).isNotEmpty();
+    assertThat(a.logBodies()).isNotEmpty();
+    assertThat(b.logBodies()).isNotEmpty();
   }
 }

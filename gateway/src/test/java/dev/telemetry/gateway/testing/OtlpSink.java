@@ -175,6 +175,14 @@ public final class OtlpSink implements AutoCloseable {
     return n;
   }
 
+  /** The string bodies of every log record received, in arrival order. */
+  public List<String> logBodies() {
+    List<String> out = new ArrayList<>();
+    logRequests().forEach(r -> r.getResourceLogsList().forEach(rl -> rl.getScopeLogsList().forEach(sl ->
+        sl.getLogRecordsList().forEach(lr -> out.add(lr.getBody().getStringValue())))));
+    return out;
+  }
+
   public List<ExportTraceServiceRequest> traceRequests() {
     return received.get(Signal.TRACES).stream().map(ExportTraceServiceRequest.class::cast).toList();
   }
