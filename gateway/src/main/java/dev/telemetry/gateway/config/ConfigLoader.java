@@ -617,7 +617,7 @@ public final class ConfigLoader {
 
   private static QueueConfig queue(ConfigNode node, QueueConfig d) {
     node.allowOnly("type", "max_items", "max_bytes", "concurrency", "when_full", "directory", "fsync",
-        "fsync_interval", "segment_bytes", "dead_letter_file");
+        "fsync_interval", "segment_bytes", "dead_letter_file", "memory_bytes");
     QueueConfig.Type type = node.enumValue("type", QueueConfig.Type.class, d.type());
     String dir = node.string("directory", type == QueueConfig.Type.PERSISTENT ? null : "");
     String dlq = node.string("dead_letter_file", "");
@@ -628,12 +628,13 @@ public final class ConfigLoader {
     QueueConfig.Fsync fsync = node.enumValue("fsync", QueueConfig.Fsync.class, d.fsync());
     Duration fsyncInterval = node.duration("fsync_interval", d.fsyncInterval(), Duration.ofMillis(1));
     long segmentBytes = node.bytes("segment_bytes", d.segmentBytes(), 64 * 1024);
+    long memoryBytes = node.bytes("memory_bytes", d.memoryBytes(), 0);
     if (type == QueueConfig.Type.PERSISTENT && dir == null) {
       return d; // reported as required
     }
     QueueConfig q = build(node, null, () -> new QueueConfig(maxItems, maxBytes, concurrency, type, whenFull,
         dir == null || dir.isEmpty() ? null : Path.of(dir), fsync, fsyncInterval, segmentBytes,
-        dlq == null || dlq.isEmpty() ? null : Path.of(dlq)));
+        dlq == null || dlq.isEmpty() ? null : Path.of(dlq), memoryBytes));
     return q == null ? d : q;
   }
 

@@ -13,13 +13,16 @@ import java.time.Duration;
  * error, retries exhausted or disabled) with the reason.
  *
  * <p>{@code persistent} queues also write every request to a write-ahead log under {@code directory} before the
- * client is told success, and replay what was not delivered after a restart or crash.
+ * client is told success, and replay what was not delivered after a restart or crash. They keep at most
+ * {@code memoryBytes} of waiting requests in memory; the rest waits on disk and is read back when sent, so
+ * {@code maxBytes} may be far larger than the heap.
  */
 public record QueueConfig(long maxItems, long maxBytes, int concurrency, Type type, WhenFull whenFull,
                           Path directory, Fsync fsync, Duration fsyncInterval, long segmentBytes,
-                          Path deadLetterFile) {
+                          Path deadLetterFile, long memoryBytes) {
+  public static final long DEFAULT_MEMORY_BYTES = 64L * 1024 * 1024;
   public static final QueueConfig DEFAULTS = new QueueConfig(100_000, 64L * 1024 * 1024, 4, Type.MEMORY,
-      WhenFull.REFUSE, null, Fsync.INTERVAL, Duration.ofSeconds(1), 16L * 1024 * 1024, null);
+      WhenFull.REFUSE, null, Fsync.INTERVAL, Duration.ofSeconds(1), 16L * 1024 * 1024, null, DEFAULT_MEMORY_BYTES);
 
   public enum Type { MEMORY, PERSISTENT }
 
@@ -46,6 +49,6 @@ public record QueueConfig(long maxItems, long maxBytes, int concurrency, Type ty
 
   public QueueConfig(long maxItems, long maxBytes, int concurrency) {
     this(maxItems, maxBytes, concurrency, Type.MEMORY, WhenFull.REFUSE, null, Fsync.INTERVAL, Duration.ofSeconds(1),
-        16L * 1024 * 1024, null);
+        16L * 1024 * 1024, null, DEFAULT_MEMORY_BYTES);
   }
 }

@@ -87,9 +87,19 @@ public final class ExporterQueue {
         : new DeadLetterFile(context.owner(), queue.deadLetterFile(), exporterName + "-" + signal.id());
   }
 
-  /** A queued request and, in a persistent queue, its write-ahead log sequence number (-1 otherwise). */
-  private record Slot(QueuedRequest request, long seq) {
+  /**
+   * A queued request and, in a persistent queue, its write-ahead log sequence number and location (-1 and null
+   * otherwise). A persistent queue over its memory budget keeps the request on disk only: {@code request.request()}
+   * is then null and the batch reads it back.
+   */
+  private record Slot(QueuedRequest request, long seq, WriteAheadLog.Location location) {
+    boolean spilled() {
+      return request.request() == null;
+    }
   }
+
+  /** Encoded bytes of waiting requests a persistent queue holds in memory (bounded by {@code memory_bytes}). */
+  private final AtomicLong inMemoryBytes = new AtomicLong();
 
   private double oldestAgeSeconds() {
     Slot head = waiting.peek();
@@ -107,7 +117,8 @@ public final class ExporterQueue {
   /** Replays the write-ahead log (persistent queues), then starts the exporter on its context. */
   public Future<Void> start() {
     Promise<Void> p = Promise.promise();
-    context.runOnContext(v -> (durable == null ? Future.<Void>succeededFuture() : durable.open().map(this::replay))
+    context.runOnContext(v -> (durable == null ? Future.<Void>succeededFuture()
+        : durable.open(queueConfig.memoryBytes()).map(this::replay))
         .compose(x -> exporter.start()).onComplete(p));
     return p.future();
   }
@@ -118,20 +129,22 @@ public final class ExporterQueue {
     long nowNanos = System.nanoTime();
     long nowMillis = System.currentTimeMillis();
     for (WriteAheadLog.Entry e : recovery.entries()) {
-      Message request;
-      try {
-        request = signal.parseRequest(e.request());
-      } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
-        LOG.severe("exporter " + exporterName + " (" + signal.id() + "): write-ahead log record " + e.seq()
-            + " passed its CRC but does not parse; skipped: " + ex.getMessage());
-        durable.done(e.seq());
-        continue;
+      Message request = null;
+      if (e.request() != null) {
+        try {
+          request = signal.parseRequest(e.request());
+          inMemoryBytes.addAndGet(e.size());
+        } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+          LOG.severe("exporter " + exporterName + " (" + signal.id() + "): write-ahead log record " + e.seq()
+              + " passed its CRC but does not parse; skipped: " + ex.getMessage());
+          durable.done(e.seq());
+          continue;
+        }
       }
-      int bytes = e.request().length;
       reservedItems.addAndGet(e.items());
-      reservedBytes.addAndGet(bytes);
+      reservedBytes.addAndGet(e.size());
       long received = nowNanos - TimeUnit.MILLISECONDS.toNanos(Math.max(0, nowMillis - e.receivedMillis()));
-      add(new Slot(new QueuedRequest(request, e.items(), bytes, received), e.seq()));
+      add(new Slot(new QueuedRequest(request, e.items(), e.size(), received), e.seq(), e.location()));
       items += e.items();
     }
     metrics.recovered(items, recovery.tornRecords());
@@ -149,6 +162,10 @@ public final class ExporterQueue {
    * queue is still taken when the queue is empty, so an oversized request cannot be refused forever.
    */
   boolean tryReserve(int items, int bytes) {
+    if (durable != null
+        && durable.diskBytes() + bytes > queueConfig.maxBytes() + 2 * queueConfig.segmentBytes()) {
+      return false; // the hard disk cap: delivered records a long-retried batch holds back still take space
+    }
     long i = reservedItems.addAndGet(items);
     long b = reservedBytes.addAndGet(bytes);
     boolean over = i > queueConfig.maxItems() && i != items || b > queueConfig.maxBytes() && b != bytes;
@@ -173,6 +190,9 @@ public final class ExporterQueue {
         break; // only in-flight batches left: they finish or retry, then the bounds hold again
       }
       QueuedRequest r = oldest.request();
+      if (durable != null && !oldest.spilled()) {
+        inMemoryBytes.addAndGet(-r.bytes());
+      }
       waitingItems.addAndGet(-r.items());
       waitingBytes.addAndGet(-r.bytes());
       cancelReservation(r.items(), r.bytes());
@@ -200,7 +220,7 @@ public final class ExporterQueue {
    */
   Future<Void> enqueue(QueuedRequest r) {
     if (durable == null) {
-      add(new Slot(r, -1));
+      add(new Slot(r, -1, null));
       return Future.succeededFuture();
     }
     return durable.append(System.currentTimeMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime()
@@ -212,7 +232,13 @@ public final class ExporterQueue {
             return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.NOT_READY,
                 "the queue of exporter \"" + exporterName + "\" cannot write to disk; retry later"));
           }
-          add(new Slot(r, ar.result()));
+          // Keep it in memory while the budget allows; otherwise it waits on disk only.
+          boolean keep = inMemoryBytes.addAndGet(r.bytes()) <= queueConfig.memoryBytes();
+          if (!keep) {
+            inMemoryBytes.addAndGet(-r.bytes());
+          }
+          add(new Slot(keep ? r : new QueuedRequest(null, r.items(), r.bytes(), r.receivedNanos()),
+              ar.result().seq(), ar.result().location()));
           return Future.succeededFuture();
         });
   }
@@ -257,9 +283,50 @@ public final class ExporterQueue {
         break;
       }
       inFlight++;
-      send(new Batch(batch), 0, System.nanoTime());
+      if (batch.stream().anyMatch(Slot::spilled)) {
+        loadThenSend(batch);
+      } else {
+        send(new Batch(batch), 0, System.nanoTime());
+      }
     }
     checkDrained();
+  }
+
+  /** Reads the requests of spilled slots back from the write-ahead log, then sends the batch. */
+  private void loadThenSend(List<Slot> batch) {
+    List<Slot> spilled = batch.stream().filter(Slot::spilled).toList();
+    durable.read(spilled.stream().map(Slot::location).toList()).onComplete(ar -> onContext(() -> {
+      List<Slot> loaded = new ArrayList<>(batch.size());
+      try {
+        if (ar.failed()) {
+          throw new java.io.IOException(ar.cause().getMessage(), ar.cause());
+        }
+        int next = 0;
+        for (Slot s : batch) {
+          if (s.spilled()) {
+            Message m = signal.parseRequest(ar.result().get(next++));
+            QueuedRequest r = s.request();
+            loaded.add(new Slot(new QueuedRequest(m, r.items(), r.bytes(), r.receivedNanos()), s.seq(),
+                s.location()));
+          } else {
+            loaded.add(s);
+          }
+        }
+      } catch (java.io.IOException e) {
+        // Left in the log (not marked done): a restart replays it. Counted so it is not silent.
+        long items = batch.stream().mapToLong(s -> s.request().items()).sum();
+        long bytes = batch.stream().mapToLong(s -> s.request().bytes()).sum();
+        metrics.failed("wal_read_error", items);
+        failureLog.log(Level.SEVERE, "wal-read", "exporter " + exporterName + " (" + signal.id() + "): cannot "
+            + "read " + items + " " + signal.itemName() + " back from the write-ahead log (kept there for the next "
+            + "start): " + e.getMessage());
+        inFlight--;
+        cancelReservation((int) items, (int) bytes);
+        drain();
+        return;
+      }
+      send(new Batch(loaded), 0, System.nanoTime());
+    }));
   }
 
   private List<Slot> takeBatch() {
@@ -276,6 +343,9 @@ public final class ExporterQueue {
       waiting.poll();
       waitingItems.addAndGet(-next.items());
       waitingBytes.addAndGet(-next.bytes());
+      if (durable != null && !slot.spilled()) {
+        inMemoryBytes.addAndGet(-next.bytes());
+      }
       items += next.items();
       bytes += next.bytes();
       out.add(slot);

@@ -28,7 +28,12 @@ public final class DurableQueue {
   private static final Logger LOG = Logger.getLogger(DurableQueue.class.getName());
   private static final long CHECKPOINT_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-  private record Append(long receivedMillis, int items, byte[] request, Promise<Long> promise, Context context) {
+  private record Append(long receivedMillis, int items, byte[] request, Promise<Appended> promise,
+                        Context context) {
+  }
+
+  /** A record written: its sequence number and where it is, to read it back if it is not kept in memory. */
+  public record Appended(long seq, WriteAheadLog.Location location) {
   }
 
   private final Path directory;
@@ -63,13 +68,16 @@ public final class DurableQueue {
     return directory;
   }
 
-  /** Opens the log (on the writer thread) and returns what is to be replayed. */
-  public Future<WriteAheadLog.Recovery> open() {
+  /**
+   * Opens the log (on the writer thread) and returns what is to be replayed; request bytes are kept in memory up to
+   * {@code keepBytes}, the rest is read back when sent.
+   */
+  public Future<WriteAheadLog.Recovery> open(long keepBytes) {
     Promise<WriteAheadLog.Recovery> p = Promise.promise();
     Context ctx = Vertx.currentContext();
     writer.execute(() -> {
       try {
-        wal = WriteAheadLog.open(directory, segmentBytes);
+        wal = WriteAheadLog.open(directory, segmentBytes, keepBytes);
         diskBytes = wal.diskBytes();
         complete(ctx, () -> p.complete(wal.recovery()));
       } catch (IOException | RuntimeException e) {
@@ -80,14 +88,36 @@ public final class DurableQueue {
     return p.future();
   }
 
-  /** Appends a request; completes with its sequence number once written (and forced, per the fsync policy). */
-  public Future<Long> append(long receivedMillis, int items, byte[] request) {
+  /** Appends a request; completes once written (and forced, per the fsync policy). */
+  public Future<Appended> append(long receivedMillis, int items, byte[] request) {
     if (closed) {
       return Future.failedFuture(new IOException("the write-ahead log is closed"));
     }
-    Promise<Long> p = Promise.promise();
+    Promise<Appended> p = Promise.promise();
     appends.add(new Append(receivedMillis, items, request, p, Vertx.currentContext()));
     kick();
+    return p.future();
+  }
+
+  /** Reads records back (on the writer thread, so their segments cannot be deleted meanwhile). */
+  public Future<List<byte[]>> read(List<WriteAheadLog.Location> locations) {
+    Promise<List<byte[]>> p = Promise.promise();
+    Context ctx = Vertx.currentContext();
+    try {
+      writer.execute(() -> {
+        try {
+          List<byte[]> out = new ArrayList<>(locations.size());
+          for (WriteAheadLog.Location l : locations) {
+            out.add(WriteAheadLog.read(l));
+          }
+          complete(ctx, () -> p.complete(out));
+        } catch (IOException | RuntimeException e) {
+          complete(ctx, () -> p.fail(e));
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return Future.failedFuture(new IOException("the write-ahead log is closed"));
+    }
     return p.future();
   }
 
@@ -144,11 +174,13 @@ public final class DurableQueue {
       batch.add(a);
     }
     long[] seqs = new long[batch.size()];
+    WriteAheadLog.Location[] where = new WriteAheadLog.Location[batch.size()];
     IOException failure = null;
     for (int i = 0; i < batch.size(); i++) {
       Append x = batch.get(i);
       try {
         seqs[i] = failure == null ? wal.append(x.receivedMillis(), x.items(), x.request()) : -1;
+        where[i] = wal.lastAppended();
       } catch (IOException e) {
         failure = e;
         seqs[i] = -1;
@@ -186,10 +218,11 @@ public final class DurableQueue {
     for (int i = 0; i < batch.size(); i++) {
       Append x = batch.get(i);
       long seq = seqs[i];
+      WriteAheadLog.Location loc = where[i];
       IOException f = failure;
       complete(x.context(), () -> {
         if (seq >= 0) {
-          x.promise().complete(seq);
+          x.promise().complete(new Appended(seq, loc));
         } else {
           x.promise().fail(new IOException("write-ahead log write failed in " + directory + ": " + f.getMessage(),
               f));

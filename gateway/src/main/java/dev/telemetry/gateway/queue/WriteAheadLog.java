@@ -36,8 +36,15 @@ public final class WriteAheadLog implements AutoCloseable {
   private static final int MAX_RECORD = 512 * 1024 * 1024;
   private static final String CHECKPOINT = "checkpoint";
 
-  /** One record read back. */
-  public record Entry(long seq, long receivedMillis, int items, byte[] request) {
+  /**
+   * One record read back: {@code request} is null when recovery left it on disk (beyond the memory budget); it can be
+   * read at ({@code segment}, {@code offset}). {@code size} is the request's encoded size.
+   */
+  public record Entry(long seq, long receivedMillis, int items, byte[] request, Location location, int size) {
+  }
+
+  /** Where a record starts. */
+  public record Location(Path segment, long offset) {
   }
 
   /** What {@link #open} found: records to replay, and damage it repaired. */
@@ -63,6 +70,7 @@ public final class WriteAheadLog implements AutoCloseable {
   private int checkpointedAhead;
   private long closedBytes;
   private Recovery recovery;
+  private Location lastAppended;
 
   private WriteAheadLog(Path directory, long segmentBytes) {
     this.directory = directory;
@@ -71,10 +79,34 @@ public final class WriteAheadLog implements AutoCloseable {
 
   /** Opens (creating if needed) the log in {@code directory}, repairing a torn tail. */
   public static WriteAheadLog open(Path directory, long segmentBytes) throws IOException {
+    return open(directory, segmentBytes, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #open(Path, long)}; records to replay keep their request bytes only up to {@code keepBytes} in all,
+   * the rest stay on disk (their {@link Entry#location()} says where).
+   */
+  public static WriteAheadLog open(Path directory, long segmentBytes, long keepBytes) throws IOException {
     Files.createDirectories(directory);
     WriteAheadLog wal = new WriteAheadLog(directory, segmentBytes);
-    wal.recover();
+    wal.recover(keepBytes);
     return wal;
+  }
+
+  /** Where the last {@link #append} wrote. */
+  public Location lastAppended() {
+    return lastAppended;
+  }
+
+  /** Reads the request bytes of the record at {@code location} (which must not have been deleted). */
+  public static byte[] read(Location location) throws IOException {
+    try (FileChannel ch = FileChannel.open(location.segment(), StandardOpenOption.READ)) {
+      Entry e = readRecord(location.segment(), ch, location.offset(), ch.size());
+      if (e == null) {
+        throw new IOException("record at " + location + " is damaged");
+      }
+      return e.request();
+    }
   }
 
   public Recovery recovery() {
@@ -105,6 +137,7 @@ public final class WriteAheadLog implements AutoCloseable {
     crc.update(request);
     header.putInt(4, (int) crc.getValue());
     ByteBuffer body = ByteBuffer.wrap(request);
+    lastAppended = new Location(activePath, activeSize);
     long written = 0;
     while (header.hasRemaining() || body.hasRemaining()) {
       written += active.write(new ByteBuffer[] {header, body});
@@ -198,7 +231,8 @@ public final class WriteAheadLog implements AutoCloseable {
 
   // ---------------------------------------------------------------- recovery
 
-  private void recover() throws IOException {
+  private void recover(long keepBytes) throws IOException {
+    long kept = 0;
     watermark = readCheckpoint();
     checkpointed = watermark;
     List<Path> files;
@@ -217,7 +251,7 @@ public final class WriteAheadLog implements AutoCloseable {
       try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
         long size = ch.size();
         while (good < size) {
-          Entry e = readRecord(ch, good, size);
+          Entry e = readRecord(f, ch, good, size);
           if (e == null) {
             torn++;
             discarded += size - good;
@@ -226,11 +260,13 @@ public final class WriteAheadLog implements AutoCloseable {
             ch.truncate(good);
             break;
           }
-          good += HEADER + PAYLOAD_HEADER + e.request().length;
+          good += HEADER + PAYLOAD_HEADER + e.size();
           last = e.seq();
           maxSeq = Math.max(maxSeq, e.seq());
           if (e.seq() > watermark && !doneAhead.contains(e.seq())) {
-            replay.add(e);
+            boolean keep = kept + e.size() <= keepBytes;
+            kept += keep ? e.size() : 0;
+            replay.add(keep ? e : new Entry(e.seq(), e.receivedMillis(), e.items(), null, e.location(), e.size()));
           }
         }
       }
@@ -256,8 +292,8 @@ public final class WriteAheadLog implements AutoCloseable {
     recovery = new Recovery(replay, torn, discarded);
   }
 
-  /** Reads the record at {@code pos}, or null if it is torn or corrupt. */
-  private static Entry readRecord(FileChannel ch, long pos, long size) throws IOException {
+  /** Reads (and checks) the record at {@code pos}, or null if it is torn or corrupt. */
+  private static Entry readRecord(Path file, FileChannel ch, long pos, long size) throws IOException {
     if (size - pos < HEADER + PAYLOAD_HEADER) {
       return null;
     }
@@ -280,7 +316,7 @@ public final class WriteAheadLog implements AutoCloseable {
     if ((int) crc.getValue() != crcValue) {
       return null;
     }
-    return new Entry(seq, received, items, body.array());
+    return new Entry(seq, received, items, body.array(), new Location(file, pos), body.capacity());
   }
 
   private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {

@@ -140,6 +140,21 @@ class DeliveryIT {
     }
   }
 
+  /** With no memory budget every request waits on disk only and is read back from the log to be sent. */
+  @Test
+  void requestsBeyondTheMemoryBudgetWaitOnDiskAndAreReadBack() throws Exception {
+    String queue = persistent(", \"memory_bytes\": 0");
+    try (GatewayHarness gw = gateway(queue)) {
+      send(gw, 20);
+      assertThat(acked).hasSize(200);
+    }
+    try (GatewayHarness gw = gateway(queue); OtlpSink sink = new OtlpSink(vertx, sinkPort).start()) {
+      send(gw, 20);
+      assertThat(awaitAllDelivered("spilled to disk, restarted, read back", sink)).isZero();
+      assertThat(gw.counter("gateway.queue.recovered.items")).isEqualTo(200);
+    }
+  }
+
   @Test
   void backendDiesMidStreamAndReturns() throws Exception {
     try (GatewayHarness gw = gateway(persistent(""))) {

@@ -146,4 +146,22 @@ class WriteAheadLogTest {
       assertThat(replayed(wal)).containsExactly("a", "b", "c");
     }
   }
+
+  @Test
+  void recoveryKeepsRequestsInMemoryOnlyUpToTheBudgetAndTheRestCanBeReadBack() throws Exception {
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      for (int i = 1; i <= 4; i++) {
+        wal.append(0, 1, bytes("req-" + i)); // 5 bytes each
+      }
+    }
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20, 10)) {
+      List<WriteAheadLog.Entry> e = wal.recovery().entries();
+      assertThat(e).extracting(x -> x.request() == null).containsExactly(false, false, true, true);
+      assertThat(e).extracting(WriteAheadLog.Entry::size).containsOnly(5);
+      assertThat(new String(WriteAheadLog.read(e.get(3).location()), StandardCharsets.UTF_8)).isEqualTo("req-4");
+      long seq = wal.append(0, 1, bytes("req-5"));
+      assertThat(new String(WriteAheadLog.read(wal.lastAppended()), StandardCharsets.UTF_8)).isEqualTo("req-5");
+      assertThat(seq).isEqualTo(5);
+    }
+  }
 }
