@@ -541,7 +541,9 @@ public final class ConfigLoader {
   private static ExporterConfig elasticsearch(String name, ConfigNode node, int before, QueueConfig queue,
                                               BatchConfig batch, RetryConfig retry) {
     node.allowOnly("type", "endpoints", "mapping", "dataset", "namespace", "auth", "tls", "transport", "timeout",
-        "dead_letter_file", "index_template", "queue", "batch", "retry");
+        "dead_letter_file", "index_template", "document_id", "queue", "batch", "retry");
+    ElasticsearchExporterConfig.DocumentId documentId = node.enumValue("document_id",
+        ElasticsearchExporterConfig.DocumentId.class, ElasticsearchExporterConfig.DocumentId.NONE);
     List<String> urls = node.stringList("endpoints", null);
     List<URI> endpoints = new ArrayList<>();
     if (urls != null) {
@@ -587,7 +589,8 @@ public final class ConfigLoader {
     }
     ElasticsearchExporterConfig.Auth finalAuth = auth;
     return build(node, null, () -> new ElasticsearchExporterConfig(name, endpoints, mapping, dataset, namespace,
-        finalAuth, tls, transport, timeout, Path.of(dlq), install, pattern, priority, queue, batch, retry));
+        finalAuth, tls, transport, timeout, Path.of(dlq), install, pattern, priority, queue, batch, retry,
+        documentId));
   }
 
   private static URI parseUrl(String s) {

@@ -15,7 +15,7 @@ public record ElasticsearchExporterConfig(String name, List<URI> endpoints, Mapp
                                           Duration timeout, Path deadLetterFile, boolean installTemplate,
                                           String templatePattern, int templatePriority, QueueConfig queue,
                                           BatchConfig batch,
-                                          RetryConfig retry) implements ExporterConfig {
+                                          RetryConfig retry, DocumentId documentId) implements ExporterConfig {
   public static final String TYPE = "elasticsearch";
   public static final String DEFAULT_DATASET = "generic";
   public static final String DEFAULT_NAMESPACE = "default";
@@ -25,6 +25,14 @@ public record ElasticsearchExporterConfig(String name, List<URI> endpoints, Mapp
 
   /** Document shape: OpenTelemetry-native field names, or Elastic Common Schema. */
   public enum Mapping { OTEL, ECS }
+
+  /**
+   * How documents get their {@code _id}: {@code NONE} lets Elasticsearch choose; {@code CONTENT_HASH} derives it from
+   * the record, its scope and resource, so a batch sent twice (a retry after a timeout, a replay from a persistent
+   * queue after a crash) is indexed once — the second {@code create} answers 409 and counts as already there. Two
+   * records identical in every field then also become one document.
+   */
+  public enum DocumentId { NONE, CONTENT_HASH }
 
   /** How elasticsearch-java talks HTTP: its own async RestClient, or the gateway's Vert.x HTTP client. */
   public enum Transport { VERTX, REST_CLIENT }
@@ -54,6 +62,15 @@ public record ElasticsearchExporterConfig(String name, List<URI> endpoints, Mapp
   /** TLS for https endpoints: an extra CA (PEM) to trust, or no verification at all (tests only). */
   public record Tls(Path caFile, boolean insecureSkipVerify) {
     public static final Tls DEFAULTS = new Tls(null, false);
+  }
+
+  /** Without {@code document_id} (Elasticsearch chooses the IDs). */
+  public ElasticsearchExporterConfig(String name, List<URI> endpoints, Mapping mapping, String dataset,
+                                     String namespace, Auth auth, Tls tls, Transport transport, Duration timeout,
+                                     Path deadLetterFile, boolean installTemplate, String templatePattern,
+                                     int templatePriority, QueueConfig queue, BatchConfig batch, RetryConfig retry) {
+    this(name, endpoints, mapping, dataset, namespace, auth, tls, transport, timeout, deadLetterFile, installTemplate,
+        templatePattern, templatePriority, queue, batch, retry, DocumentId.NONE);
   }
 
   public ElasticsearchExporterConfig {

@@ -54,6 +54,7 @@ public final class ElasticsearchExporter implements Exporter {
   private final RateLimitedLog log = new RateLimitedLog(LOG, 10_000);
   private final Counter bulkRequests;
   private final Counter deadLettered;
+  private final Counter alreadyIndexed;
   private final Counter itemRetries;
   private final List<Pending> pending = new ArrayList<>();
   private ElasticsearchAsyncClient client;
@@ -70,6 +71,9 @@ public final class ElasticsearchExporter implements Exporter {
     Tags tags = Tags.of("exporter", config.name());
     bulkRequests = Counter.builder("gateway.exporter.elasticsearch.bulk.requests")
         .description("_bulk requests sent").tags(tags).register(registry);
+    alreadyIndexed = Counter.builder("gateway.exporter.elasticsearch.documents.already.indexed")
+        .description("Documents Elasticsearch already had (409 on create): duplicates a content-derived _id absorbed")
+        .tag("exporter", config.name()).register(registry);
     deadLettered = Counter.builder("gateway.exporter.elasticsearch.documents.dead.lettered")
         .description("Documents Elasticsearch rejected for good, written to the dead-letter file").tags(tags)
         .register(registry);
@@ -78,7 +82,7 @@ public final class ElasticsearchExporter implements Exporter {
   }
 
   /** A document waiting to be indexed. */
-  private record Doc(String index, byte[] source) {
+  private record Doc(String index, byte[] source, String id) {
   }
 
   /** The documents of one batch not yet indexed or dead-lettered. */
@@ -146,6 +150,21 @@ public final class ElasticsearchExporter implements Exporter {
         .compose(v -> bulk(p));
   }
 
+  /** A 128-bit ID from the record with its scope and resource: equal content, equal ID. */
+  private static String contentId(ResourceLogs rl, ScopeLogs sl, LogRecord r) {
+    try {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      sha.update(rl.getResource().toByteArray());
+      sha.update(rl.getSchemaUrlBytes().asReadOnlyByteBuffer());
+      sha.update(sl.getScope().toByteArray());
+      sha.update(r.toByteArray());
+      return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(sha.digest(),
+          16));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
+    }
+  }
+
   private Pending pendingFor(Message request) {
     for (Pending p : pending) {
       if (p.request() == request) {
@@ -158,7 +177,9 @@ public final class ElasticsearchExporter implements Exporter {
         for (LogRecord r : sl.getLogRecordsList()) {
           DataStreams.Target t = DataStreams.resolve(r.getAttributesList(), rl.getResource().getAttributesList(),
               config.dataset(), config.namespace());
-          docs.add(new Doc(t.name(), mapper.document(rl, sl, r, t)));
+          docs.add(new Doc(t.name(), mapper.document(rl, sl, r, t),
+              config.documentId() == ElasticsearchExporterConfig.DocumentId.CONTENT_HASH ? contentId(rl, sl, r)
+                  : null));
         }
       }
     }
@@ -178,7 +199,7 @@ public final class ElasticsearchExporter implements Exporter {
     }
     List<BulkOperation> ops = new ArrayList<>(docs.size());
     for (Doc d : docs) {
-      ops.add(BulkOperation.of(o -> o.create(c -> c.index(d.index())
+      ops.add(BulkOperation.of(o -> o.create(c -> c.index(d.index()).id(d.id())
           .document(BinaryData.of(d.source(), "application/json")))));
     }
     bulkRequests.increment();
@@ -196,7 +217,11 @@ public final class ElasticsearchExporter implements Exporter {
     for (int i = 0; i < items.size() && i < docs.size(); i++) {
       BulkResponseItem item = items.get(i);
       int status = item.status();
-      if (status / 100 == 2 || status == 409) {
+      if (status / 100 == 2) {
+        continue;
+      }
+      if (status == 409) {
+        alreadyIndexed.increment(); // the same content-derived _id: this document was indexed before
         continue;
       }
       if (status == 429 || status >= 500) {

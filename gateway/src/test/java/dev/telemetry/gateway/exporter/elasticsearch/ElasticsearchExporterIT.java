@@ -248,6 +248,37 @@ class ElasticsearchExporterIT {
     }
   }
 
+  /** With content-derived IDs a batch sent twice (as a replay after a crash would) is indexed once. */
+  @Test
+  void contentHashIdsMakeAReplayIdempotent() throws Exception {
+    String exporter = """
+        {"type": "elasticsearch", "endpoints": ["%s"], "document_id": "content_hash",
+         "batch": {"timeout": "10ms"}}""".formatted(es.url());
+    try (GatewayHarness gw = GatewayHarness.start(config("es_otel", exporter), Map.of())) {
+      String json = """
+          {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"replayed"}}]},
+            "scopeLogs":[{"logRecords":[
+              {"timeUnixNano":"1700000000000000001","body":{"stringValue":"one"}},
+              {"timeUnixNano":"1700000000000000002","body":{"stringValue":"two"}},
+              {"timeUnixNano":"1700000000000000003","body":{"stringValue":"three"}}]}]}]}""";
+      HttpClient client = HttpClient.newHttpClient();
+      for (int i = 0; i < 2; i++) {
+        assertThat(client.send(HttpRequest.newBuilder(URI.create(gw.httpBase() + "/v1/logs"))
+            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+            HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        if (i == 0) {
+          Await.until("first copy indexed", Duration.ofSeconds(60),
+              () -> search("logs-generic-default", "replayed").size() == 3);
+        }
+      }
+      Await.until("the second copy recognised", Duration.ofSeconds(60),
+          () -> gw.counter("gateway.exporter.elasticsearch.documents.already.indexed") == 3);
+      es.post("/logs-generic-default/_refresh", "{}");
+      assertThat(search("logs-generic-default", "replayed")).hasSize(3);
+      assertThat(gw.counter("gateway.exporter.items.sent")).isEqualTo(6);
+    }
+  }
+
   static List<JsonObject> search(String index, String service) {
     try {
       return es.search(index, "{\"query\":{\"term\":{\"resource.attributes.service.name\":\"" + service + "\"}}}");
