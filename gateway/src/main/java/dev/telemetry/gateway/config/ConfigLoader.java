@@ -68,8 +68,8 @@ public final class ConfigLoader {
     }
     ConfigErrors errors = new ConfigErrors();
     ConfigNode root = new ConfigNode("", json, errors, new EnvSubstitution(env));
-    root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "routing", "memory_limit", "admin", "logging",
-        "shutdown_timeout");
+    root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "routing", "memory_limit",
+        "admin", "logging", "shutdown_timeout");
 
     Map<String, ReceiverConfig> receivers = new LinkedHashMap<>();
     Map<String, ConfigNode> receiverNodes = root.object("receivers").entries();

@@ -21,8 +21,9 @@ public record QueueConfig(long maxItems, long maxBytes, int concurrency, Type ty
                           Path directory, Fsync fsync, Duration fsyncInterval, long segmentBytes,
                           Path deadLetterFile, long memoryBytes) {
   public static final long DEFAULT_MEMORY_BYTES = 64L * 1024 * 1024;
-  public static final QueueConfig DEFAULTS = new QueueConfig(100_000, 64L * 1024 * 1024, 4, Type.MEMORY,
-      WhenFull.REFUSE, null, Fsync.INTERVAL, Duration.ofSeconds(1), 16L * 1024 * 1024, null, DEFAULT_MEMORY_BYTES);
+  public static final Duration DEFAULT_FSYNC_INTERVAL = Duration.ofSeconds(1);
+  public static final long DEFAULT_SEGMENT_BYTES = 16L * 1024 * 1024;
+  public static final QueueConfig DEFAULTS = new QueueConfig(100_000, 64L * 1024 * 1024, 4);
 
   public enum Type { MEMORY, PERSISTENT }
 
@@ -48,7 +49,7 @@ public record QueueConfig(long maxItems, long maxBytes, int concurrency, Type ty
   }
 
   public QueueConfig(long maxItems, long maxBytes, int concurrency) {
-    this(maxItems, maxBytes, concurrency, Type.MEMORY, WhenFull.REFUSE, null, Fsync.INTERVAL, Duration.ofSeconds(1),
-        16L * 1024 * 1024, null, DEFAULT_MEMORY_BYTES);
+    this(maxItems, maxBytes, concurrency, Type.MEMORY, WhenFull.REFUSE, null, Fsync.INTERVAL, DEFAULT_FSYNC_INTERVAL,
+        DEFAULT_SEGMENT_BYTES, null, DEFAULT_MEMORY_BYTES);
   }
 }

@@ -175,7 +175,7 @@ public final class Pipeline {
     for (int i = 0; i < prepared.size(); i++) {
       Prepared p = prepared.get(i);
       if (p.branch().sampler() != null) {
-        p.branch().sampler().commit((ExportTraceServiceRequest) p.request(), sampled[i], p.branch().downstream());
+        p.branch().sampler().commit((ExportTraceServiceRequest) p.request(), p.branch().downstream());
       } else {
         Future<Void> f = enqueueAll(p.branch().queues(), new QueuedRequest(p.request(), p.items(), p.bytes(),
             System.nanoTime()));

@@ -141,9 +141,8 @@ public final class Explainer {
       Message rx2 = signal.resources(redacted).get(0);
       Message item2 = OtlpShape.items(OtlpShape.scopes(rx2).get(0)).get(0);
       JsonArray changes = MessageDiff.changes(item, item2);
-      JsonArray resourceChanges = MessageDiff.changes(rx, OtlpShape.withScopes(rx2, OtlpShape.scopes(rx)));
-      resourceChanges.forEach(c -> changes.add(((JsonObject) c).put("field", "resource." + ((JsonObject) c)
-          .getString("field").replaceFirst("^resource\\.", ""))));
+      // Fields of the resource entry come out as "resource.attributes[...]" already.
+      changes.addAll(MessageDiff.changes(rx, OtlpShape.withScopes(rx2, OtlpShape.scopes(rx))));
       out.put("redaction", new JsonObject().put("profile", a.redaction()).put("changes", changes));
     }
     return out;

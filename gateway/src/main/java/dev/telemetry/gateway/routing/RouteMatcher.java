@@ -54,7 +54,7 @@ public final class RouteMatcher {
       candidates.put(s, index(s));
       Map<Route, Counter> r = new IdentityHashMap<>();
       Map<Route, Counter> d = new IdentityHashMap<>();
-      for (Route route : allRoutes(s)) {
+      for (Route route : routesFor(s)) {
         if (route.action().drop()) {
           d.put(route, Counter.builder("gateway.routing.dropped.items").description("Items dropped by a routing "
               + "rule").tag("signal", s.id()).tag("rule", route.ruleId()).register(registry));
@@ -73,8 +73,12 @@ public final class RouteMatcher {
     return table;
   }
 
-  private List<Route> allRoutes(Signal s) {
-    List<Route> all = new ArrayList<>(Arrays.asList(routes));
+  /** The routes items of a signal can take: the rules whose signal conditions allow it, and the default. */
+  private List<Route> routesFor(Signal s) {
+    List<Route> all = new ArrayList<>();
+    for (int i : candidates.get(s).all()) {
+      all.add(routes[i]);
+    }
     all.add(defaults.get(s));
     return all;
   }

@@ -68,32 +68,37 @@ public final class RoutesFile {
 
   /** Re-reads the file and applies it if it changed; {@code source} goes to the audit line. */
   public Future<RouteTables.Version> reload(String source) {
-    return vertx.executeBlocking(() -> {
-      String text = read(config.file());
-      lastSeen = text;
-      JsonObject json;
-      try {
-        json = new JsonObject(text);
-      } catch (DecodeException | ClassCastException e) {
-        RoutingTableException ex = new RoutingTableException(List.of(config.file() + ": not a valid JSON object: "
-            + e.getMessage()));
-        RouteTables.AUDIT.warning("routing table rejected (source: " + source + "): " + ex.getMessage());
-        throw ex;
-      }
-      return tables.apply(json, source + " " + config.file());
-    }, false);
+    return vertx.executeBlocking(() -> apply(read(config.file()), source), false);
+  }
+
+  /** Applies the file's text (on a worker thread); remembered so that polling only reacts to a new text. */
+  private RouteTables.Version apply(String text, String source) throws RoutingTableException {
+    lastSeen = text;
+    JsonObject json;
+    try {
+      json = new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      RoutingTableException ex = new RoutingTableException(List.of(config.file() + ": not a valid JSON object: "
+          + e.getMessage()));
+      RouteTables.AUDIT.warning("routing table rejected (source: " + source + "): " + ex.getMessage());
+      throw ex;
+    }
+    return tables.apply(json, source + " " + config.file());
   }
 
   private void poll() {
-    vertx.executeBlocking(() -> read(config.file()), false).onComplete(ar -> {
-      if (ar.failed()) {
-        LOG.warning("routing table file unreadable, keeping the current table: " + ar.cause().getMessage());
-      } else if (!ar.result().equals(lastSeen)) {
-        reload("file").onFailure(e -> LOG.warning("routing table file changed but is invalid; version "
-            + (tables.currentVersion() == null ? 0 : tables.currentVersion().number()) + " stays in use:\n"
-            + e.getMessage()));
+    vertx.executeBlocking(() -> {
+      String text;
+      try {
+        text = read(config.file());
+      } catch (RoutingTableException e) {
+        LOG.warning("routing table file unreadable, keeping the current table: " + e.getMessage());
+        return null;
       }
-    });
+      return text.equals(lastSeen) ? null : apply(text, "file");
+    }, false).onFailure(e -> LOG.warning("routing table file changed but is invalid; version "
+        + (tables.currentVersion() == null ? 0 : tables.currentVersion().number()) + " stays in use:\n"
+        + e.getMessage()));
   }
 
   /**

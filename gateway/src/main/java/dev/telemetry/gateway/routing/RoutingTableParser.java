@@ -579,11 +579,10 @@ public final class RoutingTableParser {
   }
 
   private static String child(String path, String key) {
-    String k = PLAIN_KEY.matcher(key).matches() ? key : "[\"" + key.replace("\"", "\\\"") + "\"]";
-    if (path.isEmpty()) {
-      return k.startsWith("[") ? k : k;
+    if (!PLAIN_KEY.matcher(key).matches()) {
+      return path + "[\"" + key.replace("\"", "\\\"") + "\"]";
     }
-    return k.startsWith("[") ? path + k : path + "." + k;
+    return path.isEmpty() ? key : path + "." + key;
   }
 
   private void allowOnly(JsonObject o, String path, String... known) {

@@ -134,12 +134,7 @@ public final class ElasticsearchServer implements AutoCloseable {
     if (!process.isAlive()) {
       throw new AssertionError("elasticsearch exited: " + console());
     }
-    try {
-      return http.send(HttpRequest.newBuilder(URI.create(url() + "/_cluster/health")).build(),
-          HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-    } catch (IOException | InterruptedException e) {
-      return false;
-    }
+    return Http.status(http, url() + "/_cluster/health") == 200;
   }
 
   public String console() {

@@ -61,12 +61,7 @@ public final class PrometheusServer implements AutoCloseable {
     if (!process.isAlive()) {
       throw new AssertionError("prometheus exited: " + log());
     }
-    try {
-      return http.send(HttpRequest.newBuilder(URI.create(base() + "/-/ready")).build(),
-          HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-    } catch (IOException | InterruptedException e) {
-      return false;
-    }
+    return Http.status(http, base() + "/-/ready") == 200;
   }
 
   public String log() {

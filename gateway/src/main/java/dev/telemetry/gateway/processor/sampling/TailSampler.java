@@ -136,7 +136,7 @@ public final class TailSampler extends VerticleBase {
     if (cost < 0) {
       return Future.failedFuture(full());
     }
-    commit(request, cost, null);
+    commit(request, null);
     return Future.succeededFuture();
   }
 
@@ -169,7 +169,7 @@ public final class TailSampler extends VerticleBase {
   }
 
   /** Buffers a reserved request; its kept spans go to {@code destination} (null: the default downstream). */
-  public void commit(ExportTraceServiceRequest request, long cost, Downstream destination) {
+  public void commit(ExportTraceServiceRequest request, Downstream destination) {
     context.runOnContext(v -> insert(request, destination));
   }
 
