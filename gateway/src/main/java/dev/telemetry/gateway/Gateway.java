@@ -19,7 +19,9 @@ import dev.telemetry.gateway.pipeline.Pipelines;
 import dev.telemetry.gateway.processor.Processor;
 import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessor;
 import dev.telemetry.gateway.processor.redaction.RedactionProcessor;
+import dev.telemetry.gateway.processor.sampling.SamplingStage;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
+import dev.telemetry.gateway.cluster.Cluster;
 import dev.telemetry.gateway.receiver.Receiver;
 import dev.telemetry.gateway.receiver.otlp.OtlpReceiver;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -64,11 +66,20 @@ public final class Gateway {
   private final RouteTables routeTables;
   private final RoutesFile routesFile;
   private final MemoryGuard memoryGuard;
+  private final Cluster cluster;
+  /** The samplers as the pipelines see them: local ones, or in a cluster the ring-aware stages around them. */
+  private final Map<String, SamplingStage> stages = new LinkedHashMap<>();
 
   public Gateway(GatewayConfig config, Vertx vertx, PrometheusMeterRegistry registry) {
+    this(config, vertx, registry, null);
+  }
+
+  /** {@code cluster} (may be null: standalone) must have joined already; {@code vertx} is then its instance. */
+  public Gateway(GatewayConfig config, Vertx vertx, PrometheusMeterRegistry registry, Cluster cluster) {
     this.config = config;
     this.vertx = vertx;
     this.registry = registry;
+    this.cluster = cluster;
     this.admin = new AdminServer(vertx, config.admin(), registry, health);
     this.memoryGuard = config.memoryLimit().maxHeapPercent() == 0 ? null
         : MemoryGuard.ofMaxHeap(config.memoryLimit().maxHeapPercent(), registry);
@@ -89,6 +100,9 @@ public final class Gateway {
         throw new IllegalStateException("no processor for type " + pc.type());
       }
     });
+    if (cluster != null) {
+      admin.cluster(cluster::describe);
+    }
     if (config.routingConfig().isPresent()) {
       routeTables = new RouteTables(catalog(config), registry, config.routingConfig().get().history());
       routesFile = new RoutesFile(vertx, config.routingConfig().get(), routeTables);
@@ -159,6 +173,7 @@ public final class Gateway {
           pipelines.open();
           return startReceivers();
         })
+        .compose(v -> cluster == null ? Future.succeededFuture() : cluster.ready())
         .onSuccess(v -> {
           health.markReady();
           LOG.info("gateway ready: " + config.pipelines().size() + " pipeline(s), " + queues.size()
@@ -171,7 +186,9 @@ public final class Gateway {
     List<Future<?>> started = new ArrayList<>();
     processors.values().forEach(p -> started.add(p.start()));
     samplers.values().forEach(s -> started.add(vertx.deployVerticle(s)));
-    return Future.all(started).mapEmpty();
+    return Future.all(started).compose(v -> cluster == null ? Future.succeededFuture() : cluster.start(samplers))
+        .onSuccess(v -> samplers.forEach((n, s) -> stages.put(n, cluster == null ? s : cluster.stage(s))))
+        .mapEmpty();
   }
 
   /** A pipeline's stateless processors, in order (its tail sampler, if any, is its last stage). */
@@ -200,13 +217,16 @@ public final class Gateway {
       started.add(Future.all(deployments).onSuccess(x -> {
         List<ExporterQueue> qs = verticles.stream().map(ExporterVerticle::queue).toList();
         queues.addAll(qs);
-        TailSampler own = pc.processors().stream().map(samplers::get).filter(java.util.Objects::nonNull)
+        SamplingStage own = pc.processors().stream().map(stages::get).filter(java.util.Objects::nonNull)
             .findFirst().orElse(null);
         Pipeline pipeline = new Pipeline(pc.signal(), chain(pc), own, qs, routable,
-            pc.signal() == Signal.TRACES ? samplers : Map.of());
+            pc.signal() == Signal.TRACES ? stages : Map.of());
         if (pc.signal() == Signal.TRACES) {
-          // Samplers only routes use still need somewhere for spans without a route destination.
-          samplers.values().stream().filter(s -> s != own).forEach(s -> s.downstream(pipeline::offerToQueues));
+          // Every sampler releases kept spans without a route destination into the traces pipeline's queues.
+          samplers.values().forEach(s -> s.downstream(pipeline::offerToQueues));
+          if (cluster != null) {
+            cluster.acceptForwards(pipeline::destination);
+          }
         }
         pipelines.add(pipeline, new HashSet<>(pc.receivers()));
       }));
@@ -224,7 +244,8 @@ public final class Gateway {
       if (!(rc instanceof OtlpReceiverConfig c)) {
         return Future.failedFuture("no receiver for type " + rc.type());
       }
-      Receiver r = new OtlpReceiver(vertx, c, pipelines, registry, instances);
+      Receiver r = new OtlpReceiver(vertx, c, cluster == null ? pipelines : cluster.intercepting(pipelines),
+          registry, instances);
       receivers.add(r);
       bound.add(r.start());
     }
@@ -247,6 +268,7 @@ public final class Gateway {
     }
     long timeout = config.shutdownTimeout().toMillis();
     return Future.join(closing)
+        .transform(x -> cluster == null ? Future.succeededFuture() : cluster.leave())
         .transform(x -> Future.join(samplers.values().stream().map(sm -> sm.flush(timeout)).toList()))
         .transform(x -> {
           List<Future<Void>> drains = new ArrayList<>();
@@ -256,6 +278,7 @@ public final class Gateway {
           return Future.join(drains);
         })
         .transform(x -> Future.join(processors.values().stream().map(Processor::stop).toList()))
+        .transform(x -> cluster == null ? Future.succeededFuture() : cluster.stop())
         .transform(x -> admin.stop())
         .onComplete(x -> LOG.info("gateway stopped"))
         .mapEmpty();

@@ -1,6 +1,10 @@
 package dev.telemetry.gateway;
 
+import dev.telemetry.gateway.cluster.Cluster;
+import dev.telemetry.gateway.config.ClusterConfig;
 import dev.telemetry.gateway.config.ConfigException;
+import dev.telemetry.gateway.config.HostPort;
+import dev.telemetry.gateway.config.OtlpReceiverConfig;
 import dev.telemetry.gateway.config.ConfigLoader;
 import dev.telemetry.gateway.config.GatewayConfig;
 import dev.telemetry.gateway.logging.Logging;
@@ -82,12 +86,27 @@ public final class Main {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
-    Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-        .withMetrics(new MicrometerMetricsFactory(registry))
-        .build();
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
+    Vertx vertx;
+    Cluster cluster = null;
+    if (config.clusterConfig().isPresent()) {
+      ClusterConfig cc = config.clusterConfig().get();
+      HostPort otlpGrpc = cc.forwarding().receiver() == null ? null
+          : ((OtlpReceiverConfig) config.receivers().get(cc.forwarding().receiver())).grpc();
+      try {
+        cluster = Cluster.join(cc, otlpGrpc, options, new MicrometerMetricsFactory(registry), registry)
+            .await(120, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.log(Level.SEVERE, "could not join the cluster: " + e.getMessage(), e);
+        System.exit(1);
+        return;
+      }
+      vertx = cluster.vertx();
+    } else {
+      vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+    }
 
-    Gateway gateway = new Gateway(config, vertx, registry);
+    Gateway gateway = new Gateway(config, vertx, registry, cluster);
     try {
       gateway.start().await(60, TimeUnit.SECONDS);
     } catch (Exception e) {

@@ -18,7 +18,8 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 
 /**
  * The admin HTTP listener: {@code GET /metrics} (Prometheus text format), {@code /health/live}, {@code /health/ready},
- * and the bearer-token protected API under {@code /api/} (routing table management).
+ * {@code /cluster} (clustered mode), and the bearer-token protected API under {@code /api/} (routing table
+ * management).
  */
 public final class AdminServer {
   private final Vertx vertx;
@@ -27,10 +28,16 @@ public final class AdminServer {
   private final Health health;
   private HttpServer server;
   private RoutesApi routes;
+  private java.util.function.Supplier<JsonObject> cluster;
 
   /** Serves the routing API (requires {@code admin.token}); call before {@link #start()}. */
   public void routes(RouteTables tables, RoutesFile file, Explainer explainer) {
     this.routes = new RoutesApi(vertx, tables, file, explainer);
+  }
+
+  /** Serves {@code GET /cluster}: this member's view of the cluster (read-only, like /health). */
+  public void cluster(java.util.function.Supplier<JsonObject> view) {
+    this.cluster = view;
   }
 
   public AdminServer(Vertx vertx, AdminConfig config, PrometheusMeterRegistry registry, Health health) {
@@ -48,6 +55,13 @@ public final class AdminServer {
         .setStatusCode(health.ready() ? 200 : 503)
         .putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("status", health.status()).encode()));
+    router.get("/cluster").handler(ctx -> {
+      if (cluster == null) {
+        RoutesApi.error(ctx, 404, "standalone mode: no \"cluster\" section in the gateway config");
+      } else {
+        ctx.json(cluster.get());
+      }
+    });
     router.route("/api/*").handler(this::authorize);
     if (routes != null) {
       routes.mount(router);

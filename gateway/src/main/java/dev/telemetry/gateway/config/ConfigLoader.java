@@ -69,7 +69,7 @@ public final class ConfigLoader {
     ConfigErrors errors = new ConfigErrors();
     ConfigNode root = new ConfigNode("", json, errors, new EnvSubstitution(env));
     root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "routing", "memory_limit",
-        "admin", "logging", "shutdown_timeout");
+        "admin", "logging", "shutdown_timeout", "cluster");
 
     Map<String, ReceiverConfig> receivers = new LinkedHashMap<>();
     Map<String, ConfigNode> receiverNodes = root.object("receivers").entries();
@@ -153,10 +153,11 @@ public final class ConfigLoader {
         logging.enumValue("level", LoggingConfig.Level.class, LoggingConfig.DEFAULTS.level()),
         logging.enumValue("format", LoggingConfig.Format.class, LoggingConfig.DEFAULTS.format()));
     Duration shutdown = root.duration("shutdown_timeout", GatewayConfig.DEFAULT_SHUTDOWN_TIMEOUT, Duration.ZERO);
+    ClusterConfig cluster = root.has("cluster") ? cluster(root.object("cluster"), receivers, pipelines) : null;
 
     errors.throwIfAny();
     return new GatewayConfig(receivers, processors, exporters, pipelines, routing, memoryLimit, adminConfig, log,
-        shutdown);
+        shutdown, cluster);
   }
 
   private static String type(ConfigNode node, Set<String> known, String what) {
@@ -771,6 +772,84 @@ public final class ConfigLoader {
         }
       }
     }
+  }
+
+  private static ClusterConfig cluster(ConfigNode c, Map<String, ReceiverConfig> receivers,
+                                       List<PipelineConfig> pipelines) {
+    c.allowOnly("name", "bind", "advertise_host", "discovery", "event_bus", "virtual_nodes", "forwarding",
+        "leave_timeout", "failure_timeout");
+    String name = c.string("name", ClusterConfig.DEFAULT_NAME);
+    HostPort bind = hostPort(c, "bind", ClusterConfig.DEFAULT_BIND);
+    String advertise = c.string("advertise_host", null);
+    HostPort eventBus = hostPort(c, "event_bus", new HostPort(bind.host(), 0));
+    int vnodes = (int) c.integer("virtual_nodes", ClusterConfig.DEFAULT_VIRTUAL_NODES, 1, 4096);
+    Duration leave = c.duration("leave_timeout", ClusterConfig.DEFAULT_LEAVE_TIMEOUT, Duration.ofSeconds(1));
+    Duration failure = c.duration("failure_timeout", ClusterConfig.DEFAULT_FAILURE_TIMEOUT, Duration.ofSeconds(2));
+
+    ConfigNode d = c.object("discovery");
+    String type = d.string("type", null);
+    ClusterConfig.Discovery discovery = null;
+    if (type == null) {
+      d.error(null, "set discovery.type: \"tcp\" (with members) or \"kubernetes\"");
+    } else if (type.equals("tcp")) {
+      d.allowOnly("type", "members");
+      List<String> members = d.stringList("members", List.of());
+      for (int i = 0; i < members.size(); i++) {
+        try {
+          HostPort.parse(members.get(i));
+        } catch (IllegalArgumentException e) {
+          d.error("members[" + i + "]", e.getMessage());
+        }
+      }
+      discovery = build(d, "members", () -> new ClusterConfig.TcpDiscovery(members));
+    } else if (type.equals("kubernetes")) {
+      d.allowOnly("type", "namespace", "service_name", "service_dns");
+      String ns = d.string("namespace", null);
+      String service = d.string("service_name", null);
+      String dns = d.string("service_dns", null);
+      discovery = build(d, null, () -> new ClusterConfig.KubernetesDiscovery(ns, service, dns));
+    } else {
+      d.error("type", "unknown discovery type \"" + type + "\" (known types: kubernetes, tcp)");
+    }
+
+    ConfigNode f = c.object("forwarding");
+    f.allowOnly("transport", "max_bytes", "batch_max_bytes", "batch_timeout", "timeout", "compression", "receiver",
+        "token");
+    ClusterConfig.Transport transport = f.enumValue("transport", ClusterConfig.Transport.class,
+        ClusterConfig.Transport.EVENT_BUS);
+    long maxBytes = f.bytes("max_bytes", ClusterConfig.Forwarding.DEFAULT_MAX_BYTES, 64 * 1024);
+    long batchBytes = f.bytes("batch_max_bytes", ClusterConfig.Forwarding.DEFAULT_BATCH_MAX_BYTES, 1024);
+    Duration batchTimeout = f.duration("batch_timeout", ClusterConfig.Forwarding.DEFAULT_BATCH_TIMEOUT,
+        Duration.ZERO);
+    Duration timeout = f.duration("timeout", ClusterConfig.Forwarding.DEFAULT_TIMEOUT, Duration.ofMillis(100));
+    boolean compression = switch (f.string("compression", "gzip")) {
+      case "gzip" -> true;
+      case "none" -> false;
+      default -> {
+        f.error("compression", "must be \"gzip\" or \"none\"");
+        yield true;
+      }
+    };
+    String receiver = f.string("receiver", null);
+    String token = f.string("token", null);
+    if (receiver != null && !(receivers.get(receiver) instanceof OtlpReceiverConfig orc && orc.grpc() != null)) {
+      f.error("receiver", "\"" + receiver + "\" is not an OTLP receiver with a grpc endpoint (receivers: "
+          + receivers.keySet() + ")");
+    } else if (receiver != null && ((OtlpReceiverConfig) receivers.get(receiver)).grpc().port() == 0) {
+      f.error("receiver", "members must know its port in advance; give its grpc endpoint a fixed port");
+    }
+    ClusterConfig.Forwarding forwarding = build(f, null, () -> new ClusterConfig.Forwarding(transport, maxBytes,
+        batchBytes, batchTimeout, timeout, compression, receiver, token));
+    boolean sampled = pipelines.stream().anyMatch(p -> p.signal() == dev.telemetry.gateway.otlp.Signal.TRACES);
+    if (!sampled) {
+      c.error(null, "clustering shares traces between members for tail sampling; configure a traces pipeline");
+    }
+    if (discovery == null || forwarding == null) {
+      return null;
+    }
+    ClusterConfig.Discovery disc = discovery;
+    return build(c, null, () -> new ClusterConfig(name, bind, advertise, disc, eventBus, vnodes, forwarding, leave,
+        failure));
   }
 
   /** Runs a record constructor and turns its validation failure into a config problem at the node's path. */

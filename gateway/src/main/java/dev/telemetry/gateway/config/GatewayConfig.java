@@ -10,7 +10,7 @@ import java.util.Optional;
 public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
                             Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines,
                             RoutingConfig routing, MemoryLimitConfig memoryLimit, AdminConfig admin,
-                            LoggingConfig logging, Duration shutdownTimeout) {
+                            LoggingConfig logging, Duration shutdownTimeout, ClusterConfig cluster) {
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
   public GatewayConfig {
@@ -18,6 +18,11 @@ public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, P
     processors = Map.copyOf(processors);
     exporters = Map.copyOf(exporters);
     pipelines = List.copyOf(pipelines);
+  }
+
+  /** Clustered mode, when configured; standalone otherwise. */
+  public Optional<ClusterConfig> clusterConfig() {
+    return Optional.ofNullable(cluster);
   }
 
   /** The routing table settings, if the gateway routes by rules. */

@@ -3,7 +3,8 @@ package dev.telemetry.gateway.pipeline;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.processor.Downstream;
 import dev.telemetry.gateway.processor.Processor;
-import dev.telemetry.gateway.processor.sampling.TailSampler;
+import dev.telemetry.gateway.processor.sampling.Destination;
+import dev.telemetry.gateway.processor.sampling.SamplingStage;
 import dev.telemetry.gateway.routing.Action;
 import dev.telemetry.gateway.routing.Route;
 import dev.telemetry.gateway.routing.RouteMatcher;
@@ -19,13 +20,14 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Branches {
   private final Signal signal;
   private final List<ExporterQueue> queues;
-  private final TailSampler sampler;
+  private final SamplingStage sampler;
   private final Map<String, Processor> processors;
-  private final Map<String, TailSampler> samplers;
+  private final Map<String, SamplingStage> samplers;
+  private final Map<List<String>, Destination> destinations = new ConcurrentHashMap<>();
   private volatile Cache cache = new Cache(null);
 
-  Branches(Signal signal, List<ExporterQueue> queues, TailSampler sampler, Map<String, Processor> processors,
-           Map<String, TailSampler> samplers) {
+  Branches(Signal signal, List<ExporterQueue> queues, SamplingStage sampler, Map<String, Processor> processors,
+           Map<String, SamplingStage> samplers) {
     this.signal = signal;
     this.queues = queues;
     this.sampler = sampler;
@@ -34,8 +36,8 @@ final class Branches {
   }
 
   /** Where a route's items go in this pipeline. */
-  record Branch(List<ExporterQueue> queues, Processor redaction, TailSampler sampler,
-                Action.ElasticsearchTarget elasticsearch, Downstream downstream) {
+  record Branch(List<ExporterQueue> queues, Processor redaction, SamplingStage sampler,
+                Action.ElasticsearchTarget elasticsearch, Destination destination) {
   }
 
   private record Cache(RouteMatcher matcher, Map<Route, Branch> branches) {
@@ -55,14 +57,38 @@ final class Branches {
 
   private Branch resolve(Route route) {
     Action a = route.action();
-    List<ExporterQueue> qs = a.exporters() == null ? queues : a.exporters().stream().map(name -> queues.stream()
-        .filter(q -> q.exporterName().equals(name)).findFirst().orElseThrow(() -> new IllegalStateException(
-            "route " + route.ruleId() + ": exporter " + name + " has no " + signal.id() + " queue"))).toList();
+    Destination destination;
+    try {
+      destination = destination(a.exporters());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("route " + route.ruleId() + ": " + e.getMessage());
+    }
+    List<ExporterQueue> qs = destination.exporters() == null ? queues : queues(destination.exporters());
     Processor redaction = a.redaction() == null ? null : require(processors.get(a.redaction()), route, a.redaction());
-    TailSampler s = signal != Signal.TRACES ? null
+    SamplingStage s = signal != Signal.TRACES ? null
         : a.sampling() == null ? sampler : require(samplers.get(a.sampling()), route, a.sampling());
-    Downstream downstream = (request, items, bytes) -> Pipeline.offerToQueues(qs, request, items, bytes);
-    return new Branch(qs, redaction, s, a.elasticsearch(), downstream);
+    return new Branch(qs, redaction, s, a.elasticsearch(), destination);
+  }
+
+  /**
+   * The destination for kept spans going to these exporters (null: the pipeline's own), one object per list so the
+   * sampler can group by identity. Fails when an exporter has no queue in this pipeline.
+   */
+  Destination destination(List<String> exporters) {
+    if (exporters == null) {
+      return Destination.DEFAULT;
+    }
+    return destinations.computeIfAbsent(List.copyOf(exporters), names -> {
+      List<ExporterQueue> qs = queues(names);
+      Downstream downstream = (request, items, bytes) -> Pipeline.offerToQueues(qs, request, items, bytes);
+      return new Destination(names, downstream);
+    });
+  }
+
+  private List<ExporterQueue> queues(List<String> names) {
+    return names.stream().map(name -> queues.stream().filter(q -> q.exporterName().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("exporter " + name + " has no " + signal.id() + " queue")))
+        .toList();
   }
 
   private static <T> T require(T component, Route route, String name) {

@@ -3,7 +3,8 @@ package dev.telemetry.gateway.pipeline;
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.processor.Processor;
-import dev.telemetry.gateway.processor.sampling.SamplerFullException;
+import dev.telemetry.gateway.processor.sampling.Destination;
+import dev.telemetry.gateway.processor.sampling.SamplingStage;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.vertx.core.Future;
@@ -25,27 +26,24 @@ public final class Pipeline {
   private final Signal signal;
   private final List<Processor> processors;
   private final List<ExporterQueue> queues;
-  private final TailSampler sampler;
+  private final SamplingStage sampler;
   private final Branches branches;
 
   public Pipeline(Signal signal, List<ExporterQueue> queues) {
     this(signal, List.of(), null, queues, Map.of(), Map.of());
   }
 
-  public Pipeline(Signal signal, List<Processor> processors, TailSampler sampler, List<ExporterQueue> queues) {
+  public Pipeline(Signal signal, List<Processor> processors, SamplingStage sampler, List<ExporterQueue> queues) {
     this(signal, processors, sampler, queues, Map.of(), Map.of());
   }
 
   /**
    * {@code sampler} (traces only, may be null) is the last stage: requests go into its buffer, and what it samples
-   * comes back through {@link #offerToQueues}.
+   * comes back through {@link #offerToQueues}. With routing: {@code routable} are the processors routes may name
+   * (redaction profiles), {@code samplers} the sampling stages they may name (policy sets); both by name.
    */
-  /**
-   * With routing: {@code routable} are the processors routes may name (redaction profiles), {@code samplers} the
-   * tail samplers they may name (policy sets); both by name.
-   */
-  public Pipeline(Signal signal, List<Processor> processors, TailSampler sampler, List<ExporterQueue> queues,
-                  Map<String, Processor> routable, Map<String, TailSampler> samplers) {
+  public Pipeline(Signal signal, List<Processor> processors, SamplingStage sampler, List<ExporterQueue> queues,
+                  Map<String, Processor> routable, Map<String, SamplingStage> samplers) {
     if (queues.isEmpty()) {
       throw new IllegalArgumentException("a pipeline needs at least one exporter");
     }
@@ -53,8 +51,8 @@ public final class Pipeline {
     this.processors = List.copyOf(processors);
     this.queues = List.copyOf(queues);
     this.sampler = sampler;
-    if (sampler != null) {
-      sampler.downstream(this::offerToQueues);
+    if (sampler instanceof TailSampler local) {
+      local.downstream(this::offerToQueues);
     }
     this.branches = new Branches(signal, this.queues, sampler, routable, samplers);
   }
@@ -67,9 +65,14 @@ public final class Pipeline {
     return queues;
   }
 
-  /** The tail sampler of this pipeline, or null. */
-  public TailSampler sampler() {
+  /** The sampling stage of this pipeline, or null. */
+  public SamplingStage sampler() {
     return sampler;
+  }
+
+  /** Where kept spans for these exporters go (null: the pipeline's own); see {@link Branches#destination}. */
+  public Destination destination(List<String> exporters) {
+    return branches.destination(exporters);
   }
 
   /**
@@ -108,9 +111,13 @@ public final class Pipeline {
       return offerRouted(request, items, bytes, matcher, tenant);
     }
     if (sampler != null) {
-      return sampler.accept((ExportTraceServiceRequest) request).recover(e -> Future.failedFuture(
-          e instanceof SamplerFullException ? new PipelineRefusedException(PipelineRefusedException.Reason.QUEUE_FULL,
-              e.getMessage()) : e));
+      SamplingStage.Reservation r = sampler.reserve((ExportTraceServiceRequest) request);
+      if (r == null) {
+        return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.QUEUE_FULL,
+            sampler.full().getMessage()));
+      }
+      r.commit(Destination.DEFAULT);
+      return Future.succeededFuture();
     }
     return offerToQueues(request, items, bytes);
   }
@@ -144,13 +151,13 @@ public final class Pipeline {
       return Future.failedFuture(new IllegalStateException("a processor failed: " + e, e));
     }
     // All or nothing: reserve room in every queue and sampler first, then commit.
-    long[] sampled = new long[prepared.size()];
+    SamplingStage.Reservation[] sampled = new SamplingStage.Reservation[prepared.size()];
     for (int i = 0; i < prepared.size(); i++) {
       Prepared p = prepared.get(i);
       String refusal = null;
       if (p.branch().sampler() != null) {
         sampled[i] = p.branch().sampler().reserve((ExportTraceServiceRequest) p.request());
-        if (sampled[i] < 0) {
+        if (sampled[i] == null) {
           refusal = p.branch().sampler().full().getMessage();
         }
       } else {
@@ -160,7 +167,7 @@ public final class Pipeline {
         for (int j = 0; j < i; j++) {
           Prepared q = prepared.get(j);
           if (q.branch().sampler() != null) {
-            q.branch().sampler().release(sampled[j]);
+            sampled[j].release();
           } else {
             for (ExporterQueue queue : q.branch().queues()) {
               queue.cancelReservation(q.items(), q.bytes());
@@ -175,7 +182,7 @@ public final class Pipeline {
     for (int i = 0; i < prepared.size(); i++) {
       Prepared p = prepared.get(i);
       if (p.branch().sampler() != null) {
-        p.branch().sampler().commit((ExportTraceServiceRequest) p.request(), p.branch().downstream());
+        sampled[i].commit(p.branch().destination());
       } else {
         Future<Void> f = enqueueAll(p.branch().queues(), new QueuedRequest(p.request(), p.items(), p.bytes(),
             System.nanoTime()));

@@ -23,6 +23,14 @@ final class Policies {
   }
 
   static Evaluator compile(Policy p) {
+    return compile(p, () -> 1.0);
+  }
+
+  /**
+   * {@code share} scales rate budgets: in a cluster each member decides the traces it owns, so it gets the fraction
+   * of the configured spans/s that its part of the ring receives, and the members together keep the configured rate.
+   */
+  static Evaluator compile(Policy p, java.util.function.DoubleSupplier share) {
     String name = p.name();
     return switch (p.type()) {
       case "always_sample" -> evaluator(name, t -> Decision.SAMPLE);
@@ -79,19 +87,19 @@ final class Policies {
           return false;
         }) ? Decision.SAMPLE : Decision.NOT_SAMPLE);
       }
-      case "rate_limiting" -> new RateLimiting(name, p.spansPerSecond());
+      case "rate_limiting" -> new RateLimiting(name, p.spansPerSecond(), share);
       case "and" -> {
-        List<Evaluator> subs = p.subPolicies().stream().map(Policies::compile).toList();
+        List<Evaluator> subs = p.subPolicies().stream().map(sp -> compile(sp, share)).toList();
         yield evaluator(name, t -> subs.stream().allMatch(s -> s.evaluate(t, System.nanoTime()) == Decision.SAMPLE)
             ? Decision.SAMPLE : Decision.NOT_SAMPLE);
       }
       case "drop" -> {
-        List<Evaluator> subs = p.subPolicies().stream().map(Policies::compile).toList();
+        List<Evaluator> subs = p.subPolicies().stream().map(sp -> compile(sp, share)).toList();
         yield evaluator(name, t -> subs.stream().allMatch(s -> s.evaluate(t, System.nanoTime()) == Decision.SAMPLE)
             ? Decision.DROP : Decision.NOT_SAMPLE);
       }
       case "composite" -> new Composite(name, p.spansPerSecond(),
-          p.subPolicies().stream().map(Policies::compile).toList(), p.shares());
+          p.subPolicies().stream().map(sp -> compile(sp, share)).toList(), p.shares(), share);
       default -> throw new IllegalArgumentException("unknown policy type " + p.type());
     };
   }
@@ -149,14 +157,20 @@ final class Policies {
   /** A token bucket of spans per second, refilled continuously. */
   static final class RateLimiting implements Evaluator {
     private final String name;
-    private final double perSecond;
+    private final double configured;
+    private final java.util.function.DoubleSupplier share;
     private double tokens;
     private long last = -1;
 
     RateLimiting(String name, long perSecond) {
+      this(name, perSecond, () -> 1.0);
+    }
+
+    RateLimiting(String name, long perSecond, java.util.function.DoubleSupplier share) {
       this.name = name;
-      this.perSecond = perSecond;
-      this.tokens = perSecond;
+      this.configured = perSecond;
+      this.share = share;
+      this.tokens = perSecond * share.getAsDouble();
     }
 
     @Override
@@ -165,10 +179,12 @@ final class Policies {
     }
 
     boolean take(int spans, long nowNanos) {
+      double perSecond = configured * share.getAsDouble();
       if (last >= 0) {
         tokens = Math.min(perSecond, tokens + (nowNanos - last) / 1e9 * perSecond);
       }
       last = nowNanos;
+      tokens = Math.min(tokens, perSecond); // the share may have shrunk
       if (tokens >= spans) {
         tokens -= spans;
         return true;
@@ -191,11 +207,13 @@ final class Policies {
     private final List<Evaluator> subs;
     private final List<RateLimiting> budgets = new ArrayList<>();
 
-    Composite(String name, long perSecond, List<Evaluator> subs, List<Integer> shares) {
+    Composite(String name, long perSecond, List<Evaluator> subs, List<Integer> shares,
+              java.util.function.DoubleSupplier share) {
       this.name = name;
       this.subs = subs;
       for (int i = 0; i < subs.size(); i++) {
-        budgets.add(new RateLimiting(name + "/" + subs.get(i).name(), Math.max(1, perSecond * shares.get(i) / 100)));
+        budgets.add(new RateLimiting(name + "/" + subs.get(i).name(), Math.max(1, perSecond * shares.get(i) / 100),
+            share));
       }
     }
 

@@ -2,7 +2,7 @@ package dev.telemetry.gateway.processor.sampling;
 
 /** The sampler's memory budget is used up; the client should retry later (the pipeline answers 429). */
 public final class SamplerFullException extends RuntimeException {
-  SamplerFullException(String message) {
+  public SamplerFullException(String message) {
     super(message, null, false, false);
   }
 }

@@ -36,7 +36,7 @@ import java.util.logging.Logger;
  * exporter queues cannot take yet stay charged and are offered again, so nothing is dropped silently. Late spans
  * follow their trace's remembered decision (bounded caches of sampled and not-sampled IDs).
  */
-public final class TailSampler extends VerticleBase {
+public final class TailSampler extends VerticleBase implements SamplingStage {
   private static final Logger LOG = Logger.getLogger(TailSampler.class.getName());
 
   private final TailSamplingProcessorConfig config;
@@ -51,6 +51,7 @@ public final class TailSampler extends VerticleBase {
   private final Counter sampledTraces;
   private final Counter droppedTraces;
   private final Counter refused;
+  private final Counter handedOff;
   private Downstream downstream;
 
   // Confined to the sampler's context.
@@ -59,12 +60,13 @@ public final class TailSampler extends VerticleBase {
   private final int decidedCapacity;
   private final Deque<Pending> pendingEmission = new ArrayDeque<>();
   private long tick = -1;
+  private volatile double budgetShare = 1.0;
   private volatile int bufferedTraces;
 
   public TailSampler(TailSamplingProcessorConfig config, MeterRegistry registry) {
     this.config = config;
     this.registry = registry;
-    this.policies = config.policies().stream().map(Policies::compile).toList();
+    this.policies = config.policies().stream().map(p -> Policies.compile(p, () -> budgetShare)).toList();
     this.attributeKeys = Policies.attributeKeys(config.policies());
     this.decidedCapacity = config.sampledCacheSize() + config.notSampledCacheSize();
     this.decided = new LinkedHashMap<>(1024, 0.75f, false) {
@@ -84,6 +86,8 @@ public final class TailSampler extends VerticleBase {
     droppedTraces = counter("gateway.processor.tail_sampling.traces", "Decided traces", p, "not_sampled");
     refused = counter("gateway.processor.tail_sampling.refused_spans", "Spans refused because the memory budget "
         + "was used up (the client was told to retry)", p, null);
+    handedOff = counter("gateway.processor.tail_sampling.handed_off_traces", "Undecided traces handed to the "
+        + "cluster member that owns them now (membership changed, or this member left)", p, null);
     Gauge.builder("gateway.processor.tail_sampling.buffered.traces", () -> bufferedTraces)
         .description("Traces waiting for a decision").tag("processor", p).register(registry);
     Gauge.builder("gateway.processor.tail_sampling.buffered.size", charged::get).baseUnit("bytes")
@@ -132,12 +136,33 @@ public final class TailSampler extends VerticleBase {
    * nothing, when the budget is used up.
    */
   public Future<Void> accept(ExportTraceServiceRequest request) {
-    long cost = reserve(request);
-    if (cost < 0) {
+    Reservation r = reserve(request);
+    if (r == null) {
       return Future.failedFuture(full());
     }
-    commit(request, null);
+    r.commit(Destination.DEFAULT);
     return Future.succeededFuture();
+  }
+
+  @Override
+  public String name() {
+    return config.name();
+  }
+
+  @Override
+  public Reservation reserve(ExportTraceServiceRequest request) {
+    long cost = reserveCost(request);
+    return cost < 0 ? null : new Reservation() {
+      @Override
+      public void commit(Destination destination) {
+        TailSampler.this.commit(request, destination);
+      }
+
+      @Override
+      public void release() {
+        TailSampler.this.release(cost);
+      }
+    };
   }
 
   /**
@@ -145,7 +170,7 @@ public final class TailSampler extends VerticleBase {
    * {@link #commit committed} or {@link #release released}; this lets a caller offering one request to several
    * stages take all or nothing.
    */
-  public long reserve(ExportTraceServiceRequest request) {
+  long reserveCost(ExportTraceServiceRequest request) {
     long cost = 0;
     for (ResourceSpans rs : request.getResourceSpansList()) {
       for (ScopeSpans ss : rs.getScopeSpansList()) {
@@ -164,12 +189,12 @@ public final class TailSampler extends VerticleBase {
     return cost;
   }
 
-  public void release(long cost) {
+  void release(long cost) {
     charged.addAndGet(-cost);
   }
 
-  /** Buffers a reserved request; its kept spans go to {@code destination} (null: the default downstream). */
-  public void commit(ExportTraceServiceRequest request, Downstream destination) {
+  /** Buffers a reserved request; its kept spans go to {@code destination}. */
+  void commit(ExportTraceServiceRequest request, Destination destination) {
     context.runOnContext(v -> insert(request, destination));
   }
 
@@ -193,10 +218,10 @@ public final class TailSampler extends VerticleBase {
 
   /** Buffers a request's spans; package-private for the benchmark, which calls it from one thread. */
   void insert(ExportTraceServiceRequest request) {
-    insert(request, null);
+    insert(request, Destination.DEFAULT);
   }
 
-  private void insert(ExportTraceServiceRequest request, Downstream destination) {
+  private void insert(ExportTraceServiceRequest request, Destination destination) {
     long now = System.nanoTime();
     List<Trace.Entry> lateKept = null;
     for (ResourceSpans rs : request.getResourceSpansList()) {
@@ -292,23 +317,29 @@ public final class TailSampler extends VerticleBase {
   private void emit(List<Trace.Entry> entries) {
     Map<Downstream, List<Trace.Entry>> byDestination = new java.util.IdentityHashMap<>(2);
     for (Trace.Entry e : entries) {
-      byDestination.computeIfAbsent(e.destination() == null ? downstream : e.destination(),
-          k -> new ArrayList<>(entries.size())).add(e);
+      Downstream d = e.destination().downstream();
+      byDestination.computeIfAbsent(d == null ? downstream : d, k -> new ArrayList<>(entries.size())).add(e);
     }
     byDestination.forEach((destination, list) -> {
-      Pending p = rebuild(list, destination);
-      pendingEmission.addLast(p);
+      pendingEmission.addLast(new Pending(rebuild(list), bytes(list), destination));
     });
     retryPending();
   }
 
-  private static Pending rebuild(List<Trace.Entry> entries, Downstream destination) {
-    Map<Object, Map<Object, List<Trace.Entry>>> grouped = new LinkedHashMap<>();
+  private static long bytes(List<Trace.Entry> entries) {
     long bytes = 0;
+    for (Trace.Entry e : entries) {
+      bytes += e.bytes();
+    }
+    return bytes;
+  }
+
+  /** One request holding the entries, grouped by resource and scope again. */
+  private static ExportTraceServiceRequest rebuild(List<Trace.Entry> entries) {
+    Map<Object, Map<Object, List<Trace.Entry>>> grouped = new LinkedHashMap<>();
     for (Trace.Entry e : entries) {
       grouped.computeIfAbsent(List.of(e.resource(), e.resourceSchemaUrl()), k -> new LinkedHashMap<>())
           .computeIfAbsent(List.of(e.scope(), e.scopeSchemaUrl()), k -> new ArrayList<>()).add(e);
-      bytes += e.bytes();
     }
     ExportTraceServiceRequest.Builder req = ExportTraceServiceRequest.newBuilder();
     for (Map<Object, List<Trace.Entry>> byScope : grouped.values()) {
@@ -325,7 +356,7 @@ public final class TailSampler extends VerticleBase {
       }
       req.addResourceSpans(rs);
     }
-    return new Pending(req.build(), bytes, destination);
+    return req.build();
   }
 
   /** A kept trace's spans for one destination, still charged until that destination took them. */
@@ -385,6 +416,57 @@ public final class TailSampler extends VerticleBase {
       vertx.cancelTimer(tick);
     }
     return Future.succeededFuture();
+  }
+
+  /**
+   * The fraction of the configured rate budgets (rate_limiting, composite) this sampler may spend: in a cluster, the
+   * share of the trace-ID ring this member owns.
+   */
+  public void budgetShare(double share) {
+    if (!(share >= 0 && share <= 1)) {
+      throw new IllegalArgumentException("share must be in [0, 1]: " + share);
+    }
+    this.budgetShare = share;
+  }
+
+  public double budgetShare() {
+    return budgetShare;
+  }
+
+  /** Undecided spans handed to another member: one request per destination. */
+  public record Handoff(ExportTraceServiceRequest request, Destination destination, int spans) {
+  }
+
+  /**
+   * Takes every undecided trace whose ID {@code stays} rejects out of the buffer (membership changed and another
+   * member owns it now, or this one is leaving) and returns their spans, one request per destination, no longer
+   * charged here. Traces already decided are not affected; late spans of them still follow the decision.
+   */
+  public Future<List<Handoff>> handOff(java.util.function.Predicate<ByteString> stays) {
+    Promise<List<Handoff>> out = Promise.promise();
+    context.runOnContext(v -> {
+      Map<Destination, List<Trace.Entry>> byDestination = new java.util.IdentityHashMap<>(2);
+      Iterator<Map.Entry<ByteString, Trace>> it = traces.entrySet().iterator();
+      int moved = 0;
+      while (it.hasNext()) {
+        Map.Entry<ByteString, Trace> e = it.next();
+        if (stays.test(e.getKey())) {
+          continue;
+        }
+        it.remove();
+        moved++;
+        charged.addAndGet(-e.getValue().bytes);
+        for (Trace.Entry entry : e.getValue().entries) {
+          byDestination.computeIfAbsent(entry.destination(), k -> new ArrayList<>()).add(entry);
+        }
+      }
+      bufferedTraces = traces.size();
+      handedOff.increment(moved);
+      List<Handoff> list = new ArrayList<>(byDestination.size());
+      byDestination.forEach((d, entries) -> list.add(new Handoff(rebuild(entries), d, entries.size())));
+      out.complete(list);
+    });
+    return out.future();
   }
 
   /** The sampler's context, available once deployed. */

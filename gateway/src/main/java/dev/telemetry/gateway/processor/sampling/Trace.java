@@ -2,7 +2,6 @@ package dev.telemetry.gateway.processor.sampling;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.telemetry.gateway.processor.Downstream;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.InstrumentationScope;
 import io.opentelemetry.proto.common.v1.KeyValue;
@@ -24,11 +23,11 @@ final class Trace {
    */
   record Entry(Resource resource, String resourceSchemaUrl, InstrumentationScope scope, String scopeSchemaUrl,
                ByteString encoded, int statusCode, long startNanos, long endNanos, String traceState,
-               List<KeyValue> attributes, long bytes, Downstream destination) {
+               List<KeyValue> attributes, long bytes, Destination destination) {
 
     /** Keeps the span's attributes whose key is in {@code keys} (all when {@code keys} is null). */
     static Entry of(Resource resource, String resourceSchemaUrl, InstrumentationScope scope, String scopeSchemaUrl,
-                    Span span, Set<String> keys, long bytes, Downstream destination) {
+                    Span span, Set<String> keys, long bytes, Destination destination) {
       List<KeyValue> attrs;
       if (keys == null) {
         attrs = span.getAttributesList();

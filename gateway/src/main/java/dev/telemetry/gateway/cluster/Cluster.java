@@ -1,0 +1,259 @@
+package dev.telemetry.gateway.cluster;
+
+import com.hazelcast.config.ClasspathXmlConfig;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import dev.telemetry.gateway.config.ClusterConfig;
+import dev.telemetry.gateway.config.HostPort;
+import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.pipeline.TelemetryConsumer;
+import dev.telemetry.gateway.processor.sampling.Destination;
+import dev.telemetry.gateway.processor.sampling.SamplingStage;
+import dev.telemetry.gateway.processor.sampling.TailSampler;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.VertxMetricsFactory;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.logging.Logger;
+
+/**
+ * Clustered mode: this member's place in the Hazelcast cluster, the trace-ID ring, and the forwarding of spans to
+ * the members that own them. Lifecycle: {@link #join} (before anything else: the Vert.x instance is clustered),
+ * {@link #start} with the local samplers, {@link #ready} once the pipelines run (this member goes on the ring),
+ * {@link #leave} when stopping (off the ring, buffered traces handed over, forwards drained).
+ */
+public final class Cluster {
+  private static final Logger LOG = Logger.getLogger(Cluster.class.getName());
+
+  private final ClusterConfig config;
+  private final Vertx vertx;
+  private final HazelcastClusterManager manager;
+  private final MeterRegistry registry;
+  private final Membership membership;
+  private final Map<String, TailSampler> samplers = new LinkedHashMap<>();
+  private ForwardTransport transport;
+  private Forwarder forwarder;
+  private ForwardReceiver receiver;
+
+  private Cluster(ClusterConfig config, Vertx vertx, HazelcastClusterManager manager, MeterRegistry registry) {
+    this.config = config;
+    this.vertx = vertx;
+    this.manager = manager;
+    this.registry = registry;
+    this.membership = new Membership(manager, config.virtualNodes(), registry);
+  }
+
+  /**
+   * Joins the cluster: a clustered Vert.x on Hazelcast configured from {@code config}. {@code otlpGrpc} is the
+   * address other members forward to with the otlp_grpc transport (null otherwise).
+   */
+  public static Future<Cluster> join(ClusterConfig config, HostPort otlpGrpc, VertxOptions options,
+                                     VertxMetricsFactory metrics, MeterRegistry registry) {
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast(config));
+    JsonObject metadata = new JsonObject();
+    if (otlpGrpc != null) {
+      metadata.put(OtlpGrpcTransport.ADDRESS_KEY, config.advertisedHost() + ":" + otlpGrpc.port());
+    }
+    options.setEventBusOptions(new EventBusOptions().setHost(config.eventBus().host())
+        .setPort(config.eventBus().port()).setClusterPublicHost(config.advertisedHost())
+        .setClusterNodeMetadata(metadata));
+    var builder = Vertx.builder().with(options).withClusterManager(manager);
+    if (metrics != null) {
+      builder = builder.withMetrics(metrics);
+    }
+    return builder.buildClustered().map(v -> {
+      LOG.info("joined cluster \"" + config.name() + "\" as member " + manager.getNodeId() + " ("
+          + manager.getNodes().size() + " member(s) now)");
+      return new Cluster(config, v, manager, registry);
+    });
+  }
+
+  /** Hazelcast's config: Vert.x's own data structures plus our network, discovery and failure detection. */
+  static Config hazelcast(ClusterConfig c) {
+    Config hz = new ClasspathXmlConfig("default-cluster.xml");
+    hz.setClusterName(c.name());
+    // Our shutdown hook decides when to leave: after the hand-over, not when the JVM starts exiting.
+    hz.setProperty("hazelcast.shutdownhook.enabled", "false");
+    hz.setProperty("hazelcast.phone.home.enabled", "false");
+    hz.setProperty("hazelcast.logging.type", "jdk");
+    hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    hz.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(Math.max(2,
+        c.failureTimeout().toSeconds())));
+    hz.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    hz.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+    NetworkConfig net = hz.getNetworkConfig();
+    net.setPort(c.bind().port()).setPortAutoIncrement(false);
+    if (!c.bind().host().equals("0.0.0.0")) {
+      hz.setProperty("hazelcast.socket.bind.any", "false");
+      net.getInterfaces().setEnabled(true).addInterface(c.bind().host());
+    }
+    if (c.advertiseHost() != null) {
+      net.setPublicAddress(c.advertiseHost() + ":" + c.bind().port());
+    }
+    JoinConfig join = net.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    if (c.discovery() instanceof ClusterConfig.TcpDiscovery tcp) {
+      join.getTcpIpConfig().setEnabled(true).setMembers(tcp.members()).setConnectionTimeoutSeconds(2);
+    } else if (c.discovery() instanceof ClusterConfig.KubernetesDiscovery k8s) {
+      var kc = join.getKubernetesConfig().setEnabled(true);
+      if (k8s.namespace() != null) {
+        kc.setProperty("namespace", k8s.namespace());
+      }
+      if (k8s.serviceName() != null) {
+        kc.setProperty("service-name", k8s.serviceName());
+      }
+      if (k8s.serviceDns() != null) {
+        kc.setProperty("service-dns", k8s.serviceDns());
+      }
+    }
+    return hz;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public Membership membership() {
+    return membership;
+  }
+
+  /** Starts membership and forwarding for these samplers (by processor name). */
+  public Future<Void> start(Map<String, TailSampler> localSamplers) {
+    samplers.putAll(localSamplers);
+    long timeout = config.forwarding().timeout().toMillis();
+    return vertx.deployVerticle(membership).compose(id -> {
+      transport = config.forwarding().transport() == ClusterConfig.Transport.OTLP_GRPC
+          ? new OtlpGrpcTransport(vertx, manager, config.forwarding().token(), config.forwarding().compression(),
+              timeout)
+          : new EventBusTransport(vertx, membership.self(), config.forwarding().compression(), timeout);
+      forwarder = new Forwarder(config.forwarding(), transport, membership, registry);
+      receiver = new ForwardReceiver(membership, forwarder, samplers, registry);
+      forwarder.local(receiver);
+      return vertx.deployVerticle(forwarder);
+    }).compose(id -> transport.start(receiver)).onSuccess(v -> membership.onChange(this::ringChanged));
+  }
+
+  /** The sampling stage for a local sampler: owned traces stay, others go to their owners. */
+  public SamplingStage stage(TailSampler sampler) {
+    return new ClusteredSampling(sampler, membership, forwarder);
+  }
+
+  /** Lets forwarded spans in: {@code destinations} resolves exporter names in this member's traces pipeline. */
+  public void acceptForwards(Function<List<String>, Destination> destinations) {
+    receiver.destinations(destinations);
+  }
+
+  /**
+   * Wraps the pipelines so that forwards arriving at the OTLP receiver (otlp_grpc transport) reach the cluster;
+   * with the event bus transport it returns {@code pipelines} as is.
+   */
+  public TelemetryConsumer intercepting(TelemetryConsumer pipelines) {
+    if (!(transport instanceof OtlpGrpcTransport grpc)) {
+      return pipelines;
+    }
+    return new TelemetryConsumer() {
+      @Override
+      public boolean accepts(String name, Signal signal) {
+        return pipelines.accepts(name, signal);
+      }
+
+      @Override
+      public Future<Void> consume(String name, Signal signal, com.google.protobuf.Message request, int items,
+                                  int bytes, dev.telemetry.gateway.pipeline.RequestHeaders headers) {
+        if (signal == Signal.TRACES) {
+          Future<Void> forwarded = grpc.intercept(headers, (ExportTraceServiceRequest) request);
+          if (forwarded != null) {
+            return forwarded;
+          }
+        }
+        return pipelines.consume(name, signal, request, items, bytes, headers);
+      }
+    };
+  }
+
+  /** Puts this member on the ring; call once its pipelines run. */
+  public Future<Void> ready() {
+    return membership.ready();
+  }
+
+  /**
+   * Leaves gracefully: off every member's ring first, then every buffered undecided trace goes to its new owner,
+   * then waits (up to leave_timeout) until nothing waits to be forwarded. Completes in any case; a timeout is logged
+   * with what is left, which the caller's shutdown then decides locally.
+   */
+  public Future<Void> leave() {
+    long timeout = config.leaveTimeout().toMillis();
+    long started = System.nanoTime();
+    return membership.leave(timeout)
+        .compose(v -> handOffAll(membership.ring()))
+        .compose(v -> forwarder.drained(Math.max(1, timeout - (System.nanoTime() - started) / 1_000_000)))
+        .map(drained -> {
+          if (!drained) {
+            LOG.warning("cluster leave: " + forwarder.queuedBytes() + " bytes of spans were not forwarded within "
+                + "leave_timeout; they are decided on this member");
+          } else {
+            LOG.info("cluster leave: buffered traces handed over in "
+                + (System.nanoTime() - started) / 1_000_000 + " ms");
+          }
+          return null;
+        });
+  }
+
+  /** After the ring changed: forwards re-split, traces owned elsewhere handed over, rate budgets re-shared. */
+  private void ringChanged(HashRing ring) {
+    forwarder.ringChanged(ring);
+    handOffAll(ring);
+  }
+
+  private Future<Void> handOffAll(HashRing ring) {
+    String self = membership.self();
+    double share = ring.isEmpty() ? 1.0 : ring.members().contains(self) ? ring.share(self)
+        : 1.0 / ring.members().size();
+    List<Future<?>> moved = new ArrayList<>();
+    for (TailSampler s : samplers.values()) {
+      s.budgetShare(Math.min(1.0, share));
+      if (ring.isEmpty()) {
+        continue;
+      }
+      moved.add(s.handOff(id -> self.equals(ring.owner(id))).onSuccess(handoffs -> {
+        for (TailSampler.Handoff h : handoffs) {
+          TraceSplitter.split(h.request(), ring).forEach((owner, part) -> forwarder.handOver(owner,
+              new ForwardReceiver.Part(s.name(), h.destination().exporters(), part.toByteString(), true, 0,
+                  TraceSplitter.spanCount(part))));
+        }
+      }));
+    }
+    return Future.join(moved).mapEmpty();
+  }
+
+  /** For the admin API: members, this member, shares, forwarding state. */
+  public JsonObject describe() {
+    HashRing ring = membership.ring();
+    JsonArray members = new JsonArray();
+    for (String m : ring.members()) {
+      members.add(new JsonObject().put("id", m).put("share", ring.share(m)).put("self", m.equals(membership.self())));
+    }
+    return new JsonObject().put("name", config.name()).put("self", membership.self())
+        .put("leaving", membership.leaving()).put("cluster_nodes", manager.getNodes().size())
+        .put("ring", members).put("transport", config.forwarding().transport().name().toLowerCase())
+        .put("forward_queue_bytes", forwarder == null ? 0 : forwarder.queuedBytes());
+  }
+
+  /** Stops forwarding; the caller closes the Vert.x instance, which leaves the Hazelcast cluster. */
+  public Future<Void> stop() {
+    return transport == null ? Future.succeededFuture() : transport.stop();
+  }
+}

@@ -1,0 +1,154 @@
+package dev.telemetry.gateway.cluster;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.telemetry.gateway.processor.sampling.Destination;
+import dev.telemetry.gateway.processor.sampling.SamplingStage;
+import dev.telemetry.gateway.processor.sampling.TailSampler;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The owner's side of forwarding: puts forwarded spans into the named local tail sampler, with the destination the
+ * sending member routed them to. A batch is taken whole or refused whole (no room: the sender retries), so a retry
+ * never duplicates part of it. Spans this member does not own by its own ring view — views differ for a moment while
+ * members change — are forwarded on, at most {@link #MAX_HOPS} times, so a disagreement cannot loop.
+ */
+final class ForwardReceiver {
+  static final int MAX_HOPS = 2;
+
+  /**
+   * Spans for one sampler and destination; {@code request} is an encoded ExportTraceServiceRequest of {@code spans}
+   * spans (counted where it is built, for metrics; not sent).
+   */
+  record Part(String sampler, List<String> exporters, ByteString request, boolean handoff, int hops, int spans) {
+    int size() {
+      return request.size();
+    }
+  }
+
+  private final Membership membership;
+  private final Forwarder forwarder;
+  private final Map<String, TailSampler> samplers;
+  private final Counter receivedSpans;
+  private final Counter handoffSpans;
+  private final Counter refusedBatches;
+  private volatile Function<List<String>, Destination> destinations;
+
+  ForwardReceiver(Membership membership, Forwarder forwarder, Map<String, TailSampler> samplers,
+                  MeterRegistry registry) {
+    this.membership = membership;
+    this.forwarder = forwarder;
+    this.samplers = Map.copyOf(samplers);
+    receivedSpans = Counter.builder("gateway.cluster.forward.received.spans").description("Spans other members "
+        + "forwarded here, by kind").tag("kind", "traffic").register(registry);
+    handoffSpans = Counter.builder("gateway.cluster.forward.received.spans").description("Spans other members "
+        + "forwarded here, by kind").tag("kind", "handoff").register(registry);
+    refusedBatches = Counter.builder("gateway.cluster.forward.refused.batches").description("Forwarded batches "
+        + "this member refused for lack of room (the sender retries them)").register(registry);
+  }
+
+  /** Resolves exporter names to this member's traces pipeline; set once that pipeline runs. */
+  void destinations(Function<List<String>, Destination> destinations) {
+    this.destinations = destinations;
+  }
+
+  /** Takes a forwarded batch (any thread): all parts, or none with {@link ForwardRefusedException}. */
+  Future<Void> accept(String origin, int hops, List<Part> parts) {
+    Function<List<String>, Destination> dest = destinations;
+    if (dest == null) {
+      return Future.failedFuture(new ForwardRefusedException("this member is still starting"));
+    }
+    HashRing ring = membership.ring();
+    String self = membership.self();
+    boolean onRing = ring.members().contains(self);
+    List<SamplingStage.Reservation> local = new ArrayList<>(parts.size());
+    List<Destination> localDestinations = new ArrayList<>(parts.size());
+    List<Map.Entry<String, Part>> onward = new ArrayList<>(0);
+    long onwardBytes = 0;
+    int spans = 0;
+    int handoff = 0;
+    try {
+      for (Part p : parts) {
+        TailSampler sampler = samplers.get(p.sampler());
+        if (sampler == null) {
+          throw new IllegalArgumentException("no tail_sampling processor \"" + p.sampler() + "\" on this member "
+              + "(members must run the same configuration)");
+        }
+        Destination d = dest.apply(p.exporters());
+        ExportTraceServiceRequest request = ExportTraceServiceRequest.parseFrom(p.request());
+        int n = TraceSplitter.spanCount(request);
+        spans += p.handoff() ? 0 : n;
+        handoff += p.handoff() ? n : 0;
+        // Not on the ring (leaving): everything goes on to its owner. On it: only what it does not own, while hops last.
+        boolean keepAll = ring.isEmpty() || onRing && hops >= MAX_HOPS;
+        Map<String, ExportTraceServiceRequest> byOwner = keepAll ? Map.of(self, request)
+            : TraceSplitter.split(request, ring);
+        for (Map.Entry<String, ExportTraceServiceRequest> e : byOwner.entrySet()) {
+          if (e.getKey().equals(self)) {
+            SamplingStage.Reservation r = sampler.reserve(e.getValue());
+            if (r == null) {
+              throw new ForwardRefusedException(sampler.full().getMessage());
+            }
+            local.add(r);
+            localDestinations.add(d);
+          } else {
+            ByteString bytes = e.getValue() == request ? p.request() : e.getValue().toByteString();
+            onward.add(Map.entry(e.getKey(), new Part(p.sampler(), p.exporters(), bytes, p.handoff(), hops + 1,
+                TraceSplitter.spanCount(e.getValue()))));
+            onwardBytes += bytes.size();
+          }
+        }
+      }
+      if (onwardBytes > 0 && !forwarder.tryReserve(onwardBytes)) {
+        throw new ForwardRefusedException("the forwarding queue of this member is full");
+      }
+    } catch (ForwardRefusedException | IllegalArgumentException | IllegalStateException
+             | InvalidProtocolBufferException e) {
+      local.forEach(SamplingStage.Reservation::release);
+      if (e instanceof ForwardRefusedException) {
+        refusedBatches.increment();
+        return Future.failedFuture(e);
+      }
+      return Future.failedFuture(new IllegalArgumentException("forwarded batch from " + origin + " rejected: "
+          + e.getMessage(), e));
+    }
+    for (int i = 0; i < local.size(); i++) {
+      local.get(i).commit(localDestinations.get(i));
+    }
+    for (Map.Entry<String, Part> e : onward) {
+      forwarder.enqueue(e.getKey(), e.getValue());
+    }
+    receivedSpans.increment(spans);
+    handoffSpans.increment(handoff);
+    return Future.succeededFuture();
+  }
+
+  /**
+   * Puts a part whose owner turned out to be this member into the local sampler (forwarder context); false when
+   * the sampler has no room now.
+   */
+  boolean deliverLocally(Part p) {
+    Function<List<String>, Destination> dest = destinations;
+    TailSampler sampler = samplers.get(p.sampler());
+    if (dest == null || sampler == null) {
+      return false;
+    }
+    try {
+      SamplingStage.Reservation r = sampler.reserve(ExportTraceServiceRequest.parseFrom(p.request()));
+      if (r == null) {
+        return false;
+      }
+      r.commit(dest.apply(p.exporters()));
+      return true;
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a queued forward no longer parses", e); // we encoded it ourselves
+    }
+  }
+}

@@ -1,0 +1,329 @@
+package dev.telemetry.gateway.cluster;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.telemetry.gateway.config.ClusterConfig;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+
+/**
+ * Sends spans to the members that own their traces: one queue per member, batched up to {@code batch_max_bytes} or
+ * {@code batch_timeout}, at most {@link #IN_FLIGHT} batches on the wire per member. All queues together hold at most
+ * {@code max_bytes}; callers reserve before they enqueue, so a full forwarder turns into back-pressure for clients
+ * (hand-overs after a membership change are already accepted data and are taken beyond the bound).
+ *
+ * <p>Nothing is dropped: a batch the owner refuses, or that fails, goes back to the front of its queue and is retried
+ * with backoff; when a member leaves the ring, what waits for it is split again by the new ring (this member may
+ * own some of it now). All state is confined to this verticle's context.
+ */
+final class Forwarder extends VerticleBase {
+  private static final Logger LOG = Logger.getLogger(Forwarder.class.getName());
+  static final int IN_FLIGHT = 2;
+
+  private final ClusterConfig.Forwarding config;
+  private final ForwardTransport transport;
+  private final Membership membership;
+  private final AtomicLong queuedBytes = new AtomicLong();
+  private final Map<String, Peer> peers = new HashMap<>();
+  private final ArrayDeque<ForwardReceiver.Part> localBacklog = new ArrayDeque<>();
+  private final Counter sentSpans;
+  private final Counter handoffSpans;
+  private final Counter sentBatches;
+  private final Counter failedBatches;
+  private final Counter refusedBatches;
+  private final Counter sentBytes;
+  private final Timer latency;
+  private ForwardReceiver local;
+  private long localTimer = -1;
+
+  Forwarder(ClusterConfig.Forwarding config, ForwardTransport transport, Membership membership,
+            MeterRegistry registry) {
+    this.config = config;
+    this.transport = transport;
+    this.membership = membership;
+    sentSpans = Counter.builder("gateway.cluster.forward.sent.spans").description("Spans forwarded to the member "
+        + "owning their trace, by kind").tag("kind", "traffic").register(registry);
+    handoffSpans = Counter.builder("gateway.cluster.forward.sent.spans").description("Spans forwarded to the member "
+        + "owning their trace, by kind").tag("kind", "handoff").register(registry);
+    sentBatches = batches(registry, "sent");
+    failedBatches = batches(registry, "failed");
+    refusedBatches = batches(registry, "refused");
+    sentBytes = Counter.builder("gateway.cluster.forward.sent.size").baseUnit("bytes")
+        .description("Encoded span bytes forwarded (before compression)").register(registry);
+    latency = Timer.builder("gateway.cluster.forward.latency").description("Time for an owner to take a batch")
+        .publishPercentileHistogram().register(registry);
+    Gauge.builder("gateway.cluster.forward.queue.size", queuedBytes::get).baseUnit("bytes")
+        .description("Span bytes waiting to be forwarded (bounded by cluster.forwarding.max_bytes)")
+        .register(registry);
+  }
+
+  private static Counter batches(MeterRegistry registry, String result) {
+    return Counter.builder("gateway.cluster.forward.batches").description("Forwarded batches by result (failed and "
+        + "refused ones are retried)").tag("result", result).register(registry);
+  }
+
+  void local(ForwardReceiver local) {
+    this.local = local;
+  }
+
+  /** Reserves room for {@code bytes} of spans (any thread); false when the forwarder is full. */
+  boolean tryReserve(long bytes) {
+    long after = queuedBytes.addAndGet(bytes);
+    if (after > config.maxBytes() && after != bytes) {
+      queuedBytes.addAndGet(-bytes);
+      return false;
+    }
+    return true;
+  }
+
+  void cancel(long bytes) {
+    queuedBytes.addAndGet(-bytes);
+  }
+
+  /** Queues a reserved part for {@code member} (any thread). */
+  void enqueue(String member, ForwardReceiver.Part part) {
+    context.runOnContext(v -> add(member, part));
+  }
+
+  /** Queues hand-over spans beyond the bound: they are accepted data already. */
+  void handOver(String member, ForwardReceiver.Part part) {
+    queuedBytes.addAndGet(part.size());
+    enqueue(member, part);
+  }
+
+  /** Bytes waiting or in flight. */
+  long queuedBytes() {
+    return queuedBytes.get();
+  }
+
+  /** The ring changed (forwarder context or any): what waits for members no longer on it is split again. */
+  void ringChanged(HashRing ring) {
+    context.runOnContext(v -> {
+      List<ForwardReceiver.Part> orphaned = new ArrayList<>();
+      for (Peer p : peers.values()) {
+        if (!ring.members().contains(p.member) && !p.items.isEmpty()) {
+          orphaned.addAll(p.items);
+          p.items.clear();
+          p.bytes = 0;
+        }
+      }
+      orphaned.forEach(this::resplit);
+      retryLocal();
+    });
+  }
+
+  private void add(String member, ForwardReceiver.Part part) {
+    if (member.equals(membership.self())) {
+      deliverLocally(part);
+      return;
+    }
+    if (!membership.ring().members().contains(member) && !membership.ring().isEmpty()) {
+      resplit(part); // its owner left while it was on the way here
+      return;
+    }
+    Peer p = peers.computeIfAbsent(member, Peer::new);
+    p.items.addLast(part);
+    p.bytes += part.size();
+    schedule(p);
+  }
+
+  private void resplit(ForwardReceiver.Part part) {
+    HashRing ring = membership.ring();
+    if (ring.isEmpty()) {
+      deliverLocally(part);
+      return;
+    }
+    ExportTraceServiceRequest request;
+    try {
+      request = ExportTraceServiceRequest.parseFrom(part.request());
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a queued forward no longer parses", e); // we encoded it ourselves
+    }
+    Map<String, ExportTraceServiceRequest> byOwner = TraceSplitter.split(request, ring);
+    queuedBytes.addAndGet(-part.size());
+    for (Map.Entry<String, ExportTraceServiceRequest> e : byOwner.entrySet()) {
+      ByteString bytes = e.getValue() == request ? part.request() : e.getValue().toByteString();
+      queuedBytes.addAndGet(bytes.size());
+      ForwardReceiver.Part p = new ForwardReceiver.Part(part.sampler(), part.exporters(), bytes, part.handoff(), 0,
+          TraceSplitter.spanCount(e.getValue()));
+      if (e.getKey().equals(membership.self())) {
+        deliverLocally(p);
+      } else {
+        Peer peer = peers.computeIfAbsent(e.getKey(), Peer::new);
+        peer.items.addLast(p);
+        peer.bytes += p.size();
+        schedule(peer);
+      }
+    }
+  }
+
+  private void deliverLocally(ForwardReceiver.Part part) {
+    if (localBacklog.isEmpty() && local.deliverLocally(part)) {
+      queuedBytes.addAndGet(-part.size());
+      return;
+    }
+    localBacklog.addLast(part);
+    if (localTimer < 0) {
+      localTimer = vertx.setTimer(50, id -> {
+        localTimer = -1;
+        retryLocal();
+      });
+    }
+  }
+
+  private void retryLocal() {
+    while (!localBacklog.isEmpty() && local.deliverLocally(localBacklog.peekFirst())) {
+      queuedBytes.addAndGet(-localBacklog.pollFirst().size());
+    }
+    if (!localBacklog.isEmpty() && localTimer < 0) {
+      localTimer = vertx.setTimer(50, id -> {
+        localTimer = -1;
+        retryLocal();
+      });
+    }
+  }
+
+  private void schedule(Peer p) {
+    while (!p.items.isEmpty() && p.inFlight < IN_FLIGHT && p.backoffTimer < 0) {
+      if (p.bytes < config.batchMaxBytes() && !config.batchTimeout().isZero() && p.inFlight > 0) {
+        // A batch is on the wire: let this one fill up while it travels (sent when that one returns).
+        return;
+      }
+      if (p.bytes < config.batchMaxBytes() && !config.batchTimeout().isZero() && !p.lingered) {
+        if (p.batchTimer < 0) {
+          p.batchTimer = vertx.setTimer(Math.max(1, config.batchTimeout().toMillis()), id -> {
+            p.batchTimer = -1;
+            p.lingered = true;
+            schedule(p);
+          });
+        }
+        return;
+      }
+      send(p);
+    }
+  }
+
+  private void send(Peer p) {
+    if (p.batchTimer >= 0) {
+      vertx.cancelTimer(p.batchTimer);
+      p.batchTimer = -1;
+    }
+    p.lingered = false;
+    List<ForwardReceiver.Part> batch = new ArrayList<>();
+    long bytes = 0;
+    int hops = 0;
+    while (!p.items.isEmpty() && (batch.isEmpty() || bytes + p.items.peekFirst().size() <= config.batchMaxBytes())) {
+      ForwardReceiver.Part part = p.items.pollFirst();
+      batch.add(part);
+      bytes += part.size();
+      hops = Math.max(hops, part.hops());
+    }
+    p.bytes -= bytes;
+    p.inFlight++;
+    long sent = bytes;
+    long started = System.nanoTime();
+    transport.send(p.member, membership.self(), hops, merge(batch)).onComplete(ar -> context.runOnContext(v -> {
+      p.inFlight--;
+      if (ar.succeeded()) {
+        queuedBytes.addAndGet(-sent);
+        latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        sentBatches.increment();
+        sentBytes.increment(sent);
+        for (ForwardReceiver.Part part : batch) {
+          (part.handoff() ? handoffSpans : sentSpans).increment(part.spans());
+        }
+        p.failures = 0;
+        schedule(p);
+        return;
+      }
+      if (ar.cause() instanceof ForwardRefusedException) {
+        refusedBatches.increment();
+      } else {
+        failedBatches.increment();
+        if (p.failures == 0) {
+          LOG.warning("forwarding to member " + p.member + " failed, retrying: " + ar.cause().getMessage());
+        }
+      }
+      for (int i = batch.size() - 1; i >= 0; i--) {
+        p.items.addFirst(batch.get(i));
+      }
+      p.bytes += sent;
+      p.failures++;
+      if (!membership.ring().members().contains(p.member) && !membership.ring().isEmpty()) {
+        List<ForwardReceiver.Part> orphaned = new ArrayList<>(p.items);
+        p.items.clear();
+        p.bytes = 0;
+        orphaned.forEach(this::resplit);
+        return;
+      }
+      long delay = Math.min(1000, 20L << Math.min(6, p.failures - 1));
+      p.backoffTimer = vertx.setTimer(delay, id -> {
+        p.backoffTimer = -1;
+        schedule(p);
+      });
+    }));
+  }
+
+  /** Parts for the same sampler, destination and kind become one: encoded requests concatenate. */
+  private static List<ForwardReceiver.Part> merge(List<ForwardReceiver.Part> batch) {
+    if (batch.size() == 1) {
+      return batch;
+    }
+    Map<List<Object>, ForwardReceiver.Part> merged = new LinkedHashMap<>();
+    for (ForwardReceiver.Part part : batch) {
+      List<Object> key = java.util.Arrays.asList(part.sampler(), part.exporters(), part.handoff());
+      merged.merge(key, part, (a, b) -> new ForwardReceiver.Part(a.sampler(), a.exporters(),
+          a.request().concat(b.request()), a.handoff(), Math.max(a.hops(), b.hops()), a.spans() + b.spans()));
+    }
+    return new ArrayList<>(merged.values());
+  }
+
+  /** Completes when nothing waits to be forwarded, or after {@code timeoutMillis} (false then). */
+  Future<Boolean> drained(long timeoutMillis) {
+    Promise<Boolean> done = Promise.promise();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    awaitDrained(done, deadline);
+    return done.future();
+  }
+
+  private void awaitDrained(Promise<Boolean> done, long deadline) {
+    if (queuedBytes.get() <= 0) {
+      done.complete(true);
+    } else if (System.nanoTime() > deadline) {
+      done.complete(false);
+    } else {
+      vertx.setTimer(20, id -> awaitDrained(done, deadline));
+    }
+  }
+
+  /** A member's queue; touched only on the forwarder's context. */
+  private static final class Peer {
+    final String member;
+    final ArrayDeque<ForwardReceiver.Part> items = new ArrayDeque<>();
+    long bytes;
+    int inFlight;
+    int failures;
+    long batchTimer = -1;
+    long backoffTimer = -1;
+    boolean lingered;
+
+    Peer(String member) {
+      this.member = member;
+    }
+  }
+}

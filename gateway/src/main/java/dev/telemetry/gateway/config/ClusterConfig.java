@@ -1,0 +1,97 @@
+package dev.telemetry.gateway.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Clustered mode: the gateway joins a Hazelcast cluster through Vert.x's cluster manager and tail-samples each trace
+ * on the one member the trace-ID ring names. Absent from the config, the gateway runs standalone.
+ *
+ * <p>{@code bind} is where Hazelcast listens, {@code eventBus} where the Vert.x event bus listens (port 0: any free
+ * port, members learn it from the cluster); {@code advertiseHost} is the address other members use (a pod IP when
+ * binding 0.0.0.0). A member silent for {@code failureTimeout} is declared dead and its traces go to the others;
+ * {@code leaveTimeout} bounds a graceful leave's hand-over.
+ */
+public record ClusterConfig(String name, HostPort bind, String advertiseHost, Discovery discovery, HostPort eventBus,
+                            int virtualNodes, Forwarding forwarding, Duration leaveTimeout,
+                            Duration failureTimeout) {
+  public static final String DEFAULT_NAME = "telemetry-gateway";
+  public static final HostPort DEFAULT_BIND = new HostPort("127.0.0.1", 5701);
+  public static final int DEFAULT_VIRTUAL_NODES = 128;
+  public static final Duration DEFAULT_LEAVE_TIMEOUT = Duration.ofSeconds(20);
+  public static final Duration DEFAULT_FAILURE_TIMEOUT = Duration.ofSeconds(10);
+
+  public ClusterConfig {
+    if (virtualNodes < 1 || virtualNodes > 4096) {
+      throw new IllegalArgumentException("virtual_nodes: 1-4096");
+    }
+  }
+
+  /** The host other members reach this one at. */
+  public String advertisedHost() {
+    return advertiseHost != null ? advertiseHost : bind.host();
+  }
+
+  /** How members find each other. */
+  public sealed interface Discovery permits TcpDiscovery, KubernetesDiscovery {
+  }
+
+  /** A fixed member list, {@code host:port} of Hazelcast (bare metal, VMs, loopback tests). */
+  public record TcpDiscovery(List<String> members) implements Discovery {
+    public TcpDiscovery {
+      members = List.copyOf(members);
+      if (members.isEmpty()) {
+        throw new IllegalArgumentException("members: list at least one member (this one may be in it)");
+      }
+    }
+  }
+
+  /**
+   * Kubernetes: members are the ready pods behind a (headless) service, found through the Kubernetes API
+   * ({@code serviceName} in {@code namespace}) or DNS ({@code serviceDns}).
+   */
+  public record KubernetesDiscovery(String namespace, String serviceName, String serviceDns) implements Discovery {
+    public KubernetesDiscovery {
+      if ((serviceName == null) == (serviceDns == null)) {
+        throw new IllegalArgumentException("set exactly one of service_name (Kubernetes API) and service_dns (DNS)");
+      }
+    }
+  }
+
+  /** How spans travel to the member that owns their trace. */
+  public enum Transport { EVENT_BUS, OTLP_GRPC }
+
+  /**
+   * {@code maxBytes} bounds what waits to be forwarded (all peers together; beyond it clients are told to retry),
+   * {@code batchMaxBytes}/{@code batchTimeout} shape batches, {@code timeout} bounds one send. With
+   * {@code otlp_grpc}, spans go to the owner's OTLP/gRPC receiver {@code receiver} and carry {@code token}, which
+   * every member must share.
+   */
+  public record Forwarding(Transport transport, long maxBytes, long batchMaxBytes, Duration batchTimeout,
+                           Duration timeout, boolean compression, String receiver, String token) {
+    public static final long DEFAULT_MAX_BYTES = 64L << 20;
+    public static final long DEFAULT_BATCH_MAX_BYTES = 512L << 10;
+    public static final Duration DEFAULT_BATCH_TIMEOUT = Duration.ofMillis(5);
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+
+    public Forwarding {
+      if (transport == Transport.OTLP_GRPC && (token == null || token.length() < 16)) {
+        throw new IllegalArgumentException("token: otlp_grpc forwarding needs a shared token of at least 16 "
+            + "characters (generate one with `openssl rand -hex 32`)");
+      }
+      if (transport == Transport.OTLP_GRPC && receiver == null) {
+        throw new IllegalArgumentException("receiver: name the OTLP receiver (with a grpc endpoint) members send to");
+      }
+      if (batchMaxBytes > maxBytes) {
+        throw new IllegalArgumentException("batch_max_bytes: must not exceed max_bytes");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "Forwarding[transport=" + transport + ", maxBytes=" + maxBytes + ", batchMaxBytes=" + batchMaxBytes
+          + ", batchTimeout=" + batchTimeout + ", timeout=" + timeout + ", compression=" + compression
+          + ", receiver=" + receiver + ", token=" + (token == null ? "none" : "(set)") + "]";
+    }
+  }
+}
