@@ -780,14 +780,14 @@ public final class ConfigLoader {
         "leave_timeout", "failure_timeout");
     String name = c.string("name", ClusterConfig.DEFAULT_NAME);
     HostPort bind = hostPort(c, "bind", ClusterConfig.DEFAULT_BIND);
-    String advertise = c.string("advertise_host", null);
+    String advertise = c.has("advertise_host") ? c.string("advertise_host", null) : null;
     HostPort eventBus = hostPort(c, "event_bus", new HostPort(bind.host(), 0));
     int vnodes = (int) c.integer("virtual_nodes", ClusterConfig.DEFAULT_VIRTUAL_NODES, 1, 4096);
     Duration leave = c.duration("leave_timeout", ClusterConfig.DEFAULT_LEAVE_TIMEOUT, Duration.ofSeconds(1));
     Duration failure = c.duration("failure_timeout", ClusterConfig.DEFAULT_FAILURE_TIMEOUT, Duration.ofSeconds(2));
 
     ConfigNode d = c.object("discovery");
-    String type = d.string("type", null);
+    String type = d.has("type") ? d.string("type", null) : null;
     ClusterConfig.Discovery discovery = null;
     if (type == null) {
       d.error(null, "set discovery.type: \"tcp\" (with members) or \"kubernetes\"");
@@ -804,9 +804,9 @@ public final class ConfigLoader {
       discovery = build(d, "members", () -> new ClusterConfig.TcpDiscovery(members));
     } else if (type.equals("kubernetes")) {
       d.allowOnly("type", "namespace", "service_name", "service_dns");
-      String ns = d.string("namespace", null);
-      String service = d.string("service_name", null);
-      String dns = d.string("service_dns", null);
+      String ns = d.has("namespace") ? d.string("namespace", null) : null;
+      String service = d.has("service_name") ? d.string("service_name", null) : null;
+      String dns = d.has("service_dns") ? d.string("service_dns", null) : null;
       discovery = build(d, null, () -> new ClusterConfig.KubernetesDiscovery(ns, service, dns));
     } else {
       d.error("type", "unknown discovery type \"" + type + "\" (known types: kubernetes, tcp)");
@@ -830,8 +830,8 @@ public final class ConfigLoader {
         yield true;
       }
     };
-    String receiver = f.string("receiver", null);
-    String token = f.string("token", null);
+    String receiver = f.has("receiver") ? f.string("receiver", null) : null;
+    String token = f.has("token") ? f.string("token", null) : null;
     if (receiver != null && !(receivers.get(receiver) instanceof OtlpReceiverConfig orc && orc.grpc() != null)) {
       f.error("receiver", "\"" + receiver + "\" is not an OTLP receiver with a grpc endpoint (receivers: "
           + receivers.keySet() + ")");
