@@ -106,6 +106,9 @@ public final class Gateway {
     if (config.routingConfig().isPresent()) {
       routeTables = new RouteTables(catalog(config), registry, config.routingConfig().get().history());
       routesFile = new RoutesFile(vertx, config.routingConfig().get(), routeTables);
+      if (cluster != null) {
+        cluster.shareRoutes(routeTables, routesFile);
+      }
       Map<Signal, List<Processor>> chains = new EnumMap<>(Signal.class);
       Map<Signal, String> defaultSamplers = new EnumMap<>(Signal.class);
       for (PipelineConfig pc : config.pipelines()) {

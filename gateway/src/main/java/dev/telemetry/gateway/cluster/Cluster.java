@@ -46,6 +46,7 @@ public final class Cluster {
   private ForwardTransport transport;
   private Forwarder forwarder;
   private ForwardReceiver receiver;
+  private ClusterRoutes routes;
 
   private Cluster(ClusterConfig config, Vertx vertx, HazelcastClusterManager manager, MeterRegistry registry) {
     this.config = config;
@@ -184,6 +185,19 @@ public final class Cluster {
     };
   }
 
+  /**
+   * Shares the routing table with the other members: one version number cluster-wide, a change on any member
+   * applies on all. Call before the routes file is first read.
+   */
+  public void shareRoutes(dev.telemetry.gateway.routing.RouteTables tables,
+                          dev.telemetry.gateway.routing.RoutesFile file) {
+    ClusterRoutes routes = new ClusterRoutes(vertx, membership.self() != null ? membership.self()
+        : manager.getNodeId(), tables, file);
+    tables.replicateWith(routes);
+    routes.start();
+    this.routes = routes;
+  }
+
   /** Puts this member on the ring; call once its pipelines run. */
   public Future<Void> ready() {
     return membership.ready();
@@ -254,6 +268,9 @@ public final class Cluster {
 
   /** Stops forwarding; the caller closes the Vert.x instance, which leaves the Hazelcast cluster. */
   public Future<Void> stop() {
+    if (routes != null) {
+      routes.stop();
+    }
     return transport == null ? Future.succeededFuture() : transport.stop();
   }
 }

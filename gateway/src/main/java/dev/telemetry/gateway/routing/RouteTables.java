@@ -37,6 +37,29 @@ public final class RouteTables {
   private volatile RouteMatcher current;
   private volatile Version currentVersion;
   private int nextVersion = 1;
+  private volatile Replication replication;
+
+  /**
+   * How a cluster shares the table: every change is published as the cluster's next version before it is installed
+   * here, and the other members install it with the same number.
+   */
+  public interface Replication {
+    /**
+     * Publishes {@code table} as the cluster's next version (blocking: call off the event loop) and returns what to
+     * install: normally that table with its cluster-wide number; for {@code initial} (this member's first table,
+     * from its file) the cluster's current table instead, when the cluster already has one.
+     */
+    Published publish(JsonObject table, String source, boolean initial) throws RoutingTableException;
+  }
+
+  /** A table as the cluster numbered it. */
+  public record Published(int version, JsonObject table, String source) {
+  }
+
+  /** Shares changes through {@code replication} (clustered mode); set before the first table. */
+  public void replicateWith(Replication replication) {
+    this.replication = replication;
+  }
 
   public RouteTables(RoutingCatalog catalog, MeterRegistry registry, int historyLimit) {
     this.catalog = catalog;
@@ -87,6 +110,27 @@ public final class RouteTables {
   }
 
   /**
+   * Installs a version another cluster member published (on a worker thread); ignored when this member already has
+   * that version or a newer one. A table this member cannot validate (configs differ) keeps the current one.
+   */
+  public synchronized Version applyReplicated(JsonObject json, String source, int number)
+      throws RoutingTableException {
+    if (currentVersion != null && currentVersion.number() >= number) {
+      return currentVersion;
+    }
+    RoutingTable table;
+    try {
+      table = validate(json);
+    } catch (RoutingTableException e) {
+      count("cluster", "rejected");
+      AUDIT.warning("routing table version " + number + " from the cluster rejected, version " + versionNumber()
+          + " stays in use (do all members run the same configuration?): " + String.join("; ", e.problems()));
+      throw e;
+    }
+    return installAt(table, source, number);
+  }
+
+  /**
    * Re-applies an earlier version (the one before the current when {@code version} is empty) as a new version.
    * Fails when that version is no longer in the history, or is not valid for this gateway any more.
    */
@@ -115,11 +159,25 @@ public final class RouteTables {
     return List.copyOf(history);
   }
 
-  private Version install(RoutingTable table, String source) {
+  private Version install(RoutingTable table, String source) throws RoutingTableException {
+    Replication r = replication;
+    if (r == null) {
+      return installAt(table, source, nextVersion);
+    }
+    Published p = r.publish(table.source(), source, currentVersion == null);
+    if (currentVersion != null && currentVersion.number() >= p.version()) {
+      return currentVersion; // a newer version from the cluster got here first
+    }
+    RoutingTable published = p.table().equals(table.source()) ? table : validate(p.table());
+    return installAt(published, p.source(), p.version());
+  }
+
+  private Version installAt(RoutingTable table, String source, int number) {
     RouteMatcher matcher = new RouteMatcher(table, registry);
     JsonObject previous = currentVersion == null ? RoutingTable.EMPTY.source() : currentVersion.table().source();
     String summary = TableDiff.summarize(previous, table.source());
-    Version v = new Version(nextVersion++, Instant.now(), source, summary, table);
+    Version v = new Version(number, Instant.now(), source, summary, table);
+    nextVersion = number + 1;
     current = matcher;
     currentVersion = v;
     history.addLast(v);

@@ -61,6 +61,10 @@ class ClusterIT {
   static final int TRACES_PER_REQUEST = 20;
   static final Duration DECISION_WAIT = Duration.ofSeconds(1);
   static final Duration FAILURE_TIMEOUT = Duration.ofSeconds(4);
+  static final String TOKEN = "cluster-it-admin-token-0123456789";
+  static final String INITIAL_ROUTES = """
+      {"rules": [{"id": "drop-noise", "match": {"signal": "traces", "resource": {"service.name": "svc-noise"}},
+                  "drop": true}]}""";
 
   @TempDir
   static Path tmp;
@@ -88,6 +92,10 @@ class ClusterIT {
 
     void start(String transport) throws Exception {
       Path config = tmp.resolve("node" + index + ".json");
+      Path routes = tmp.resolve("routes" + index + ".json");
+      if (!Files.exists(routes)) {
+        Files.writeString(routes, INITIAL_ROUTES);
+      }
       String members = "\"127.0.0.1:" + nodes[0].hazelcast + "\", \"127.0.0.1:" + nodes[1].hazelcast
           + "\", \"127.0.0.1:" + nodes[2].hazelcast + "\"";
       Files.writeString(config, """
@@ -98,12 +106,14 @@ class ClusterIT {
            "exporters": {"jaeger": {"type": "otlp", "endpoint": "http://127.0.0.1:%d", "compression": "none",
              "batch": {"max_items": 500, "timeout": "5ms"}}},
            "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["sampling"], "exporters": ["jaeger"]}},
-           "admin": {"endpoint": "127.0.0.1:%d"},
+           "admin": {"endpoint": "127.0.0.1:%d", "token": "%s"},
+           "routing": {"file": "%s", "watch_interval": "0s"},
            "shutdown_timeout": "10s",
            "cluster": {"name": "it-%s", "bind": "127.0.0.1:%d", "failure_timeout": "%ds",
              "discovery": {"type": "tcp", "members": [%s]},
              "forwarding": {"transport": "%s", "receiver": "otlp", "token": "cluster-it-token-0123456789"}}}"""
-          .formatted(grpc, http, DECISION_WAIT.toMillis(), sink.port(), admin, tmp.getFileName(), hazelcast,
+          .formatted(grpc, http, DECISION_WAIT.toMillis(), sink.port(), admin, TOKEN, routes, tmp.getFileName(),
+              hazelcast,
               FAILURE_TIMEOUT.toSeconds(), members, transport));
       List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
           "-jar", JAR.toAbsolutePath().toString(), "--config", config.toString());
@@ -124,6 +134,17 @@ class ClusterIT {
     int ringSize() {
       JsonObject c = cluster();
       return c == null ? -1 : c.getJsonArray("ring").size();
+    }
+
+    JsonObject routes() {
+      try {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin
+            + "/api/v1/routes")).header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(5)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() == 200 ? new JsonObject(r.body()) : null;
+      } catch (Exception e) {
+        return null;
+      }
     }
 
     double metric(String name) {
@@ -370,6 +391,44 @@ class ClusterIT {
 
   @Test
   @Order(2)
+  void aRoutingChangeThroughOneMembersApiAppliesOnAll() throws Exception {
+    int before = nodes[0].routes().getInteger("version");
+    assertThat(nodes[1].routes().getInteger("version")).isEqualTo(before);
+    String table = """
+        {"rules": [{"id": "drop-noise", "match": {"signal": "traces", "resource": {"service.name": "svc-noise"}},
+                    "drop": true},
+                   {"id": "drop-canary", "match": {"signal": "traces", "resource": {"service.name": "svc-canary"}},
+                    "drop": true}]}""";
+    HttpResponse<String> put = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodes[0].admin
+        + "/api/v1/routes")).header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(20))
+        .PUT(HttpRequest.BodyPublishers.ofString(table)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    int version = new JsonObject(put.body()).getInteger("version");
+    assertThat(version).isEqualTo(before + 1);
+    Await.until("every member runs version " + version, Duration.ofSeconds(15), () -> List.of(nodes).stream()
+        .allMatch(n -> {
+          JsonObject r = n.routes();
+          return r != null && r.getInteger("version") == version
+              && r.getJsonObject("table").getJsonArray("rules").size() == 2;
+        }));
+    // The other members wrote it to their own routes files, so a restart starts from it.
+    Await.until("member 2's file follows", Duration.ofSeconds(10), () -> {
+      try {
+        return Files.readString(tmp.resolve("routes2.json")).contains("drop-canary");
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
+    // Rate budgets are shared by ring share: the members' shares add up to the whole.
+    double shares = 0;
+    for (Node n : nodes) {
+      shares += n.metric("gateway_cluster_ring_share");
+    }
+    assertThat(shares).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+  }
+
+  @Test
+  @Order(3)
   void gracefulLeaveUnderLoadLosesNothing() throws Exception {
     Ledger ledger = new Ledger();
     AtomicBoolean go = new AtomicBoolean(true);
@@ -395,10 +454,12 @@ class ClusterIT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void aRejoiningMemberTakesItsShareBack() throws Exception {
     nodes[2].start("event_bus");
     awaitRing(List.of(nodes), 3);
+    assertThat(nodes[2].routes().getJsonObject("table").getJsonArray("rules").size()).as("the cluster's table")
+        .isEqualTo(2);
     Ledger ledger = new Ledger();
     send(ledger, List.of(nodes[0], nodes[1]), 30, new AtomicBoolean(true)); // clients still only know two
     awaitQuiet();
@@ -415,7 +476,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void sigkillLosesAtMostWhatTheKilledMemberHeldUndecided() throws Exception {
     Ledger ledger = new Ledger();
     AtomicBoolean go = new AtomicBoolean(true);
