@@ -210,9 +210,14 @@ class ClusterIT {
       nodes[i] = new Node(i, Ports.free());
     }
     for (Node n : nodes) {
-      n.start("event_bus");
+      n.start(transport());
     }
     awaitRing(List.of(nodes[0], nodes[1], nodes[2]), 3);
+  }
+
+  /** How members forward spans to each other (ClusterOtlpGrpcIT runs the same scenarios over OTLP/gRPC). */
+  String transport() {
+    return "event_bus";
   }
 
   void awaitRing(List<Node> members, int size) throws Exception {
@@ -456,7 +461,7 @@ class ClusterIT {
   @Test
   @Order(4)
   void aRejoiningMemberTakesItsShareBack() throws Exception {
-    nodes[2].start("event_bus");
+    nodes[2].start(transport());
     awaitRing(List.of(nodes), 3);
     assertThat(nodes[2].routes().getJsonObject("table").getJsonArray("rules").size()).as("the cluster's table")
         .isEqualTo(2);

@@ -89,6 +89,33 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void clusterIsValidatedWithPathsAndFixes() throws Exception {
+    String base = config("{\"jaeger\": {\"type\": \"otlp\", \"endpoint\": \"http://j:4317\"}}", TRACES_TO_JAEGER);
+    assertThat(problems(base.replaceFirst("\\}$", ", \"cluster\": {\"virtual_nodes\": 0, \"discovery\": "
+        + "{\"type\": \"tcp\", \"members\": [\"nohost\"]}, \"forwarding\": {\"transport\": \"otlp_grpc\", "
+        + "\"receiver\": \"otlp\", \"compression\": \"zstd\"}}}"))).containsExactlyInAnyOrder(
+            "cluster.virtual_nodes: 0 is out of range [1, 4096]",
+            "cluster.discovery.members[0]: not host:port: \"nohost\" (e.g. \"localhost:4317\" or \"0.0.0.0:4317\")",
+            "cluster.forwarding.compression: must be \"gzip\" or \"none\"",
+            "cluster.forwarding: token: otlp_grpc forwarding needs a shared token of at least 16 characters "
+                + "(generate one with `openssl rand -hex 32`)");
+    assertThat(problems(base.replaceFirst("\\}$", ", \"cluster\": {\"discovery\": {}}}"))).containsExactly(
+        "cluster.discovery: set discovery.type: \"tcp\" (with members) or \"kubernetes\"");
+    assertThat(problems(base.replaceFirst("\\}$", ", \"cluster\": {\"discovery\": {\"type\": \"kubernetes\", "
+        + "\"service_name\": \"gw\", \"service_dns\": \"gw.ns.svc\"}}}"))).containsExactly(
+            "cluster.discovery: set exactly one of service_name (Kubernetes API) and service_dns (DNS)");
+    GatewayConfig c = loader.parse(base.replaceFirst("\\}$", ", \"cluster\": {\"discovery\": {\"type\": "
+        + "\"kubernetes\", \"namespace\": \"obs\", \"service_name\": \"gateway\"}, \"bind\": \"0.0.0.0:5701\", "
+        + "\"advertise_host\": \"10.0.0.7\"}}"), Path.of("."));
+    ClusterConfig cc = c.clusterConfig().orElseThrow();
+    assertThat(cc.discovery()).isEqualTo(new ClusterConfig.KubernetesDiscovery("obs", "gateway", null));
+    assertThat(cc.forwarding().transport()).isEqualTo(ClusterConfig.Transport.EVENT_BUS);
+    assertThat(cc.advertisedHost()).isEqualTo("10.0.0.7");
+    assertThat(cc.virtualNodes()).isEqualTo(ClusterConfig.DEFAULT_VIRTUAL_NODES);
+    assertThat(loader.parse(base, Path.of(".")).clusterConfig()).isEmpty();
+  }
+
+  @Test
   void routingAndAdminTokenAreValidated() {
     assertThat(problems(config("{\"jaeger\": {\"type\": \"otlp\", \"endpoint\": \"http://j:4317\"}}",
         TRACES_TO_JAEGER).replaceFirst("\\}$", ", \"routing\": {\"watch_interval\": \"soon\"}, "

@@ -152,4 +152,17 @@ class PoliciesTest {
     assertThat(eval(drop, trace(healthError))).isEqualTo(Decision.DROP);
     assertThat(eval(drop, trace(span(0, 1)))).isEqualTo(Decision.NOT_SAMPLE);
   }
+
+  @Test
+  void rateBudgetsFollowTheMembersShareOfTheRing() {
+    double[] share = {1.0};
+    Policies.RateLimiting limit = new Policies.RateLimiting("rate", 900, () -> share[0]);
+    long t = 1_000_000_000L;
+    assertThat(limit.take(900, t)).isTrue();
+    share[0] = 1 / 3.0; // two more members joined: this one decides a third of the traces
+    assertThat(limit.take(301, t + 1_000_000_000L)).as("a second refills 300, not 900").isFalse();
+    assertThat(limit.take(300, t + 1_000_000_000L)).isTrue();
+    share[0] = 1.0;
+    assertThat(limit.take(900, t + 2_000_000_000L)).isTrue();
+  }
 }
