@@ -253,6 +253,11 @@ public final class Cluster {
     return Future.join(moved).mapEmpty();
   }
 
+  /** Spans this member forwarded to owners so far (fresh traffic, not hand-overs). */
+  public double forwardedSpans() {
+    return forwarder == null ? 0 : forwarder.sentSpans();
+  }
+
   /** For the admin API: members, this member, shares, forwarding state. */
   public JsonObject describe() {
     HashRing ring = membership.ring();

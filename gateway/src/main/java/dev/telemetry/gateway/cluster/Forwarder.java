@@ -106,6 +106,10 @@ final class Forwarder extends VerticleBase {
     enqueue(member, part);
   }
 
+  double sentSpans() {
+    return sentSpans.count();
+  }
+
   /** Bytes waiting or in flight. */
   long queuedBytes() {
     return queuedBytes.get();

@@ -154,7 +154,7 @@ public final class Membership extends VerticleBase {
       for (Map.Entry<String, String> e : ar.result().entrySet()) {
         if (live.contains(e.getKey()) && READY.equals(e.getValue()) && !(leaving && e.getKey().equals(self))) {
           members.add(e.getKey());
-        } else if (!live.contains(e.getKey()) && isOldest(live)) {
+        } else if (!live.contains(e.getKey()) && isJanitor(live)) {
           states.remove(e.getKey()); // a crashed member's state; its node ID never comes back
         }
       }
@@ -177,7 +177,8 @@ public final class Membership extends VerticleBase {
     return done.future();
   }
 
-  private boolean isOldest(Set<String> live) {
+  /** One member (the smallest ID) cleans up the states of members that are gone. */
+  private boolean isJanitor(Set<String> live) {
     return live.stream().sorted().findFirst().map(self::equals).orElse(false);
   }
 

@@ -82,6 +82,8 @@ class ClusterIT {
     final int http = Ports.free();
     final int grpc = Ports.free();
     final int admin = Ports.free();
+    // Fixed, not 0: a port the OS picks could be one handed out (not yet bound) for another member.
+    final int eventBus = Ports.free();
     final int hazelcast;
     Process process;
 
@@ -109,11 +111,11 @@ class ClusterIT {
            "admin": {"endpoint": "127.0.0.1:%d", "token": "%s"},
            "routing": {"file": "%s", "watch_interval": "0s"},
            "shutdown_timeout": "10s",
-           "cluster": {"name": "it-%s", "bind": "127.0.0.1:%d", "failure_timeout": "%ds",
+           "cluster": {"name": "it-%s", "bind": "127.0.0.1:%d", "event_bus": "127.0.0.1:%d", "failure_timeout": "%ds",
              "discovery": {"type": "tcp", "members": [%s]},
              "forwarding": {"transport": "%s", "receiver": "otlp", "token": "cluster-it-token-0123456789"}}}"""
           .formatted(grpc, http, DECISION_WAIT.toMillis(), sink.port(), admin, TOKEN, routes, tmp.getFileName(),
-              hazelcast,
+              hazelcast, eventBus,
               FAILURE_TIMEOUT.toSeconds(), members, transport));
       List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
           "-jar", JAR.toAbsolutePath().toString(), "--config", config.toString());
@@ -148,19 +150,7 @@ class ClusterIT {
     }
 
     double metric(String name) {
-      try {
-        String body = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics"))
-            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
-        double sum = 0;
-        for (String line : body.split("\n")) {
-          if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
-            sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-          }
-        }
-        return sum;
-      } catch (Exception e) {
-        return Double.NaN;
-      }
+      return Http.metric(client, admin, name);
     }
 
     boolean post(byte[] body) {
@@ -364,10 +354,23 @@ class ClusterIT {
     }
   }
 
-  Thread load(Ledger ledger, List<Node> live, AtomicBoolean go) {
-    Thread t = new Thread(() -> send(ledger, live, 100_000, go), "load");
-    t.start();
-    return t;
+  /** Two client threads sending to all members until {@code go} turns false; returns once load is flowing. */
+  List<Thread> load(Ledger ledger, AtomicBoolean go) {
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      Thread t = new Thread(() -> send(ledger, List.of(nodes), 100_000, go), "load-" + i);
+      t.start();
+      threads.add(t);
+    }
+    Await.until("load running", Duration.ofSeconds(30), () -> ledger.ackedAt.size() > 2000);
+    return threads;
+  }
+
+  static void stop(List<Thread> load, AtomicBoolean go) throws InterruptedException {
+    go.set(false);
+    for (Thread t : load) {
+      t.join();
+    }
   }
 
   @Test
@@ -437,17 +440,11 @@ class ClusterIT {
   void gracefulLeaveUnderLoadLosesNothing() throws Exception {
     Ledger ledger = new Ledger();
     AtomicBoolean go = new AtomicBoolean(true);
-    List<Node> all = List.of(nodes);
-    Thread a = load(ledger, all, go);
-    Thread b = load(ledger, all, go);
-    Await.until("load running", Duration.ofSeconds(30), () -> ledger.ackedAt.size() > 2000);
-    long handedOver = 0;
+    List<Thread> load = load(ledger, go);
     nodes[2].process.destroy(); // SIGTERM: leave gracefully
     assertThat(nodes[2].process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     sleep(1500);
-    go.set(false);
-    a.join();
-    b.join();
+    stop(load, go);
     nodes[2].log("after graceful leave");
     awaitRing(List.of(nodes[0], nodes[1]), 2);
     awaitQuiet();
@@ -485,10 +482,7 @@ class ClusterIT {
   void sigkillLosesAtMostWhatTheKilledMemberHeldUndecided() throws Exception {
     Ledger ledger = new Ledger();
     AtomicBoolean go = new AtomicBoolean(true);
-    List<Node> all = List.of(nodes);
-    Thread a = load(ledger, all, go);
-    Thread b = load(ledger, all, go);
-    Await.until("load running", Duration.ofSeconds(30), () -> ledger.ackedAt.size() > 2000);
+    List<Thread> load = load(ledger, go);
     long killedAt = System.nanoTime();
     nodes[1].process.destroyForcibly(); // SIGKILL
     assertThat(nodes[1].process.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -496,9 +490,7 @@ class ClusterIT {
     Await.until("the survivors drop the dead member", FAILURE_TIMEOUT.plusSeconds(30),
         () -> nodes[0].ringSize() == 2 && nodes[2].ringSize() == 2);
     sleep(2000); // and keep serving afterwards
-    go.set(false);
-    a.join();
-    b.join();
+    stop(load, go);
     awaitQuiet();
     Outcome o = check(ledger);
     // The bound (docs/cluster.md): traces the killed member held undecided — those with a span it acknowledged, or

@@ -73,18 +73,9 @@ class CrashRecoveryIT {
   }
 
 
-  static double metric(HttpClient client, int adminPort, String name) throws Exception {
-    String body = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
-        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
-    double sum = 0;
-    for (String line : body.split("\n")) {
-      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
-        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    return sum;
+  static double metric(HttpClient client, int adminPort, String name) {
+    return Http.metric(client, adminPort, name);
   }
-
 
   @Test
   void everyAcknowledgedRecordSurvivesSigkill() throws Exception {

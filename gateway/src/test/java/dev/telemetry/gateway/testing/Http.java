@@ -20,4 +20,21 @@ public final class Http {
       return -1;
     }
   }
+
+  /** The sum of a metric's samples (all tag sets) on a gateway's /metrics; NaN when nothing answers. */
+  public static double metric(HttpClient client, int adminPort, String name) {
+    try {
+      String body = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+      double sum = 0;
+      for (String line : body.split("\n")) {
+        if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return sum;
+    } catch (Exception e) {
+      return Double.NaN;
+    }
+  }
 }

@@ -2,6 +2,9 @@ package dev.telemetry.gateway.loadtest;
 
 import com.google.protobuf.ByteString;
 import dev.telemetry.gateway.Gateway;
+import dev.telemetry.gateway.cluster.Cluster;
+import java.util.ArrayList;
+import java.util.List;
 import dev.telemetry.gateway.config.ConfigLoader;
 import dev.telemetry.gateway.config.GatewayConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -62,7 +65,10 @@ import org.HdrHistogram.Recorder;
  *
  * <pre>java -cp load-tests/target/benchmarks.jar dev.telemetry.gateway.loadtest.SaturationBenchmark \
  *   [--config full-pipeline|passthrough|FILE] [--transport http|grpc] [--p99-ms 5] [--step-seconds 10]
- *   [--start-items 20000] [--max-steps 10] [--in-flight 64] [--spans-per-request 100]</pre>
+ *   [--start-items 20000] [--max-steps 10] [--in-flight 64] [--spans-per-request 100]
+ *   [--nodes 3 --forwarding event_bus|otlp_grpc]</pre>
+ * With {@code --forwarding}, the gateways form a cluster in this JVM (loopback, one Hazelcast member each) and
+ * clients send round-robin over their HTTP receivers, so most spans are forwarded to the member owning their trace.
  * Prints one JSON object per step and a final summary object.
  */
 public final class SaturationBenchmark {
@@ -73,36 +79,91 @@ public final class SaturationBenchmark {
     Map<String, String> opt = new java.util.HashMap<>(Map.of("config", "full-pipeline", "transport", "http",
         "p99-ms", "5", "step-seconds", "10", "start-items", "20000", "max-steps", "10", "in-flight", "64",
         "spans-per-request", "100", "signal", "traces"));
+    opt.put("nodes", "1");
+    opt.put("forwarding", "none");
     for (int i = 0; i + 1 < args.length; i += 2) {
       opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
     }
     int sinkPort = freePort();
-    int grpcPort = freePort();
-    int httpPort = freePort();
+    int nodeCount = Integer.parseInt(opt.get("nodes"));
+    String forwarding = opt.get("forwarding");
+    if (nodeCount > 1 && forwarding.equals("none")) {
+      throw new IllegalArgumentException("--nodes > 1 needs --forwarding event_bus or otlp_grpc");
+    }
+    int[] grpcPorts = new int[nodeCount];
+    int[] httpPorts = new int[nodeCount];
+    int[] hazelcastPorts = new int[nodeCount];
+    int[] eventBusPorts = new int[nodeCount];
+    int[] adminPorts = new int[nodeCount];
+    // Every port up front, the event bus's too: a port picked by the OS for one member could be one handed out
+    // (and not yet bound) for another.
+    for (int i = 0; i < nodeCount; i++) {
+      grpcPorts[i] = freePort();
+      httpPorts[i] = freePort();
+      hazelcastPorts[i] = freePort();
+      eventBusPorts[i] = freePort();
+      adminPorts[i] = freePort();
+    }
+    int grpcPort = grpcPorts[0];
     String template = template(opt.get("config"));
-    String json = template.replace("{{GRPC}}", "" + grpcPort).replace("{{HTTP}}", "" + httpPort)
-        .replace("{{ADMIN}}", "" + freePort()).replace("{{SINK}}", "" + sinkPort);
-    if (json.contains("{{TMP}}")) { // e.g. a persistent queue's directory
-      Path tmp = Files.createTempDirectory("saturation");
-      json = json.replace("{{TMP}}", tmp.toString().replace("\\", "/"));
-    }
-    if (json.contains("{{ROUTES}}")) { // a routed config: its table is the template's companion <name>.routes
-      Path routes = Files.createTempFile("saturation-routes", ".json");
-      routes.toFile().deleteOnExit();
-      String base = opt.get("config").replaceFirst("\\.json$", "");
-      Files.writeString(routes, Files.exists(Path.of(base + ".routes.json"))
-          ? Files.readString(Path.of(base + ".routes.json")) : template(base + ".routes"));
-      json = json.replace("{{ROUTES}}", routes.toString().replace("\\", "/"));
-    }
-    GatewayConfig config = ConfigLoader.withSystemEnv().parse(json, Path.of("."));
 
     Vertx sinkVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     AtomicLong sinkSpans = new AtomicLong();
     HttpServer sink = startSink(sinkVertx, sinkPort, sinkSpans);
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Vertx gatewayVertx = Vertx.vertx();
-    Gateway gateway = new Gateway(config, gatewayVertx, registry);
-    gateway.start().await(60, TimeUnit.SECONDS);
+    List<Gateway> gateways = new ArrayList<>();
+    List<Vertx> gatewayVertxes = new ArrayList<>();
+    for (int i = 0; i < nodeCount; i++) {
+      String json = template.replace("{{GRPC}}", "" + grpcPorts[i]).replace("{{HTTP}}", "" + httpPorts[i])
+          .replace("{{ADMIN}}", "" + adminPorts[i]).replace("{{SINK}}", "" + sinkPort);
+      if (json.contains("{{TMP}}")) { // e.g. a persistent queue's directory
+        Path tmp = Files.createTempDirectory("saturation");
+        json = json.replace("{{TMP}}", tmp.toString().replace("\\", "/"));
+      }
+      if (json.contains("{{ROUTES}}")) { // a routed config: its table is the template's companion <name>.routes
+        Path routes = Files.createTempFile("saturation-routes", ".json");
+        routes.toFile().deleteOnExit();
+        String base = opt.get("config").replaceFirst("\\.json$", "");
+        Files.writeString(routes, Files.exists(Path.of(base + ".routes.json"))
+            ? Files.readString(Path.of(base + ".routes.json")) : template(base + ".routes"));
+        json = json.replace("{{ROUTES}}", routes.toString().replace("\\", "/"));
+      }
+      if (!forwarding.equals("none")) {
+        JsonArray members = new JsonArray();
+        for (int hz : hazelcastPorts) {
+          members.add("127.0.0.1:" + hz);
+        }
+        json = new JsonObject(json).put("cluster", new JsonObject().put("name", "saturation-" + sinkPort)
+            .put("bind", "127.0.0.1:" + hazelcastPorts[i]).put("event_bus", "127.0.0.1:" + eventBusPorts[i])
+            .put("discovery", new JsonObject().put("type", "tcp").put("members", members))
+            .put("forwarding", new JsonObject().put("transport", forwarding).put("receiver", "otlp")
+                .put("token", "saturation-benchmark-token"))).encode();
+      }
+      GatewayConfig config = ConfigLoader.withSystemEnv().parse(json, Path.of("."));
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      Gateway gateway;
+      if (config.clusterConfig().isPresent()) {
+        Cluster cluster = Cluster.join(config.clusterConfig().get(),
+            ((dev.telemetry.gateway.config.OtlpReceiverConfig) config.receivers().get("otlp")).grpc(),
+            new VertxOptions(), null, registry).await(120, TimeUnit.SECONDS);
+        clusters.add(cluster);
+        gatewayVertxes.add(cluster.vertx());
+        gateway = new Gateway(config, cluster.vertx(), registry, cluster);
+      } else {
+        Vertx v = Vertx.vertx();
+        gatewayVertxes.add(v);
+        gateway = new Gateway(config, v, registry);
+      }
+      gateway.start().await(60, TimeUnit.SECONDS);
+      gateways.add(gateway);
+    }
+    long formed = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (clusters.stream().anyMatch(c -> c.membership().ring().members().size() != nodeCount)) {
+      if (System.nanoTime() > formed) {
+        throw new IllegalStateException("the cluster did not form: " + clusters.stream()
+            .map(c -> c.membership().ring().members().size()).toList());
+      }
+      Thread.sleep(100);
+    }
     Vertx clientVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     try {
       int spansPerRequest = Integer.parseInt(opt.get("spans-per-request"));
@@ -110,8 +171,9 @@ public final class SaturationBenchmark {
       byte[][] payloads = signal == dev.telemetry.gateway.otlp.Signal.TRACES
           ? payloads(2000, spansPerRequest, new Random(1))
           : OtlpPayloads.encoded(signal, false, 500, spansPerRequest, 1);
-      Sender sender = opt.get("transport").equals("grpc") ? new GrpcSender(clientVertx, grpcPort, signal)
-          : new HttpSender(clientVertx, httpPort, Integer.parseInt(opt.get("in-flight")), signal);
+      Sender sender = opt.get("transport").equals("grpc") && nodeCount == 1
+          ? new GrpcSender(clientVertx, grpcPort, signal)
+          : new HttpSender(clientVertx, httpPorts, Integer.parseInt(opt.get("in-flight")), signal);
       double p99Bound = Double.parseDouble(opt.get("p99-ms"));
       int stepSeconds = Integer.parseInt(opt.get("step-seconds"));
       double spansPerSecond = Double.parseDouble(opt.get("start-items"));
@@ -136,13 +198,18 @@ public final class SaturationBenchmark {
       }
       JsonObject summary = new JsonObject().put("summary", true).put("signal", signal.id())
           .put("config", opt.get("config"))
-          .put("transport", opt.get("transport")).put("p99_bound_ms", p99Bound)
+          .put("transport", opt.get("transport")).put("p99_bound_ms", p99Bound).put("nodes", nodeCount)
+          .put("forwarding", forwarding).put("forwarded_spans", forwardedSpans())
           .put("max_sustained_items_per_second", best == null ? 0 : best.getLong("achieved_items_per_second"))
           .put("at", best);
       System.out.println(summary.encode());
     } finally {
-      gateway.stop().await(60, TimeUnit.SECONDS);
-      gatewayVertx.close().await(30, TimeUnit.SECONDS);
+      for (Gateway g : gateways) {
+        g.stop().await(60, TimeUnit.SECONDS);
+      }
+      for (Vertx v : gatewayVertxes) {
+        v.close().await(30, TimeUnit.SECONDS);
+      }
       clientVertx.close().await(30, TimeUnit.SECONDS);
       sink.close().await(10, TimeUnit.SECONDS);
       sinkVertx.close().await(30, TimeUnit.SECONDS);
@@ -265,20 +332,35 @@ public final class SaturationBenchmark {
     Future<String> send(byte[] payload);
   }
 
+  /** Cluster members of the run, for the summary. */
+  private static final List<Cluster> clusters = new ArrayList<>();
+
+  /** Spans forwarded between members during the whole run (0 standalone). */
+  static long forwardedSpans() {
+    long n = 0;
+    for (Cluster c : clusters) {
+      n += (long) c.forwardedSpans();
+    }
+    return n;
+  }
+
+  /** OTLP/HTTP to the gateway; with several members, requests go round-robin as behind a load balancer. */
   static final class HttpSender implements Sender {
     private final HttpClient client;
-    private final int port;
+    private final int[] ports;
     private final String path;
+    private final AtomicInteger next = new AtomicInteger();
 
-    HttpSender(Vertx vertx, int port, int inFlight, dev.telemetry.gateway.otlp.Signal signal) {
+    HttpSender(Vertx vertx, int[] ports, int inFlight, dev.telemetry.gateway.otlp.Signal signal) {
       this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
           new PoolOptions().setHttp1MaxSize(inFlight));
-      this.port = port;
+      this.ports = ports;
       this.path = signal.httpPath();
     }
 
     @Override
     public Future<String> send(byte[] payload) {
+      int port = ports[Math.floorMod(next.getAndIncrement(), ports.length)];
       return client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
               .setURI(path).putHeader("Content-Type", "application/x-protobuf"))
           .compose(req -> req.send(Buffer.buffer(payload)))
