@@ -191,8 +191,7 @@ public final class Cluster {
    */
   public void shareRoutes(dev.telemetry.gateway.routing.RouteTables tables,
                           dev.telemetry.gateway.routing.RoutesFile file) {
-    ClusterRoutes routes = new ClusterRoutes(vertx, membership.self() != null ? membership.self()
-        : manager.getNodeId(), tables, file);
+    ClusterRoutes routes = new ClusterRoutes(vertx, manager.getNodeId(), tables, file);
     tables.replicateWith(routes);
     routes.start();
     this.routes = routes;

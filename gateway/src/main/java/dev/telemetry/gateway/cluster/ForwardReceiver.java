@@ -61,6 +61,18 @@ final class ForwardReceiver {
 
   /** Takes a forwarded batch (any thread): all parts, or none with {@link ForwardRefusedException}. */
   Future<Void> accept(String origin, int hops, List<Part> parts) {
+    return accept(origin, hops, parts, null);
+  }
+
+  /**
+   * As {@link #accept(String, int, List)} for one part whose request the OTLP receiver has decoded already
+   * ({@code part.request()} may then be empty): it is not encoded and parsed again.
+   */
+  Future<Void> accept(String origin, int hops, Part part, ExportTraceServiceRequest decoded) {
+    return accept(origin, hops, List.of(part), decoded);
+  }
+
+  private Future<Void> accept(String origin, int hops, List<Part> parts, ExportTraceServiceRequest decoded) {
     Function<List<String>, Destination> dest = destinations;
     if (dest == null) {
       return Future.failedFuture(new ForwardRefusedException("this member is still starting"));
@@ -82,7 +94,8 @@ final class ForwardReceiver {
               + "(members must run the same configuration)");
         }
         Destination d = dest.apply(p.exporters());
-        ExportTraceServiceRequest request = ExportTraceServiceRequest.parseFrom(p.request());
+        ExportTraceServiceRequest request = decoded != null ? decoded
+            : ExportTraceServiceRequest.parseFrom(p.request());
         int n = TraceSplitter.spanCount(request);
         spans += p.handoff() ? 0 : n;
         handoff += p.handoff() ? n : 0;
@@ -99,7 +112,8 @@ final class ForwardReceiver {
             local.add(r);
             localDestinations.add(d);
           } else {
-            ByteString bytes = e.getValue() == request ? p.request() : e.getValue().toByteString();
+            ByteString bytes = e.getValue() == request && decoded == null ? p.request()
+                : e.getValue().toByteString();
             onward.add(Map.entry(e.getKey(), new Part(p.sampler(), p.exporters(), bytes, p.handoff(), hops + 1,
                 TraceSplitter.spanCount(e.getValue()))));
             onwardBytes += bytes.size();

@@ -89,11 +89,11 @@ final class OtlpGrpcTransport implements ForwardTransport {
     } catch (IllegalArgumentException | com.google.protobuf.InvalidProtocolBufferException e) {
       return Future.failedFuture(new IllegalArgumentException("unreadable " + FORWARD_HEADER + ": " + e.getMessage()));
     }
-    List<ForwardReceiver.Part> parts = new ArrayList<>(1);
-    for (var fp : meta.getPartsList()) {
-      parts.add(ForwardCodec.part(fp.toBuilder().setRequest(request.toByteString()).build(), meta.getHops()));
+    if (meta.getPartsCount() != 1) {
+      return Future.failedFuture(new IllegalArgumentException(FORWARD_HEADER + " must describe exactly one part"));
     }
-    return receiver.accept(meta.getOrigin(), meta.getHops(), parts).recover(e -> Future.failedFuture(
+    ForwardReceiver.Part part = ForwardCodec.part(meta.getParts(0), meta.getHops());
+    return receiver.accept(meta.getOrigin(), meta.getHops(), part, request).recover(e -> Future.failedFuture(
         e instanceof ForwardRefusedException ? new PipelineRefusedException(
             PipelineRefusedException.Reason.QUEUE_FULL, e.getMessage()) : e));
   }

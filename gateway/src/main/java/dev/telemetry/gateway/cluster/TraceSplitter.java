@@ -17,47 +17,46 @@ final class TraceSplitter {
   }
 
   static Map<String, ExportTraceServiceRequest> split(ExportTraceServiceRequest request, HashRing ring) {
-    String only = null;
+    // One ring lookup per span: owners in request order, reused when the request turns out to be mixed.
+    String[] owners = new String[spanCount(request)];
+    int n = 0;
     boolean mixed = false;
-    outer:
     for (ResourceSpans rs : request.getResourceSpansList()) {
       for (ScopeSpans ss : rs.getScopeSpansList()) {
         for (Span s : ss.getSpansList()) {
-          String owner = ring.owner(s.getTraceId());
-          if (only == null) {
-            only = owner;
-          } else if (!only.equals(owner)) {
-            mixed = true;
-            break outer;
-          }
+          owners[n] = ring.owner(s.getTraceId());
+          mixed |= !owners[n].equals(owners[0]);
+          n++;
         }
       }
     }
     if (!mixed) {
-      return only == null ? Map.of() : Map.of(only, request);
+      return n == 0 ? Map.of() : Map.of(owners[0], request);
     }
     Map<String, ExportTraceServiceRequest.Builder> out = new HashMap<>(4);
+    int at = 0;
     for (ResourceSpans rs : request.getResourceSpansList()) {
       Map<String, ResourceSpans.Builder> byOwner = new HashMap<>(4);
       for (ScopeSpans ss : rs.getScopeSpansList()) {
-        Map<String, ScopeSpans.Builder> scoped = new HashMap<>(4);
-        String scopeOwner = null;
-        boolean scopeMixed = false;
-        for (Span s : ss.getSpansList()) {
-          String owner = ring.owner(s.getTraceId());
-          scopeMixed |= scopeOwner != null && !scopeOwner.equals(owner);
-          scopeOwner = owner;
-          scoped.computeIfAbsent(owner, k -> ScopeSpans.newBuilder().setScope(ss.getScope())
-              .setSchemaUrl(ss.getSchemaUrl())).addSpans(s);
-        }
-        if (scopeOwner == null) {
+        int count = ss.getSpansCount();
+        if (count == 0) {
           continue;
         }
+        boolean scopeMixed = false;
+        for (int k = at + 1; k < at + count; k++) {
+          scopeMixed |= !owners[k].equals(owners[at]);
+        }
         if (!scopeMixed) {
-          resource(byOwner, scopeOwner, rs).addScopeSpans(ss);
+          resource(byOwner, owners[at], rs).addScopeSpans(ss);
         } else {
+          Map<String, ScopeSpans.Builder> scoped = new HashMap<>(4);
+          for (int k = 0; k < count; k++) {
+            scoped.computeIfAbsent(owners[at + k], o -> ScopeSpans.newBuilder().setScope(ss.getScope())
+                .setSchemaUrl(ss.getSchemaUrl())).addSpans(ss.getSpans(k));
+          }
           scoped.forEach((owner, b) -> resource(byOwner, owner, rs).addScopeSpans(b));
         }
+        at += count;
       }
       byOwner.forEach((owner, b) -> out.computeIfAbsent(owner, k -> ExportTraceServiceRequest.newBuilder())
           .addResourceSpans(b));

@@ -17,7 +17,6 @@ import io.opentelemetry.proto.resource.v1.Resource;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.lang.management.ManagementFactory;
@@ -91,15 +90,8 @@ public final class ElasticsearchTransportBenchmark {
     Vertx vertx = Vertx.vertx();
     try {
       ElasticsearchExporter exporter = new ElasticsearchExporter(vertx, config, new SimpleMeterRegistry());
-      Context[] ctx = {null};
-      vertx.deployVerticle(new VerticleBase() {
-        @Override
-        public Future<?> start() throws Exception {
-          ctx[0] = context;
-          return super.start();
-        }
-      }).await(10, TimeUnit.SECONDS);
-      on(ctx[0], exporter::start).await(10, TimeUnit.SECONDS);
+      Context ctx = vertx.getOrCreateContext(); // from the main thread: a new event-loop context
+      on(ctx, exporter::start).await(10, TimeUnit.SECONDS);
       var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       long cpu0 = os.getProcessCpuTime();
       long t0 = System.nanoTime();
@@ -127,12 +119,12 @@ public final class ElasticsearchTransportBenchmark {
           });
         }
       };
-      ctx[0].runOnContext(v -> pump[0].run());
+      ctx.runOnContext(v -> pump[0].run());
       finished.future().await(10, TimeUnit.MINUTES);
       long wall = System.nanoTime() - t0;
       long cpu = os.getProcessCpuTime() - cpu0;
       int threads = Thread.activeCount();
-      on(ctx[0], exporter::stop).await(10, TimeUnit.SECONDS);
+      on(ctx, exporter::stop).await(10, TimeUnit.SECONDS);
       return new JsonObject().put("phase", phase).put("transport", transport.name().toLowerCase())
           .put("documents", docs[0]).put("seconds", wall / 1e9)
           .put("docs_per_second", Math.round(docs[0] / (wall / 1e9)))

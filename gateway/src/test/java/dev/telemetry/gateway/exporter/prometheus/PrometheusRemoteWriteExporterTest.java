@@ -74,15 +74,7 @@ class PrometheusRemoteWriteExporterTest {
         PrometheusRemoteWriteExporterConfig.DEFAULT_QUEUE, BatchConfig.DEFAULTS, RetryConfig.DEFAULTS);
     exporter = new PrometheusRemoteWriteExporter(vertx, config, new SimpleMeterRegistry());
     // As in production (ExporterQueue), the exporter is driven from one event-loop context.
-    io.vertx.core.Context[] ctx = {null};
-    vertx.deployVerticle(new io.vertx.core.VerticleBase() {
-      @Override
-      public io.vertx.core.Future<?> start() throws Exception {
-        ctx[0] = context;
-        return super.start();
-      }
-    }).await(5, TimeUnit.SECONDS);
-    context = ctx[0];
+    context = vertx.getOrCreateContext(); // from the test thread: a new event-loop context
     onContext(() -> exporter.start()).await(5, TimeUnit.SECONDS);
   }
 
