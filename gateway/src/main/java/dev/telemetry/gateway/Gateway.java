@@ -2,28 +2,23 @@ package dev.telemetry.gateway;
 
 import dev.telemetry.gateway.admin.AdminServer;
 import dev.telemetry.gateway.admin.Health;
-import dev.telemetry.gateway.config.EnrichmentProcessorConfig;
+import dev.telemetry.gateway.component.ComponentRegistry;
+import dev.telemetry.gateway.component.Components;
 import dev.telemetry.gateway.config.ExporterConfig;
 import dev.telemetry.gateway.config.GatewayConfig;
-import dev.telemetry.gateway.config.OtlpReceiverConfig;
 import dev.telemetry.gateway.config.PipelineConfig;
-import dev.telemetry.gateway.config.RedactionProcessorConfig;
-import dev.telemetry.gateway.config.TailSamplingProcessorConfig;
-import dev.telemetry.gateway.config.ReceiverConfig;
-import dev.telemetry.gateway.exporter.ExporterFactory;
+import dev.telemetry.gateway.processor.redaction.RedactionProcessorConfig;
+import dev.telemetry.gateway.processor.sampling.TailSamplingProcessorConfig;
 import dev.telemetry.gateway.pipeline.ExporterQueue;
 import dev.telemetry.gateway.pipeline.ExporterVerticle;
 import dev.telemetry.gateway.pipeline.MemoryGuard;
 import dev.telemetry.gateway.pipeline.Pipeline;
 import dev.telemetry.gateway.pipeline.Pipelines;
 import dev.telemetry.gateway.processor.Processor;
-import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessor;
-import dev.telemetry.gateway.processor.redaction.RedactionProcessor;
 import dev.telemetry.gateway.processor.sampling.SamplingStage;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
 import dev.telemetry.gateway.cluster.Cluster;
 import dev.telemetry.gateway.receiver.Receiver;
-import dev.telemetry.gateway.receiver.otlp.OtlpReceiver;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -52,6 +47,7 @@ public final class Gateway {
   private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
 
   private final GatewayConfig config;
+  private final ComponentRegistry components;
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private final Health health = new Health();
@@ -59,6 +55,8 @@ public final class Gateway {
   private final List<ExporterQueue> queues = new ArrayList<>();
   /** Stateless processors by name, shared by the pipelines (and routes) that use them. */
   private final Map<String, Processor> processors = new LinkedHashMap<>();
+  /** The redaction processors among them: the profiles a route may pick. */
+  private final Map<String, Processor> redactionProfiles = new LinkedHashMap<>();
   /** Tail samplers by processor name: each is one policy set with its own buffer and budget. */
   private final Map<String, TailSampler> samplers = new LinkedHashMap<>();
   private final List<Receiver> receivers = new ArrayList<>();
@@ -76,7 +74,14 @@ public final class Gateway {
 
   /** {@code cluster} (may be null: standalone) must have joined already; {@code vertx} is then its instance. */
   public Gateway(GatewayConfig config, Vertx vertx, PrometheusMeterRegistry registry, Cluster cluster) {
+    this(config, vertx, registry, cluster, Components.BUILT_IN);
+  }
+
+  /** {@code components} builds what the config names (it must be the registry the config was loaded with). */
+  public Gateway(GatewayConfig config, Vertx vertx, PrometheusMeterRegistry registry, Cluster cluster,
+                 ComponentRegistry components) {
     this.config = config;
+    this.components = components;
     this.vertx = vertx;
     this.registry = registry;
     this.cluster = cluster;
@@ -85,19 +90,20 @@ public final class Gateway {
         : MemoryGuard.ofMaxHeap(config.memoryLimit().maxHeapPercent(), registry);
     pipelines.guardMemory(memoryGuard);
     config.processors().forEach((name, pc) -> {
-      if (pc instanceof EnrichmentProcessorConfig c) {
-        processors.put(name, new EnrichmentProcessor(vertx, c, registry));
-      } else if (pc instanceof RedactionProcessorConfig c) {
-        processors.put(name, new RedactionProcessor(c, registry));
-      } else if (pc instanceof TailSamplingProcessorConfig c) {
-        // Without routing only the traces pipeline's sampler runs; with it, routes may pick any policy set.
-        boolean used = config.routingConfig().isPresent() && config.pipeline(Signal.TRACES).isPresent()
-            || config.pipeline(Signal.TRACES).map(p -> p.processors().contains(name)).orElse(false);
-        if (used) {
-          samplers.put(name, new TailSampler(c, registry));
-        }
-      } else {
-        throw new IllegalStateException("no processor for type " + pc.type());
+      if (!components.isSampler(pc)) {
+        processors.put(name, components.createProcessor(vertx, pc, registry));
+        return;
+      }
+      // Without routing only the traces pipeline's sampler runs; with it, routes may pick any policy set.
+      boolean used = config.routingConfig().isPresent() && config.pipeline(Signal.TRACES).isPresent()
+          || config.pipeline(Signal.TRACES).map(p -> p.processors().contains(name)).orElse(false);
+      if (used) {
+        samplers.put(name, components.createSampler(pc, registry));
+      }
+    });
+    processors.forEach((n, p) -> {
+      if (config.processors().get(n) instanceof RedactionProcessorConfig) {
+        redactionProfiles.put(n, p);
       }
     });
     if (cluster != null) {
@@ -116,13 +122,8 @@ public final class Gateway {
         pc.processors().stream().filter(samplers::containsKey).findFirst()
             .ifPresent(n -> defaultSamplers.put(pc.signal(), n));
       }
-      Map<String, Processor> redaction = new LinkedHashMap<>();
-      processors.forEach((n, p) -> {
-        if (p instanceof RedactionProcessor) {
-          redaction.put(n, p);
-        }
-      });
-      admin.routes(routeTables, routesFile, new Explainer(routeTables, chains, redaction, defaultSamplers));
+      admin.routes(routeTables, routesFile, new Explainer(routeTables, chains, redactionProfiles,
+          defaultSamplers));
       pipelines.routeBy(routeTables);
     } else {
       routeTables = null;
@@ -199,21 +200,17 @@ public final class Gateway {
     return pc.processors().stream().map(processors::get).filter(java.util.Objects::nonNull).toList();
   }
 
+
   private Future<Void> startPipelines() {
     List<Future<?>> started = new ArrayList<>();
-    Map<String, Processor> routable = new LinkedHashMap<>();
-    processors.forEach((n, p) -> {
-      if (p instanceof RedactionProcessor) {
-        routable.put(n, p);
-      }
-    });
+    Map<String, Processor> routable = redactionProfiles;
     for (PipelineConfig pc : config.pipelines()) {
       List<ExporterVerticle> verticles = new ArrayList<>();
       List<Future<String>> deployments = new ArrayList<>();
       for (String name : pc.exporters()) {
         ExporterConfig ec = config.exporters().get(name);
         ExporterVerticle v = new ExporterVerticle(ctx -> new ExporterQueue(name, pc.signal(),
-            ExporterFactory.create(vertx, ec, pc.signal(), registry), ctx, ec.queue(), ec.batch(), ec.retry(), registry));
+            components.createExporter(vertx, ec, pc.signal(), registry), ctx, ec.queue(), ec.batch(), ec.retry(), registry));
         verticles.add(v);
         deployments.add(vertx.deployVerticle(v));
       }
@@ -241,14 +238,9 @@ public final class Gateway {
     Set<String> used = new LinkedHashSet<>();
     config.pipelines().forEach(p -> used.addAll(p.receivers()));
     List<Future<Void>> bound = new ArrayList<>();
-    int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
     for (String name : used) {
-      ReceiverConfig rc = config.receivers().get(name);
-      if (!(rc instanceof OtlpReceiverConfig c)) {
-        return Future.failedFuture("no receiver for type " + rc.type());
-      }
-      Receiver r = new OtlpReceiver(vertx, c, cluster == null ? pipelines : cluster.intercepting(pipelines),
-          registry, instances);
+      Receiver r = components.createReceiver(vertx, config.receivers().get(name),
+          cluster == null ? pipelines : cluster.intercepting(pipelines), registry);
       receivers.add(r);
       bound.add(r.start());
     }

@@ -1,11 +1,11 @@
 package dev.telemetry.gateway;
 
+import dev.telemetry.gateway.component.Components;
 import dev.telemetry.gateway.cluster.Cluster;
 import dev.telemetry.gateway.config.ClusterConfig;
 import dev.telemetry.gateway.config.ConfigException;
 import dev.telemetry.gateway.config.HostPort;
-import dev.telemetry.gateway.config.OtlpReceiverConfig;
-import dev.telemetry.gateway.config.ConfigLoader;
+import dev.telemetry.gateway.receiver.otlp.OtlpReceiverConfig;
 import dev.telemetry.gateway.config.GatewayConfig;
 import dev.telemetry.gateway.logging.Logging;
 import dev.telemetry.gateway.logging.ShutdownAwareLogManager;
@@ -59,7 +59,7 @@ public final class Main {
 
     GatewayConfig config;
     try {
-      config = ConfigLoader.withSystemEnv().load(configFile);
+      config = Components.configLoader().load(configFile);
     } catch (ConfigException e) {
       invalid("configuration", configFile, e.problems());
       return;

@@ -1,7 +1,7 @@
 package dev.telemetry.gateway.cluster;
 
 import dev.telemetry.gateway.processor.sampling.Destination;
-import dev.telemetry.gateway.processor.sampling.SamplerFullException;
+import dev.telemetry.gateway.backpressure.Reservation;
 import dev.telemetry.gateway.processor.sampling.SamplingStage;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
@@ -31,63 +31,39 @@ final class ClusteredSampling implements SamplingStage {
   }
 
   @Override
-  public Reservation reserve(ExportTraceServiceRequest request) {
+  public Reservation reserve(ExportTraceServiceRequest request, Destination destination) {
     HashRing ring = membership.ring();
     if (ring.isEmpty()) {
-      return local.reserve(request); // no member is ready yet (this one is starting alone): decide here
+      // No member is ready yet (this one is starting alone): decide here.
+      return local.reserve(request, destination);
     }
     String self = membership.self();
     Map<String, ExportTraceServiceRequest> byOwner = TraceSplitter.split(request, ring);
     ExportTraceServiceRequest mine = byOwner.get(self);
     if (mine != null && byOwner.size() == 1) {
-      return local.reserve(request);
+      return local.reserve(request, destination);
     }
     long remote = 0;
-    List<Map.Entry<String, ExportTraceServiceRequest>> others = new ArrayList<>(byOwner.size());
     for (Map.Entry<String, ExportTraceServiceRequest> e : byOwner.entrySet()) {
       if (!e.getKey().equals(self)) {
-        others.add(e);
         remote += e.getValue().getSerializedSize();
       }
     }
-    if (!forwarder.tryReserve(remote)) {
-      return null;
-    }
-    Reservation localPart = null;
-    if (mine != null) {
-      localPart = local.reserve(mine);
-      if (localPart == null) {
-        forwarder.cancel(remote);
-        return null;
-      }
-    }
-    Reservation held = localPart;
-    long reserved = remote;
-    return new Reservation() {
-      @Override
-      public void commit(Destination destination) {
-        if (held != null) {
-          held.commit(destination);
-        }
-        for (Map.Entry<String, ExportTraceServiceRequest> e : others) {
-          forwarder.enqueue(e.getKey(), new ForwardReceiver.Part(local.name(), destination.exporters(),
-              e.getValue().toByteString(), false, 0, TraceSplitter.spanCount(e.getValue())));
-        }
-      }
-
-      @Override
-      public void release() {
-        if (held != null) {
-          held.release();
-        }
-        forwarder.cancel(reserved);
-      }
-    };
+    long forwarded = remote;
+    return Reservation.all(mine == null ? 1 : 2, i -> i == 0 ? forwarder.reserve(forwarded, () -> parts(byOwner,
+        self, destination)) : local.reserve(mine, destination));
   }
 
-  @Override
-  public SamplerFullException full() {
-    return new SamplerFullException("tail sampler \"" + local.name() + "\" or the cluster forwarding queue is full; "
-        + "retry later");
+  /** The parts for the other members' traces, encoded for the wire. */
+  private List<Map.Entry<String, ForwardReceiver.Part>> parts(Map<String, ExportTraceServiceRequest> byOwner,
+                                                              String self, Destination destination) {
+    List<Map.Entry<String, ForwardReceiver.Part>> out = new ArrayList<>(byOwner.size());
+    for (Map.Entry<String, ExportTraceServiceRequest> e : byOwner.entrySet()) {
+      if (!e.getKey().equals(self)) {
+        out.add(Map.entry(e.getKey(), new ForwardReceiver.Part(local.name(), destination.exporters(),
+            e.getValue().toByteString(), false, 0, TraceSplitter.spanCount(e.getValue()))));
+      }
+    }
+    return out;
   }
 }

@@ -1,9 +1,10 @@
 package dev.telemetry.gateway.cluster;
 
+import dev.telemetry.gateway.backpressure.RefusedException;
+import dev.telemetry.gateway.backpressure.Reservation;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.telemetry.gateway.processor.sampling.Destination;
-import dev.telemetry.gateway.processor.sampling.SamplingStage;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -80,8 +81,7 @@ final class ForwardReceiver {
     HashRing ring = membership.ring();
     String self = membership.self();
     boolean onRing = ring.members().contains(self);
-    List<SamplingStage.Reservation> local = new ArrayList<>(parts.size());
-    List<Destination> localDestinations = new ArrayList<>(parts.size());
+    List<Reservation> held = new ArrayList<>(parts.size() + 1);
     List<Map.Entry<String, Part>> onward = new ArrayList<>(0);
     long onwardBytes = 0;
     int spans = 0;
@@ -105,12 +105,7 @@ final class ForwardReceiver {
             : TraceSplitter.split(request, ring);
         for (Map.Entry<String, ExportTraceServiceRequest> e : byOwner.entrySet()) {
           if (e.getKey().equals(self)) {
-            SamplingStage.Reservation r = sampler.reserve(e.getValue());
-            if (r == null) {
-              throw new ForwardRefusedException(sampler.full().getMessage());
-            }
-            local.add(r);
-            localDestinations.add(d);
+            held.add(sampler.reserve(e.getValue(), d));
           } else {
             ByteString bytes = e.getValue() == request && decoded == null ? p.request()
                 : e.getValue().toByteString();
@@ -120,25 +115,20 @@ final class ForwardReceiver {
           }
         }
       }
-      if (onwardBytes > 0 && !forwarder.tryReserve(onwardBytes)) {
-        throw new ForwardRefusedException("the forwarding queue of this member is full");
+      if (onwardBytes > 0) {
+        held.add(forwarder.reserve(onwardBytes, () -> onward));
       }
-    } catch (ForwardRefusedException | IllegalArgumentException | IllegalStateException
+    } catch (RefusedException | IllegalArgumentException | IllegalStateException
              | InvalidProtocolBufferException e) {
-      local.forEach(SamplingStage.Reservation::release);
-      if (e instanceof ForwardRefusedException) {
+      held.forEach(Reservation::release);
+      if (e instanceof RefusedException) {
         refusedBatches.increment();
-        return Future.failedFuture(e);
+        return Future.failedFuture(new ForwardRefusedException(e.getMessage()));
       }
       return Future.failedFuture(new IllegalArgumentException("forwarded batch from " + origin + " rejected: "
           + e.getMessage(), e));
     }
-    for (int i = 0; i < local.size(); i++) {
-      local.get(i).commit(localDestinations.get(i));
-    }
-    for (Map.Entry<String, Part> e : onward) {
-      forwarder.enqueue(e.getKey(), e.getValue());
-    }
+    held.forEach(Reservation::commit);
     receivedSpans.increment(spans);
     handoffSpans.increment(handoff);
     return Future.succeededFuture();
@@ -155,12 +145,10 @@ final class ForwardReceiver {
       return false;
     }
     try {
-      SamplingStage.Reservation r = sampler.reserve(ExportTraceServiceRequest.parseFrom(p.request()));
-      if (r == null) {
-        return false;
-      }
-      r.commit(dest.apply(p.exporters()));
+      sampler.reserve(ExportTraceServiceRequest.parseFrom(p.request()), dest.apply(p.exporters())).commit();
       return true;
+    } catch (RefusedException e) {
+      return false;
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("a queued forward no longer parses", e); // we encoded it ourselves
     }

@@ -1,5 +1,7 @@
 package dev.telemetry.gateway.cluster;
 
+import dev.telemetry.gateway.backpressure.RefusedException;
+import dev.telemetry.gateway.backpressure.Reservation;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.telemetry.gateway.config.ClusterConfig;
@@ -81,8 +83,32 @@ final class Forwarder extends VerticleBase {
     this.local = local;
   }
 
-  /** Reserves room for {@code bytes} of spans (any thread); false when the forwarder is full. */
-  boolean tryReserve(long bytes) {
+  /**
+   * Reserves {@code bytes} (any thread); committing builds the parts, member by member, and queues them. Throws
+   * {@link RefusedException} when the forwarder is full. The parts are built only once room is there, so a refusal
+   * under overload costs no encoding.
+   */
+  Reservation reserve(long bytes, java.util.function.Supplier<List<Map.Entry<String, ForwardReceiver.Part>>> parts) {
+    if (!tryReserve(bytes)) {
+      throw new RefusedException(RefusedException.Reason.QUEUE_FULL, "the cluster forwarding queue of this member "
+          + "is full (" + config.maxBytes() + " bytes); retry later");
+    }
+    long reserved = bytes;
+    return new Reservation() {
+      @Override
+      public Future<Void> commit() {
+        parts.get().forEach(p -> enqueue(p.getKey(), p.getValue()));
+        return Future.succeededFuture();
+      }
+
+      @Override
+      public void release() {
+        cancel(reserved);
+      }
+    };
+  }
+
+  private boolean tryReserve(long bytes) {
     long after = queuedBytes.addAndGet(bytes);
     if (after > config.maxBytes() && after != bytes) {
       queuedBytes.addAndGet(-bytes);
@@ -91,12 +117,12 @@ final class Forwarder extends VerticleBase {
     return true;
   }
 
-  void cancel(long bytes) {
+  private void cancel(long bytes) {
     queuedBytes.addAndGet(-bytes);
   }
 
   /** Queues a reserved part for {@code member} (any thread). */
-  void enqueue(String member, ForwardReceiver.Part part) {
+  private void enqueue(String member, ForwardReceiver.Part part) {
     context.runOnContext(v -> add(member, part));
   }
 

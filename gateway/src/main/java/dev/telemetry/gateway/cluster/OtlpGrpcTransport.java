@@ -1,6 +1,6 @@
 package dev.telemetry.gateway.cluster;
 
-import dev.telemetry.gateway.pipeline.PipelineRefusedException;
+import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.pipeline.RequestHeaders;
 import dev.telemetry.proto.cluster.ForwardBatch;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
@@ -94,8 +94,8 @@ final class OtlpGrpcTransport implements ForwardTransport {
     }
     ForwardReceiver.Part part = ForwardCodec.part(meta.getParts(0), meta.getHops());
     return receiver.accept(meta.getOrigin(), meta.getHops(), part, request).recover(e -> Future.failedFuture(
-        e instanceof ForwardRefusedException ? new PipelineRefusedException(
-            PipelineRefusedException.Reason.QUEUE_FULL, e.getMessage()) : e));
+        e instanceof ForwardRefusedException ? new RefusedException(
+            RefusedException.Reason.QUEUE_FULL, e.getMessage()) : e));
   }
 
   private boolean tokenMatches(String presented) {

@@ -15,4 +15,13 @@ public record BatchConfig(int maxItems, long maxBytes, Duration timeout) {
       throw new IllegalArgumentException("max_items and max_bytes must be positive and timeout not negative");
     }
   }
+
+  /** Reads a {@code batch} object. */
+  public static BatchConfig read(ConfigNode node) {
+    node.allowOnly("max_items", "max_bytes", "timeout");
+    BatchConfig d = DEFAULTS;
+    return new BatchConfig((int) node.integer("max_items", d.maxItems(), 1, 1_000_000),
+        node.bytes("max_bytes", d.maxBytes(), 1024),
+        node.duration("timeout", d.timeout(), Duration.ZERO));
+  }
 }

@@ -15,6 +15,10 @@ final class ConfigErrors {
     return problems.size();
   }
 
+  List<String> list() {
+    return List.copyOf(problems);
+  }
+
   void throwIfAny() throws ConfigException {
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);

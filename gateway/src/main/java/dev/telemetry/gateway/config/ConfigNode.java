@@ -19,9 +19,11 @@ import java.util.regex.Pattern;
  * substitution, check types and ranges, and report problems with the full path instead of throwing, so that one load
  * lists every mistake. A getter that found a problem returns the default (or null) and the caller builds nothing.
  */
-final class ConfigNode {
+public final class ConfigNode {
   private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KB|KiB|MB|MiB|GB|GiB)?", Pattern.CASE_INSENSITIVE);
+  /** Keys written plainly in a path; any other key (an attribute name with dots, say) is quoted: a["k.8s"]. */
+  private static final Pattern PLAIN_KEY = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$-]*");
 
   private final String path;
   private final JsonObject json;
@@ -35,48 +37,90 @@ final class ConfigNode {
     this.env = env;
   }
 
-  String path() {
+  /**
+   * The root of a JSON document read as it is, without environment substitution (a routing table is written back
+   * to its file, so what it says must be what it holds). Problems are collected for {@link #problemList()}.
+   */
+  public static ConfigNode literal(JsonObject json) {
+    return new ConfigNode("", json, new ConfigErrors(), EnvSubstitution.NONE);
+  }
+
+  /** Every problem reported on this document so far, each as {@code path: problem}. */
+  public List<String> problemList() {
+    return errors.list();
+  }
+
+  public String path() {
     return path;
   }
 
-  String pathOf(String key) {
+  /** The path of {@code fragment} below this node: a key, or a key with an index such as {@code values[2]}. */
+  public String pathOf(String fragment) {
+    return path.isEmpty() ? fragment : path + "." + fragment;
+  }
+
+  /** The path of the value at {@code key} below {@code path}, quoting keys that are not plain names. */
+  public static String child(String path, String key) {
+    if (!PLAIN_KEY.matcher(key).matches()) {
+      return path + "[\"" + key.replace("\"", "\\\"") + "\"]";
+    }
     return path.isEmpty() ? key : path + "." + key;
+  }
+
+  /** This node's JSON object, for readers that walk a free-form structure (routing match expressions). */
+  public JsonObject json() {
+    return json;
+  }
+
+  /** A node for a nested object found at {@code absolutePath} (reporting into the same document). */
+  public ConfigNode nodeAt(String absolutePath, JsonObject nested) {
+    return new ConfigNode(absolutePath, nested, errors, env);
+  }
+
+  /** Reports a problem at a path computed by the caller (e.g. inside a list of mixed values). */
+  public void errorAt(String absolutePath, String problem) {
+    errors.add(absolutePath, problem);
+  }
+
+  /** The raw value at {@code key} (null when absent), for values whose type decides how they are read. */
+  public Object value(String key) {
+    return json.getValue(key);
   }
 
   ConfigErrors errors() {
     return errors;
   }
 
-  boolean has(String key) {
+  public boolean has(String key) {
     return json.containsKey(key) && json.getValue(key) != null;
   }
 
   /** The raw string at key, without substitution or error reporting (for dispatching on "type"). */
-  String peekString(String key) {
+  public String peekString(String key) {
     Object v = json.getValue(key);
     return v instanceof String s ? s : null;
   }
 
-  boolean isBoolean(String key) {
+  public boolean isBoolean(String key) {
     return json.getValue(key) instanceof Boolean;
   }
 
-  void error(String key, String problem) {
+  public void error(String key, String problem) {
     errors.add(key == null ? path : pathOf(key), problem);
   }
 
   /** Reports every key not in {@code known}: typos must not be ignored silently. */
-  void allowOnly(String... known) {
+  public void allowOnly(String... known) {
     Set<String> k = Set.of(known);
     for (String key : json.fieldNames()) {
       if (!k.contains(key)) {
-        errors.add(pathOf(key), "unknown key (known keys here: " + String.join(", ", new TreeSet<>(k)) + ")");
+        errors.add(child(path, key), "unknown key (known keys here: " + String.join(", ", new TreeSet<>(k)) + ")");
       }
     }
   }
 
   /** The child object at {@code key}; an empty object when absent, so defaults apply. */
-  ConfigNode object(String key) {
+  public ConfigNode object(String key) {
     Object v = json.getValue(key);
     if (v == null) {
       return new ConfigNode(pathOf(key), new JsonObject(), errors, env);
@@ -89,7 +133,7 @@ final class ConfigNode {
   }
 
   /** A list of objects (e.g. lookup tables); each element carries its own path, {@code key[i]}. */
-  List<ConfigNode> objectList(String key) {
+  public List<ConfigNode> objectList(String key) {
     Object v = json.getValue(key);
     if (v == null) {
       return List.of();
@@ -110,12 +154,12 @@ final class ConfigNode {
   }
 
   /** The entries of a map-like object (e.g. {@code exporters}), in file order. */
-  Map<String, ConfigNode> entries() {
+  public Map<String, ConfigNode> entries() {
     Map<String, ConfigNode> out = new LinkedHashMap<>();
     for (String key : json.fieldNames()) {
       Object v = json.getValue(key);
       if (v instanceof JsonObject o) {
-        out.put(key, new ConfigNode(pathOf(key), o, errors, env));
+        out.put(key, new ConfigNode(child(path, key), o, errors, env));
       } else {
         error(key, "expected an object, found " + describe(v));
       }
@@ -131,8 +175,21 @@ final class ConfigNode {
     return v;
   }
 
+  /** An optional string that must not be blank when given: null when absent. */
+  public String nonBlankString(String key) {
+    Object v = raw(key);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s) || s.isBlank()) {
+      error(key, "expected a non-empty string, found " + describe(v));
+      return null;
+    }
+    return s;
+  }
+
   /** A string; {@code def == null} makes it required. */
-  String string(String key, String def) {
+  public String string(String key, String def) {
     Object v = raw(key);
     if (v == null) {
       if (def == null) {
@@ -147,7 +204,7 @@ final class ConfigNode {
     return s;
   }
 
-  <E extends Enum<E>> E enumValue(String key, Class<E> type, E def) {
+  public <E extends Enum<E>> E enumValue(String key, Class<E> type, E def) {
     String s = string(key, def == null ? null : def.name().toLowerCase(Locale.ROOT));
     if (s == null) {
       return def;
@@ -165,7 +222,7 @@ final class ConfigNode {
     return def;
   }
 
-  boolean bool(String key, boolean def) {
+  public boolean bool(String key, boolean def) {
     Object v = raw(key);
     if (v == null) {
       return def;
@@ -180,7 +237,7 @@ final class ConfigNode {
     return def;
   }
 
-  long integer(String key, long def, long min, long max) {
+  public long integer(String key, long def, long min, long max) {
     Object v = raw(key);
     if (v == null) {
       return def;
@@ -201,7 +258,7 @@ final class ConfigNode {
     return n;
   }
 
-  double number(String key, double def, double min, double max) {
+  public double number(String key, double def, double min, double max) {
     Object v = raw(key);
     if (v == null) {
       return def;
@@ -225,7 +282,7 @@ final class ConfigNode {
   }
 
   /** A byte size: an integer count of bytes or a string such as {@code "4MiB"} (KB = 1000, KiB = 1024). */
-  long bytes(String key, long def, long min) {
+  public long bytes(String key, long def, long min) {
     Object v = raw(key);
     if (v == null) {
       return def;
@@ -258,7 +315,7 @@ final class ConfigNode {
   }
 
   /** A duration written as {@code "200ms"}, {@code "5s"}, {@code "2m"} or {@code "1h"}. */
-  Duration duration(String key, Duration def, Duration min) {
+  public Duration duration(String key, Duration def, Duration min) {
     Object v = raw(key);
     if (v == null) {
       return def;
@@ -284,7 +341,7 @@ final class ConfigNode {
   }
 
   /** A list of strings; {@code def == null} makes it required and non-empty. */
-  List<String> stringList(String key, List<String> def) {
+  public List<String> stringList(String key, List<String> def) {
     Object v = json.getValue(key);
     if (v == null) {
       if (def == null) {
@@ -312,7 +369,7 @@ final class ConfigNode {
   }
 
   /** A list of whole numbers (e.g. percentages). */
-  List<Integer> integerList(String key) {
+  public List<Integer> integerList(String key) {
     Object v = json.getValue(key);
     if (v == null) {
       return List.of();
@@ -333,7 +390,7 @@ final class ConfigNode {
   }
 
   /** An object whose values are all strings (e.g. HTTP headers). */
-  Map<String, String> stringMap(String key) {
+  public Map<String, String> stringMap(String key) {
     Object v = json.getValue(key);
     if (v == null) {
       return Map.of();
@@ -346,9 +403,9 @@ final class ConfigNode {
     for (String k : o.fieldNames()) {
       Object e = o.getValue(k);
       if (e instanceof String s) {
-        out.put(k, env.apply(s, pathOf(key) + "." + k, errors));
+        out.put(k, env.apply(s, child(pathOf(key), k), errors));
       } else {
-        errors.add(pathOf(key) + "." + k, "expected a string, found " + describe(e));
+        errors.add(child(pathOf(key), k), "expected a string, found " + describe(e));
       }
     }
     return Collections.unmodifiableMap(out);
@@ -356,6 +413,80 @@ final class ConfigNode {
 
   private static String describe(Object v) {
     return JsonDescriptions.describe(v);
+  }
+
+  /** How many problems the whole file has so far: a reader compares before and after to know if its part failed. */
+  public int problems() {
+    return errors.count();
+  }
+
+  /** Runs a record constructor and turns its validation failure into a problem at {@code key} (null: this node). */
+  public <T> T build(String key, java.util.function.Supplier<T> constructor) {
+    try {
+      return constructor.get();
+    } catch (IllegalArgumentException | NullPointerException e) {
+      error(key, e.getMessage() == null ? "invalid" : e.getMessage());
+      return null;
+    }
+  }
+
+  /** A {@code host:port} string. */
+  public HostPort hostPort(String key, HostPort def) {
+    String s = string(key, def.toString());
+    if (s == null) {
+      return def;
+    }
+    try {
+      return HostPort.parse(s);
+    } catch (IllegalArgumentException e) {
+      error(key, e.getMessage());
+      return def;
+    }
+  }
+
+  /** A required http(s) URL with host and port. */
+  public java.net.URI url(String key) {
+    String s = string(key, null);
+    if (s == null) {
+      return null;
+    }
+    java.net.URI u = parseUrl(s);
+    if (u == null) {
+      error(key, notAUrl(s));
+    }
+    return u;
+  }
+
+  /** A list of http(s) URLs; each bad one is reported at its index. */
+  public List<java.net.URI> urls(String key) {
+    List<String> strings = stringList(key, null);
+    List<java.net.URI> out = new ArrayList<>();
+    for (int i = 0; strings != null && i < strings.size(); i++) {
+      java.net.URI u = parseUrl(strings.get(i));
+      if (u == null) {
+        error(key + "[" + i + "]", notAUrl(strings.get(i)));
+      } else {
+        out.add(u);
+      }
+    }
+    return out;
+  }
+
+  private static String notAUrl(String s) {
+    return "not a URL: \"" + s + "\" (expected http://host:port, or https://host:port for TLS)";
+  }
+
+  private static java.net.URI parseUrl(String s) {
+    try {
+      java.net.URI u = new java.net.URI(s);
+      if (u.getScheme() == null || u.getHost() == null || u.getPort() < 0
+          || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
+        return null;
+      }
+      return u;
+    } catch (java.net.URISyntaxException e) {
+      return null;
+    }
   }
 
 }

@@ -12,6 +12,9 @@ import java.util.regex.Pattern;
 final class EnvSubstitution {
   private static final Pattern REF = Pattern.compile("\\$?\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
 
+  /** No substitution at all: for documents that are written back as they were read (routing tables). */
+  static final EnvSubstitution NONE = new EnvSubstitution(null);
+
   private final Function<String, String> env;
 
   EnvSubstitution(Function<String, String> env) {
@@ -20,7 +23,7 @@ final class EnvSubstitution {
 
   /** Returns the substituted value; unresolved names are reported as {@code path: ...} into {@code errors}. */
   String apply(String value, String path, ConfigErrors errors) {
-    if (value.indexOf("${") < 0) {
+    if (env == null || value.indexOf("${") < 0) {
       return value;
     }
     Matcher m = REF.matcher(value);

@@ -1,8 +1,9 @@
 package dev.telemetry.gateway.config;
 
+import java.nio.file.Path;
+
 /** A configured exporter; every exporter sits behind its own bounded queue and batcher. */
-public sealed interface ExporterConfig permits OtlpExporterConfig, FileExporterConfig, PrometheusRemoteWriteExporterConfig,
-    ElasticsearchExporterConfig {
+public interface ExporterConfig {
   String name();
 
   String type();
@@ -12,4 +13,9 @@ public sealed interface ExporterConfig permits OtlpExporterConfig, FileExporterC
   BatchConfig batch();
 
   RetryConfig retry();
+
+  /** A directory it writes alone (the loader rejects two exporters sharing one), or null. */
+  default Path exclusiveDirectory() {
+    return null;
+  }
 }

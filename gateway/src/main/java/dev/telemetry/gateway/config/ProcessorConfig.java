@@ -1,8 +1,7 @@
 package dev.telemetry.gateway.config;
 
-/** A configured processor; {@code type} selects the implementation. */
-public sealed interface ProcessorConfig permits EnrichmentProcessorConfig, RedactionProcessorConfig,
-    TailSamplingProcessorConfig {
+/** A configured processor; {@code type} selects the implementation (see {@link ComponentTypes}). */
+public interface ProcessorConfig {
   String name();
 
   String type();

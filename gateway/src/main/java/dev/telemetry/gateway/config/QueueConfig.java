@@ -52,4 +52,28 @@ public record QueueConfig(long maxItems, long maxBytes, int concurrency, Type ty
     this(maxItems, maxBytes, concurrency, Type.MEMORY, WhenFull.REFUSE, null, Fsync.INTERVAL, DEFAULT_FSYNC_INTERVAL,
         DEFAULT_SEGMENT_BYTES, null, DEFAULT_MEMORY_BYTES);
   }
+
+  /** Reads a {@code queue} object; {@code d} holds the exporter type's defaults. */
+  public static QueueConfig read(ConfigNode node, QueueConfig d) {
+    node.allowOnly("type", "max_items", "max_bytes", "concurrency", "when_full", "directory", "fsync",
+        "fsync_interval", "segment_bytes", "dead_letter_file", "memory_bytes");
+    Type type = node.enumValue("type", Type.class, d.type());
+    String dir = node.string("directory", type == Type.PERSISTENT ? null : "");
+    String dlq = node.string("dead_letter_file", "");
+    long maxItems = node.integer("max_items", d.maxItems(), 1, Integer.MAX_VALUE);
+    long maxBytes = node.bytes("max_bytes", d.maxBytes(), 1024);
+    int concurrency = (int) node.integer("concurrency", d.concurrency(), 1, 256);
+    WhenFull whenFull = node.enumValue("when_full", WhenFull.class, d.whenFull());
+    Fsync fsync = node.enumValue("fsync", Fsync.class, d.fsync());
+    Duration fsyncInterval = node.duration("fsync_interval", d.fsyncInterval(), Duration.ofMillis(1));
+    long segmentBytes = node.bytes("segment_bytes", d.segmentBytes(), 64 * 1024);
+    long memoryBytes = node.bytes("memory_bytes", d.memoryBytes(), 0);
+    if (type == Type.PERSISTENT && dir == null) {
+      return d; // reported as required
+    }
+    QueueConfig q = node.build(null, () -> new QueueConfig(maxItems, maxBytes, concurrency, type, whenFull,
+        dir == null || dir.isEmpty() ? null : Path.of(dir), fsync, fsyncInterval, segmentBytes,
+        dlq == null || dlq.isEmpty() ? null : Path.of(dlq), memoryBytes));
+    return q == null ? d : q;
+  }
 }

@@ -23,4 +23,22 @@ public record RetryConfig(boolean enabled, Duration initialInterval, Duration ma
       throw new IllegalArgumentException("multiplier must be >= 1 and jitter within [0, 1]");
     }
   }
+
+  /** Reads a {@code retry} object. */
+  public static RetryConfig read(ConfigNode node) {
+    node.allowOnly("enabled", "initial_interval", "max_interval", "max_elapsed_time", "multiplier", "jitter");
+    RetryConfig d = DEFAULTS;
+    int before = node.problems();
+    boolean enabled = node.bool("enabled", d.enabled());
+    Duration initial = node.duration("initial_interval", d.initialInterval(), Duration.ofMillis(1));
+    Duration max = node.duration("max_interval", d.maxInterval(), Duration.ofMillis(1));
+    Duration elapsed = node.duration("max_elapsed_time", d.maxElapsed(), Duration.ZERO);
+    double multiplier = node.number("multiplier", d.multiplier(), 1, 100);
+    double jitter = node.number("jitter", d.jitter(), 0, 1);
+    if (node.problems() > before) {
+      return d;
+    }
+    RetryConfig r = node.build(null, () -> new RetryConfig(enabled, initial, max, elapsed, multiplier, jitter));
+    return r == null ? d : r;
+  }
 }

@@ -1,24 +1,26 @@
 package dev.telemetry.gateway.pipeline;
 
 import com.google.protobuf.Message;
+import dev.telemetry.gateway.backpressure.RefusedException;
+import dev.telemetry.gateway.backpressure.Reservation;
 import dev.telemetry.gateway.config.BatchConfig;
 import dev.telemetry.gateway.config.QueueConfig;
 import dev.telemetry.gateway.config.RetryConfig;
+import dev.telemetry.gateway.exporter.DeadLetter;
 import dev.telemetry.gateway.exporter.DeadLetterFile;
 import dev.telemetry.gateway.exporter.ExportException;
 import dev.telemetry.gateway.exporter.ExportResult;
 import dev.telemetry.gateway.exporter.Exporter;
 import dev.telemetry.gateway.logging.RateLimitedLog;
+import dev.telemetry.gateway.otlp.OtlpJson;
 import dev.telemetry.gateway.otlp.Signal;
-import dev.telemetry.gateway.queue.DurableQueue;
-import dev.telemetry.gateway.queue.WriteAheadLog;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,13 +28,15 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The bounded queue, batcher and retry loop in front of one exporter (for one signal).
+ * The bounded queue in front of one exporter (for one signal): it hands out {@link Reservation}s of items and
+ * encoded bytes, and runs the send loop — batches from the {@link WaitingLine}, retries by the {@link RetryPolicy},
+ * dead letters for what is given up. A persistent queue keeps its requests in a write-ahead log ({@link
+ * DurableSlots}).
  *
- * <p>Offering is thread-safe and non-blocking: receivers on any event loop {@link #tryReserve reserve} room (items and
- * encoded bytes), then {@link #enqueue}. Room stays reserved until the request's batch is delivered or given up, so
- * the bounds cover everything accepted and not yet delivered, and a full queue is seen by receivers as
- * back-pressure. Everything else — batching, sending, retrying — runs on the exporter's own context, so exporters
- * never see concurrent calls from two threads.
+ * <p>Reserving and committing are thread-safe and non-blocking (receivers on any event loop). Room stays reserved
+ * until the request's batch is delivered or given up, so the bounds cover everything accepted and not yet delivered,
+ * and a full queue is seen by receivers as back-pressure. Everything else runs on the exporter's own context, so
+ * exporters never see concurrent calls from two threads.
  */
 public final class ExporterQueue {
   private static final Logger LOG = Logger.getLogger(ExporterQueue.class.getName());
@@ -42,22 +46,18 @@ public final class ExporterQueue {
   private final Exporter exporter;
   private final Context context;
   private final QueueConfig queueConfig;
-  private final BatchConfig batchConfig;
-  private final RetryConfig retryConfig;
-  private final Backoff backoff;
+  private final RetryPolicy retryPolicy;
   private final ExporterMetrics metrics;
   private final RateLimitedLog failureLog = new RateLimitedLog(LOG, 10_000);
   /** The write-ahead log of a persistent queue; null for a memory queue. */
-  private final DurableQueue durable;
+  private final DurableSlots durable;
   /** Where batches given up for good are written; null when not configured. */
   private final DeadLetterFile deadLetters;
+  private final WaitingLine waiting;
 
   // Shared between offering threads and the exporter context.
-  private final ConcurrentLinkedQueue<Slot> waiting = new ConcurrentLinkedQueue<>();
   private final AtomicLong reservedItems = new AtomicLong();
   private final AtomicLong reservedBytes = new AtomicLong();
-  private final AtomicLong waitingItems = new AtomicLong();
-  private final AtomicLong waitingBytes = new AtomicLong();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
 
   // Confined to the exporter context.
@@ -74,36 +74,14 @@ public final class ExporterQueue {
     this.exporter = exporter;
     this.context = context;
     this.queueConfig = queue;
-    this.batchConfig = batch;
-    this.retryConfig = retry;
-    this.backoff = new Backoff(retry);
+    this.retryPolicy = new RetryPolicy(retry);
+    this.waiting = new WaitingLine(batch);
     this.metrics = new ExporterMetrics(registry, exporterName, signal);
     metrics.gauges(reservedItems::get, reservedBytes::get, queue.maxItems(), queue.maxBytes());
-    this.durable = queue.type() == QueueConfig.Type.PERSISTENT ? new DurableQueue(
-        queue.directory().resolve(exporterName).resolve(signal.id()), queue.segmentBytes(), queue.fsync(),
-        queue.fsyncInterval(), exporterName + "-" + signal.id()) : null;
-    metrics.durabilityGauges(this::oldestAgeSeconds, durable == null ? null : durable::diskBytes);
+    this.durable = queue.type() == QueueConfig.Type.PERSISTENT ? new DurableSlots(exporterName, signal, queue) : null;
+    metrics.durabilityGauges(waiting::oldestAgeSeconds, durable == null ? null : durable::diskBytes);
     this.deadLetters = queue.deadLetterFile() == null ? null
         : new DeadLetterFile(context.owner(), queue.deadLetterFile(), exporterName + "-" + signal.id());
-  }
-
-  /**
-   * A queued request and, in a persistent queue, its write-ahead log sequence number and location (-1 and null
-   * otherwise). A persistent queue over its memory budget keeps the request on disk only: {@code request.request()}
-   * is then null and the batch reads it back.
-   */
-  private record Slot(QueuedRequest request, long seq, WriteAheadLog.Location location) {
-    boolean spilled() {
-      return request.request() == null;
-    }
-  }
-
-  /** Encoded bytes of waiting requests a persistent queue holds in memory (bounded by {@code memory_bytes}). */
-  private final AtomicLong inMemoryBytes = new AtomicLong();
-
-  private double oldestAgeSeconds() {
-    Slot head = waiting.peek();
-    return head == null ? 0 : (System.nanoTime() - head.request().receivedNanos()) / 1e9;
   }
 
   public String exporterName() {
@@ -118,53 +96,50 @@ public final class ExporterQueue {
   public Future<Void> start() {
     Promise<Void> p = Promise.promise();
     context.runOnContext(v -> (durable == null ? Future.<Void>succeededFuture()
-        : durable.open(queueConfig.memoryBytes()).map(this::replay))
+        : durable.open(this::replayed).map(r -> {
+          metrics.recovered(r.items(), r.tornRecords());
+          return (Void) null;
+        }))
         .compose(x -> exporter.start()).onComplete(p));
     return p.future();
   }
 
-  /** Queues what the log holds undelivered, beyond the bounds if need be: it was acknowledged to clients. */
-  private Void replay(WriteAheadLog.Recovery recovery) {
-    long items = 0;
-    long nowNanos = System.nanoTime();
-    long nowMillis = System.currentTimeMillis();
-    for (WriteAheadLog.Entry e : recovery.entries()) {
-      Message request = null;
-      if (e.request() != null) {
-        try {
-          request = signal.parseRequest(e.request());
-          inMemoryBytes.addAndGet(e.size());
-        } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
-          LOG.severe("exporter " + exporterName + " (" + signal.id() + "): write-ahead log record " + e.seq()
-              + " passed its CRC but does not parse; skipped: " + ex.getMessage());
-          durable.done(e.seq());
-          continue;
-        }
-      }
-      reservedItems.addAndGet(e.items());
-      reservedBytes.addAndGet(e.size());
-      long received = nowNanos - TimeUnit.MILLISECONDS.toNanos(Math.max(0, nowMillis - e.receivedMillis()));
-      add(new Slot(new QueuedRequest(request, e.items(), e.size(), received), e.seq(), e.location()));
-      items += e.items();
-    }
-    metrics.recovered(items, recovery.tornRecords());
-    if (items > 0 || recovery.tornRecords() > 0) {
-      LOG.info("exporter " + exporterName + " (" + signal.id() + "): replaying " + items + " " + signal.itemName()
-          + " from the write-ahead log in " + durable.directory()
-          + (recovery.tornRecords() > 0 ? "; discarded " + recovery.tornRecords() + " torn record(s), "
-          + recovery.discardedBytes() + " bytes (never acknowledged)" : ""));
-    }
-    return null;
+  /** Queues a replayed request, beyond the bounds if need be: it was acknowledged to clients. */
+  private void replayed(QueuedSlot slot) {
+    reservedItems.addAndGet(slot.request().items());
+    reservedBytes.addAndGet(slot.request().bytes());
+    add(slot);
   }
 
   /**
-   * Reserves room for a request, or returns false when the queue is at a bound. A request larger than the whole
-   * queue is still taken when the queue is empty, so an oversized request cannot be refused forever.
+   * Reserves room for a request (any thread); committing enqueues it. Throws {@link RefusedException} when the queue
+   * is at a bound.
    */
-  boolean tryReserve(int items, int bytes) {
-    if (durable != null
-        && durable.diskBytes() + bytes > queueConfig.maxBytes() + 2 * queueConfig.segmentBytes()) {
-      return false; // the hard disk cap: delivered records a long-retried batch holds back still take space
+  Reservation reserve(Message request, int items, int bytes) {
+    if (!tryReserve(items, bytes)) {
+      throw new RefusedException(RefusedException.Reason.QUEUE_FULL, "the queue of exporter \"" + exporterName
+          + "\" is full; retry later");
+    }
+    return new Reservation() {
+      @Override
+      public Future<Void> commit() {
+        return enqueue(new QueuedRequest(request, items, bytes, System.nanoTime()));
+      }
+
+      @Override
+      public void release() {
+        cancelReservation(items, bytes);
+      }
+    };
+  }
+
+  /**
+   * Takes room for a request, or returns false when the queue is at a bound. A request larger than the whole queue
+   * is still taken when the queue is empty, so an oversized request cannot be refused forever.
+   */
+  private boolean tryReserve(int items, int bytes) {
+    if (durable != null && durable.wouldExceedDisk(bytes)) {
+      return false;
     }
     long i = reservedItems.addAndGet(items);
     long b = reservedBytes.addAndGet(bytes);
@@ -177,27 +152,28 @@ public final class ExporterQueue {
       context.runOnContext(v -> dropOldest());
       return true;
     }
+    cancelReservation(items, bytes);
+    return false;
+  }
+
+  /** Gives back room taken by {@link #tryReserve}. */
+  private void cancelReservation(long items, long bytes) {
     reservedItems.addAndGet(-items);
     reservedBytes.addAndGet(-bytes);
-    return false;
   }
 
   private void dropOldest() {
     long dropped = 0;
     while (reservedItems.get() > queueConfig.maxItems() || reservedBytes.get() > queueConfig.maxBytes()) {
-      Slot oldest = waiting.poll();
+      QueuedSlot oldest = waiting.poll();
       if (oldest == null) {
         break; // only in-flight batches left: they finish or retry, then the bounds hold again
       }
       QueuedRequest r = oldest.request();
-      if (durable != null && !oldest.spilled()) {
-        inMemoryBytes.addAndGet(-r.bytes());
-      }
-      waitingItems.addAndGet(-r.items());
-      waitingBytes.addAndGet(-r.bytes());
       cancelReservation(r.items(), r.bytes());
       if (durable != null) {
-        durable.done(oldest.seq());
+        durable.leftLine(oldest);
+        durable.done(oldest);
       }
       dropped += r.items();
     }
@@ -208,47 +184,31 @@ public final class ExporterQueue {
     }
   }
 
-  /** Undoes {@link #tryReserve} for a request that was not enqueued after all. */
-  void cancelReservation(int items, int bytes) {
-    reservedItems.addAndGet(-items);
-    reservedBytes.addAndGet(-bytes);
-  }
-
   /**
    * Adds a request for which room was reserved. Completes when it is queued: at once for a memory queue, after the
    * write-ahead log write (and fsync, per policy) for a persistent one; on a log failure the reservation is released.
    */
-  Future<Void> enqueue(QueuedRequest r) {
+  private Future<Void> enqueue(QueuedRequest r) {
     if (durable == null) {
-      add(new Slot(r, -1, null));
+      add(QueuedSlot.inMemory(r));
       return Future.succeededFuture();
     }
-    return durable.append(System.currentTimeMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime()
-        - r.receivedNanos()), r.items(), r.request().toByteArray()).transform(ar -> {
-          if (ar.failed()) {
-            cancelReservation(r.items(), r.bytes());
-            failureLog.log(Level.SEVERE, "wal", "exporter " + exporterName + " (" + signal.id() + "): "
-                + ar.cause().getMessage() + "; refusing data until it works again");
-            return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.NOT_READY,
-                "the queue of exporter \"" + exporterName + "\" cannot write to disk; retry later"));
-          }
-          // Keep it in memory while the budget allows; otherwise it waits on disk only.
-          boolean keep = inMemoryBytes.addAndGet(r.bytes()) <= queueConfig.memoryBytes();
-          if (!keep) {
-            inMemoryBytes.addAndGet(-r.bytes());
-          }
-          add(new Slot(keep ? r : new QueuedRequest(null, r.items(), r.bytes(), r.receivedNanos()),
-              ar.result().seq(), ar.result().location()));
-          return Future.succeededFuture();
-        });
+    return durable.append(r).transform(ar -> {
+      if (ar.failed()) {
+        cancelReservation(r.items(), r.bytes());
+        failureLog.log(Level.SEVERE, "wal", "exporter " + exporterName + " (" + signal.id() + "): "
+            + ar.cause().getMessage() + "; refusing data until it works again");
+        return Future.failedFuture(new RefusedException(RefusedException.Reason.NOT_READY,
+            "the queue of exporter \"" + exporterName + "\" cannot write to disk; retry later"));
+      }
+      add(ar.result());
+      return Future.succeededFuture();
+    });
   }
 
-  private void add(Slot slot) {
-    QueuedRequest r = slot.request();
+  private void add(QueuedSlot slot) {
     waiting.add(slot);
-    waitingItems.addAndGet(r.items());
-    waitingBytes.addAndGet(r.bytes());
-    metrics.queued(r.items());
+    metrics.queued(slot.request().items());
     if (drainScheduled.compareAndSet(false, true)) {
       context.runOnContext(v -> {
         drainScheduled.set(false);
@@ -266,91 +226,49 @@ public final class ExporterQueue {
 
   private void drain() {
     while (inFlight < queueConfig.concurrency()) {
-      Slot head = waiting.peek();
-      if (head == null) {
+      if (waiting.isEmpty()) {
         cancelBatchTimer();
         break;
       }
-      boolean full = waitingItems.get() >= batchConfig.maxItems() || waitingBytes.get() >= batchConfig.maxBytes();
-      long waitNanos = batchConfig.timeout().toNanos() - (System.nanoTime() - head.request().receivedNanos());
-      if (!full && !stopping && waitNanos > 0) {
+      long waitNanos = waiting.nanosUntilDue(System.nanoTime());
+      if (!waiting.batchFull() && !stopping && waitNanos > 0) {
         scheduleBatchTimer(waitNanos);
         break;
       }
       cancelBatchTimer();
-      List<Slot> batch = takeBatch();
+      List<QueuedSlot> batch = waiting.takeBatch();
       if (batch.isEmpty()) {
         break;
       }
       inFlight++;
-      if (batch.stream().anyMatch(Slot::spilled)) {
-        loadThenSend(batch);
-      } else {
+      if (durable == null) {
         send(new Batch(batch), 0, System.nanoTime());
+      } else {
+        batch.forEach(durable::leftLine);
+        loadThenSend(batch);
       }
     }
     checkDrained();
   }
 
-  /** Reads the requests of spilled slots back from the write-ahead log, then sends the batch. */
-  private void loadThenSend(List<Slot> batch) {
-    List<Slot> spilled = batch.stream().filter(Slot::spilled).toList();
-    durable.read(spilled.stream().map(Slot::location).toList()).onComplete(ar -> onContext(() -> {
-      List<Slot> loaded = new ArrayList<>(batch.size());
-      try {
-        if (ar.failed()) {
-          throw new java.io.IOException(ar.cause().getMessage(), ar.cause());
-        }
-        int next = 0;
-        for (Slot s : batch) {
-          if (s.spilled()) {
-            Message m = signal.parseRequest(ar.result().get(next++));
-            QueuedRequest r = s.request();
-            loaded.add(new Slot(new QueuedRequest(m, r.items(), r.bytes(), r.receivedNanos()), s.seq(),
-                s.location()));
-          } else {
-            loaded.add(s);
-          }
-        }
-      } catch (java.io.IOException e) {
-        // Left in the log (not marked done): a restart replays it. Counted so it is not silent.
-        long items = batch.stream().mapToLong(s -> s.request().items()).sum();
-        long bytes = batch.stream().mapToLong(s -> s.request().bytes()).sum();
-        metrics.failed("wal_read_error", items);
-        failureLog.log(Level.SEVERE, "wal-read", "exporter " + exporterName + " (" + signal.id() + "): cannot "
-            + "read " + items + " " + signal.itemName() + " back from the write-ahead log (kept there for the next "
-            + "start): " + e.getMessage());
-        inFlight--;
-        cancelReservation((int) items, (int) bytes);
-        drain();
+  /** Reads spilled requests back from the write-ahead log, then sends the batch. */
+  private void loadThenSend(List<QueuedSlot> batch) {
+    durable.load(batch).onComplete(ar -> onContext(() -> {
+      if (ar.succeeded()) {
+        send(new Batch(ar.result()), 0, System.nanoTime());
         return;
       }
-      send(new Batch(loaded), 0, System.nanoTime());
+      // Left in the log (not marked done): a restart replays it. Counted so it is not silent.
+      long items = batch.stream().mapToLong(s -> s.request().items()).sum();
+      long bytes = batch.stream().mapToLong(s -> s.request().bytes()).sum();
+      metrics.failed("wal_read_error", items);
+      failureLog.log(Level.SEVERE, "wal-read", "exporter " + exporterName + " (" + signal.id() + "): cannot "
+          + "read " + items + " " + signal.itemName() + " back from the write-ahead log (kept there for the next "
+          + "start): " + ar.cause().getMessage());
+      inFlight--;
+      cancelReservation(items, bytes);
+      drain();
     }));
-  }
-
-  private List<Slot> takeBatch() {
-    List<Slot> out = new ArrayList<>();
-    long items = 0;
-    long bytes = 0;
-    Slot slot;
-    while ((slot = waiting.peek()) != null) {
-      QueuedRequest next = slot.request();
-      if (!out.isEmpty() && (items + next.items() > batchConfig.maxItems()
-          || bytes + next.bytes() > batchConfig.maxBytes())) {
-        break;
-      }
-      waiting.poll();
-      waitingItems.addAndGet(-next.items());
-      waitingBytes.addAndGet(-next.bytes());
-      if (durable != null && !slot.spilled()) {
-        inMemoryBytes.addAndGet(-next.bytes());
-      }
-      items += next.items();
-      bytes += next.bytes();
-      out.add(slot);
-    }
-    return out;
   }
 
   private void scheduleBatchTimer(long nanos) {
@@ -372,16 +290,16 @@ public final class ExporterQueue {
 
   /** The requests of one send, merged into one export request. */
   private final class Batch {
-    final List<Slot> parts;
+    final List<QueuedSlot> parts;
     final Message request;
     final int items;
     final int bytes;
 
-    Batch(List<Slot> parts) {
+    Batch(List<QueuedSlot> parts) {
       this.parts = parts;
       int i = 0;
       int b = 0;
-      for (Slot p : parts) {
+      for (QueuedSlot p : parts) {
         i += p.request().items();
         b += p.request().bytes();
       }
@@ -391,7 +309,7 @@ public final class ExporterQueue {
         this.request = parts.get(0).request().request();
       } else {
         List<Message> resources = new ArrayList<>();
-        for (Slot p : parts) {
+        for (QueuedSlot p : parts) {
           resources.addAll(signal.resources(p.request().request()));
         }
         this.request = signal.requestOf(resources);
@@ -420,7 +338,7 @@ public final class ExporterQueue {
    * I/O thread): everything below {@link #drain} is confined to that context.
    */
   private void onContext(Runnable action) {
-    if (io.vertx.core.Vertx.currentContext() == context) {
+    if (Vertx.currentContext() == context) {
       action.run();
     } else {
       context.runOnContext(v -> action.run());
@@ -436,7 +354,7 @@ public final class ExporterQueue {
       failureLog.log(Level.WARNING, "partial", "exporter " + exporterName + " (" + signal.id() + "): backend rejected "
           + rejected + " of " + batch.items + " " + signal.itemName() + ": " + result.message());
     }
-    for (Slot p : batch.parts) {
+    for (QueuedSlot p : batch.parts) {
       metrics.latency(p.request().receivedNanos(), now);
     }
     finish(batch);
@@ -445,22 +363,15 @@ public final class ExporterQueue {
   private void failed(Batch batch, int retry, long firstTryNanos, Throwable cause) {
     ExportException e = cause instanceof ExportException ee ? ee
         : new ExportException(String.valueOf(cause), true, null, "error", cause);
-    long now = System.nanoTime();
-    if (e.retryable() && retryConfig.enabled()) {
-      long delayMs = e.retryAfter() != null ? Math.max(1, e.retryAfter().toMillis()) : backoff.delayMillis(retry + 1);
-      long elapsedAfterDelay = now - firstTryNanos + TimeUnit.MILLISECONDS.toNanos(delayMs);
-      boolean outOfTime = elapsedAfterDelay > retryConfig.maxElapsed().toNanos();
-      boolean shutdownOver = stopping && now + TimeUnit.MILLISECONDS.toNanos(delayMs) > stopDeadlineNanos;
-      if (!outOfTime && !shutdownOver) {
-        metrics.retried();
-        failureLog.log(Level.WARNING, "retry:" + e.reason(), "exporter " + exporterName + " (" + signal.id()
-            + "): export failed, retrying in " + delayMs + "ms: " + e.getMessage());
-        context.owner().setTimer(delayMs, id -> send(batch, retry + 1, firstTryNanos));
-        return;
-      }
-      giveUp(batch, shutdownOver ? "shutdown" : "retries_exhausted", e);
+    RetryPolicy.Next next = retryPolicy.next(e, retry, firstTryNanos, System.nanoTime(), stopping,
+        stopDeadlineNanos);
+    if (next.retry()) {
+      metrics.retried();
+      failureLog.log(Level.WARNING, "retry:" + e.reason(), "exporter " + exporterName + " (" + signal.id()
+          + "): export failed, retrying in " + next.delayMillis() + "ms: " + e.getMessage());
+      context.owner().setTimer(next.delayMillis(), id -> send(batch, retry + 1, firstTryNanos));
     } else {
-      giveUp(batch, e.retryable() ? "retries_disabled" : "permanent", e);
+      giveUp(batch, next.giveUpReason(), e);
     }
   }
 
@@ -479,35 +390,20 @@ public final class ExporterQueue {
         + signal.id() + "): dropped " + batch.items + " " + signal.itemName() + " (" + reason + "): "
         + e.getMessage() + (deadLetters == null ? "" : "; written to " + deadLetters.path()));
     if (deadLetters != null) {
-      deadLetters.append(List.of(deadLetter(batch, reason, e))).onFailure(x -> LOG.severe("exporter "
-          + exporterName + " (" + signal.id() + "): " + batch.items + " " + signal.itemName() + " given up ("
-          + reason + ") and not written to the dead-letter file: " + x.getMessage()));
+      byte[] line = new DeadLetter(exporterName, signal, reason, e.getMessage(), e.reason(), null, batch.items)
+          .withRequest(OtlpJson.write(batch.request));
+      deadLetters.append(List.of(line)).onFailure(x -> LOG.severe("exporter " + exporterName + " (" + signal.id()
+          + "): " + batch.items + " " + signal.itemName() + " given up (" + reason + ") and not written to the "
+          + "dead-letter file: " + x.getMessage()));
     }
     finish(batch);
-  }
-
-  /** One dead-letter line: when, which exporter and signal, why, and the request as OTLP/JSON. */
-  private byte[] deadLetter(Batch batch, String reason, ExportException e) {
-    io.vertx.core.json.JsonObject head = new io.vertx.core.json.JsonObject()
-        .put("time", java.time.Instant.now().toString()).put("exporter", exporterName).put("signal", signal.id())
-        .put("reason", reason).put("error", e.getMessage()).put("items", batch.items);
-    String prefix = head.encode();
-    byte[] json = dev.telemetry.gateway.otlp.OtlpJson.write(batch.request);
-    byte[] start = (prefix.substring(0, prefix.length() - 1) + ",\"request\":")
-        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    byte[] line = java.util.Arrays.copyOf(start, start.length + json.length + 1);
-    System.arraycopy(json, 0, line, start.length, json.length);
-    line[line.length - 1] = '}';
-    return line;
   }
 
   private void finish(Batch batch) {
     inFlight--;
     cancelReservation(batch.items, batch.bytes);
     if (durable != null) {
-      for (Slot p : batch.parts) {
-        durable.done(p.seq());
-      }
+      batch.parts.forEach(durable::done);
     }
     drain();
   }

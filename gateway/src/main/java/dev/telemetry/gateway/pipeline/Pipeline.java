@@ -1,5 +1,7 @@
 package dev.telemetry.gateway.pipeline;
 
+import dev.telemetry.gateway.backpressure.RefusedException;
+import dev.telemetry.gateway.backpressure.Reservation;
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.processor.Processor;
@@ -15,6 +17,7 @@ import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * One signal's path from receivers to exporters: the processors in order, then the exporter queues. A request is
@@ -77,7 +80,7 @@ public final class Pipeline {
 
   /**
    * Offers a decoded, validated request. Completes once it is in every exporter queue, or fails with
-   * {@link PipelineRefusedException} (QUEUE_FULL) without having queued anything. Thread-safe and non-blocking.
+   * {@link RefusedException} (QUEUE_FULL) without having queued anything. Thread-safe and non-blocking.
    */
   public Future<Void> offer(Message request, int items, int bytes) {
     return offer(request, items, bytes, null, null);
@@ -111,13 +114,8 @@ public final class Pipeline {
       return offerRouted(request, items, bytes, matcher, tenant);
     }
     if (sampler != null) {
-      SamplingStage.Reservation r = sampler.reserve((ExportTraceServiceRequest) request);
-      if (r == null) {
-        return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.QUEUE_FULL,
-            sampler.full().getMessage()));
-      }
-      r.commit(Destination.DEFAULT);
-      return Future.succeededFuture();
+      ExportTraceServiceRequest traces = (ExportTraceServiceRequest) request;
+      return commit(() -> sampler.reserve(traces, Destination.DEFAULT));
     }
     return offerToQueues(request, items, bytes);
   }
@@ -151,92 +149,40 @@ public final class Pipeline {
       return Future.failedFuture(new IllegalStateException("a processor failed: " + e, e));
     }
     // All or nothing: reserve room in every queue and sampler first, then commit.
-    SamplingStage.Reservation[] sampled = new SamplingStage.Reservation[prepared.size()];
-    for (int i = 0; i < prepared.size(); i++) {
+    return commit(() -> Reservation.all(prepared.size(), i -> {
       Prepared p = prepared.get(i);
-      String refusal = null;
-      if (p.branch().sampler() != null) {
-        sampled[i] = p.branch().sampler().reserve((ExportTraceServiceRequest) p.request());
-        if (sampled[i] == null) {
-          refusal = p.branch().sampler().full().getMessage();
-        }
-      } else {
-        refusal = reserve(p.branch().queues(), p.items(), p.bytes());
-      }
-      if (refusal != null) {
-        for (int j = 0; j < i; j++) {
-          Prepared q = prepared.get(j);
-          if (q.branch().sampler() != null) {
-            sampled[j].release();
-          } else {
-            for (ExporterQueue queue : q.branch().queues()) {
-              queue.cancelReservation(q.items(), q.bytes());
-            }
-          }
-        }
-        return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.QUEUE_FULL,
-            refusal));
-      }
-    }
-    List<Future<Void>> pending = null;
-    for (int i = 0; i < prepared.size(); i++) {
-      Prepared p = prepared.get(i);
-      if (p.branch().sampler() != null) {
-        sampled[i].commit(p.branch().destination());
-      } else {
-        Future<Void> f = enqueueAll(p.branch().queues(), new QueuedRequest(p.request(), p.items(), p.bytes(),
-            System.nanoTime()));
-        if (!f.succeeded()) {
-          pending = pending == null ? new ArrayList<>() : pending;
-          pending.add(f);
-        }
-      }
-    }
-    return pending == null ? Future.succeededFuture() : Future.all(pending).mapEmpty();
+      SamplingStage stage = p.branch().sampler();
+      return stage != null ? stage.reserve((ExportTraceServiceRequest) p.request(), p.branch().destination())
+          : reserve(p.branch().queues(), p.request(), p.items(), p.bytes());
+    }));
   }
 
   private record Prepared(Branch branch, Message request, int items, int bytes) {
   }
 
-  /** The fan-out into the exporter queues, all or nothing; completes at once. */
+  /**
+   * The fan-out into the exporter queues, all or nothing; completes when every queue has the request (at once for
+   * memory queues, after the write-ahead log for persistent ones).
+   */
   public Future<Void> offerToQueues(Message request, int items, int bytes) {
     return offerToQueues(queues, request, items, bytes);
   }
 
   static Future<Void> offerToQueues(List<ExporterQueue> queues, Message request, int items, int bytes) {
-    String refusal = reserve(queues, items, bytes);
-    if (refusal != null) {
-      return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.QUEUE_FULL, refusal));
-    }
-    return enqueueAll(queues, new QueuedRequest(request, items, bytes, System.nanoTime()));
+    return commit(() -> reserve(queues, request, items, bytes));
   }
 
-  /**
-   * Enqueues a reserved request everywhere; completes when every queue has it (at once for memory queues, after
-   * the write-ahead log for persistent ones).
-   */
-  private static Future<Void> enqueueAll(List<ExporterQueue> queues, QueuedRequest r) {
-    List<Future<Void>> pending = null;
-    for (ExporterQueue q : queues) {
-      Future<Void> f = q.enqueue(r);
-      if (!f.succeeded()) {
-        pending = pending == null ? new ArrayList<>(queues.size()) : pending;
-        pending.add(f);
-      }
-    }
-    return pending == null ? Future.succeededFuture() : Future.all(pending).mapEmpty();
+  /** Room in every queue, or a refusal having taken none. */
+  private static Reservation reserve(List<ExporterQueue> queues, Message request, int items, int bytes) {
+    return Reservation.all(queues.size(), i -> queues.get(i).reserve(request, items, bytes));
   }
 
-  /** Reserves room in every queue, or in none: null on success, else why not. */
-  private static String reserve(List<ExporterQueue> queues, int items, int bytes) {
-    for (int i = 0; i < queues.size(); i++) {
-      if (!queues.get(i).tryReserve(items, bytes)) {
-        for (int j = 0; j < i; j++) {
-          queues.get(j).cancelReservation(items, bytes);
-        }
-        return "the queue of exporter \"" + queues.get(i).exporterName() + "\" is full; retry later";
-      }
+  /** Reserves, then commits: a refusal becomes the failed future the receivers answer with. */
+  private static Future<Void> commit(Supplier<Reservation> reserve) {
+    try {
+      return reserve.get().commit();
+    } catch (RefusedException e) {
+      return Future.failedFuture(e);
     }
-    return null;
   }
 }

@@ -1,5 +1,6 @@
 package dev.telemetry.gateway.pipeline;
 
+import dev.telemetry.gateway.backpressure.RefusedException;
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.routing.RouteMatcher;
@@ -57,11 +58,11 @@ public final class Pipelines implements TelemetryConsumer {
   public Future<Void> consume(String receiver, Signal signal, Message request, int items, int bytes,
                               RequestHeaders headers) {
     if (!open) {
-      return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.NOT_READY,
+      return Future.failedFuture(new RefusedException(RefusedException.Reason.NOT_READY,
           "the gateway is not ready (starting or shutting down); retry later"));
     }
     if (memory != null && memory.overLimit()) {
-      return Future.failedFuture(new PipelineRefusedException(PipelineRefusedException.Reason.MEMORY_LIMIT,
+      return Future.failedFuture(new RefusedException(RefusedException.Reason.MEMORY_LIMIT,
           "the gateway is at its memory limit; retry later"));
     }
     Pipeline p = bySignal.get(signal);

@@ -1,12 +1,13 @@
 package dev.telemetry.gateway.pipeline;
 
+import dev.telemetry.gateway.backpressure.RefusedException;
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.Signal;
 import io.vertx.core.Future;
 
 /**
  * Where receivers hand decoded requests. The returned future is the back-pressure channel: it succeeds once the data
- * is safely queued and fails with {@link PipelineRefusedException} when the client should retry later.
+ * is safely queued and fails with {@link RefusedException} when the client should retry later.
  */
 public interface TelemetryConsumer {
 

@@ -2,6 +2,7 @@ package dev.telemetry.gateway.routing;
 
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
+import dev.telemetry.gateway.config.ConfigNode;
 import dev.telemetry.gateway.config.JsonDescriptions;
 import dev.telemetry.gateway.otlp.Signal;
 import io.vertx.core.json.DecodeException;
@@ -23,7 +24,6 @@ import java.util.TreeSet;
  * redaction profiles, sampling policy sets), duplicate rule IDs, and rules that an earlier rule shadows.
  */
 public final class RoutingTableParser {
-  private static final java.util.regex.Pattern PLAIN_KEY = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final java.util.regex.Pattern RULE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]*");
   private static final java.util.regex.Pattern HEADER = java.util.regex.Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
   private static final Map<String, Integer> SEVERITIES = Map.of("TRACE", 1, "DEBUG", 5, "INFO", 9, "WARN", 13,
@@ -35,10 +35,12 @@ public final class RoutingTableParser {
       "attribute", "severity", "body", "span_name", "span_kind", "span_status", "metric_name");
 
   private final RoutingCatalog catalog;
-  private final List<String> problems = new ArrayList<>();
+  /** The table's root; every problem is reported on it, with its JSON path. */
+  private final ConfigNode root;
 
-  private RoutingTableParser(RoutingCatalog catalog) {
+  private RoutingTableParser(RoutingCatalog catalog, ConfigNode root) {
     this.catalog = catalog;
+    this.root = root;
   }
 
   /** Parses and validates a table; throws with every problem found. */
@@ -55,139 +57,125 @@ public final class RoutingTableParser {
   }
 
   public static RoutingTable parse(JsonObject json, RoutingCatalog catalog) throws RoutingTableException {
-    RoutingTableParser p = new RoutingTableParser(catalog);
-    RoutingTable t = p.table(json);
-    if (!p.problems.isEmpty()) {
-      throw new RoutingTableException(p.problems);
+    ConfigNode root = ConfigNode.literal(json);
+    RoutingTable t = new RoutingTableParser(catalog, root).table();
+    if (root.problems() > 0) {
+      throw new RoutingTableException(root.problemList());
     }
     return t;
   }
 
-  private RoutingTable table(JsonObject json) {
-    allowOnly(json, "", "$schema", "description", "tenant", "rules", "default");
-    TenantSource tenant = tenant(json.getValue("tenant"), "tenant");
+  private RoutingTable table() {
+    root.allowOnly("$schema", "description", "tenant", "rules", "default");
+    TenantSource tenant = tenant();
     List<Rule> rules = new ArrayList<>();
     List<String> rulePaths = new ArrayList<>();
-    Object rs = json.getValue("rules");
+    Object rs = root.value("rules");
     if (rs == null) {
       problem("rules", "is required (a list; it may be empty)");
-    } else if (!(rs instanceof JsonArray arr)) {
+    } else if (!(rs instanceof JsonArray)) {
       problem("rules", "expected a list of rules, found " + describe(rs));
     } else {
       Map<String, String> ids = new HashMap<>();
-      for (int i = 0; i < arr.size(); i++) {
-        String path = "rules[" + i + "]";
-        if (!(arr.getValue(i) instanceof JsonObject r)) {
-          problem(path, "expected a rule object, found " + describe(arr.getValue(i)));
-          continue;
-        }
-        int before = problems.size();
-        Rule rule = rule(r, path);
+      for (ConfigNode r : root.objectList("rules")) {
+        int before = root.problems();
+        Rule rule = rule(r);
         if (rule != null) {
-          String earlier = ids.putIfAbsent(rule.id(), path);
+          String earlier = ids.putIfAbsent(rule.id(), r.path());
           if (earlier != null) {
-            problem(path + ".id", "rule ID \"" + rule.id() + "\" is already used by " + earlier
+            r.error("id", "rule ID \"" + rule.id() + "\" is already used by " + earlier
                 + "; rule IDs must be unique (they name the rule in metrics, explain and audit lines)");
-          } else if (problems.size() == before) {
+          } else if (root.problems() == before) {
             rules.add(rule);
-            rulePaths.add(path);
+            rulePaths.add(r.path());
           }
         }
       }
     }
-    Map<Signal, Action> defaults = defaults(json.getValue("default"));
+    Map<Signal, Action> defaults = defaults();
     reportShadowed(rules, rulePaths);
-    return new RoutingTable(tenant, rules, defaults, json);
+    return new RoutingTable(tenant, rules, defaults, root.json());
   }
 
-  private TenantSource tenant(Object v, String path) {
-    if (v == null) {
+  private TenantSource tenant() {
+    if (!root.has("tenant")) {
       return TenantSource.NONE;
     }
-    if (!(v instanceof JsonObject o)) {
-      problem(path, "expected an object with header, attribute and/or default, found " + describe(v));
-      return TenantSource.NONE;
-    }
-    allowOnly(o, path, "header", "attribute", "default");
-    String header = string(o, path, "header");
+    ConfigNode t = root.object("tenant");
+    t.allowOnly("header", "attribute", "default");
+    String header = t.nonBlankString("header");
     if (header != null && !HEADER.matcher(header).matches()) {
-      problem(path + ".header", "\"" + header + "\" is not a valid HTTP header name");
+      t.error("header", "\"" + header + "\" is not a valid HTTP header name");
     }
-    String attribute = string(o, path, "attribute");
-    String fallback = string(o, path, "default");
+    String attribute = t.nonBlankString("attribute");
+    String fallback = t.nonBlankString("default");
     if (header == null && attribute == null) {
-      problem(path, "set header (e.g. \"X-Scope-OrgID\") and/or attribute (e.g. \"tenant.id\")");
+      t.error(null, "set header (e.g. \"X-Scope-OrgID\") and/or attribute (e.g. \"tenant.id\")");
     }
     return new TenantSource(header == null ? null : header.toLowerCase(Locale.ROOT), attribute, fallback);
   }
 
-  private Rule rule(JsonObject r, String path) {
-    allowOnly(r, path, "id", "description", "match", "exporters", "elasticsearch", "sampling", "redaction", "drop",
+  private Rule rule(ConfigNode r) {
+    r.allowOnly("id", "description", "match", "exporters", "elasticsearch", "sampling", "redaction", "drop",
         "continue");
-    String id = string(r, path, "id");
+    String id = r.nonBlankString("id");
     if (id == null) {
-      problem(path + ".id", "is required: a short unique name such as \"payments-prod\"");
+      if (!r.has("id")) {
+        r.error("id", "is required: a short unique name such as \"payments-prod\"");
+      }
     } else if (!RULE_ID.matcher(id).matches()) {
-      problem(path + ".id", "\"" + id + "\" is not a valid rule ID (letters, digits, and _ . : - after the first "
+      r.error("id", "\"" + id + "\" is not a valid rule ID (letters, digits, and _ . : - after the first "
           + "character)");
     } else if (id.equals(Route.DEFAULT_ID)) {
-      problem(path + ".id", "\"default\" is reserved for the default route; choose another ID");
+      r.error("id", "\"default\" is reserved for the default route; choose another ID");
     }
-    String description = string(r, path, "description");
+    String description = r.nonBlankString("description");
     Match match;
-    if (!r.containsKey("match")) {
-      problem(path + ".match", "is required; use {} to match everything");
+    if (!r.json().containsKey("match")) {
+      r.error("match", "is required; use {} to match everything");
       match = Match.ALWAYS;
     } else {
-      match = expr(r.getValue("match"), path + ".match");
+      match = expr(r.value("match"), r.pathOf("match"));
     }
-    boolean cont = bool(r, path, "continue");
+    boolean cont = r.bool("continue", false);
     Set<Signal> signals = possibleSignals(match);
-    Action action = action(r, path, signals);
+    Action action = action(r, signals);
     if (action == null) {
       return null;
     }
     if (action.drop() && cont) {
-      problem(path + ".continue", "a rule that drops items cannot continue; remove \"continue\" or \"drop\"");
+      r.error("continue", "a rule that drops items cannot continue; remove \"continue\" or \"drop\"");
     }
     if (!action.drop() && action.exporters() == null && action.elasticsearch() == null && action.sampling() == null
         && action.redaction() == null) {
-      problem(path, "the rule does nothing: give it exporters, elasticsearch, sampling, redaction, or drop: true");
+      r.error(null, "the rule does nothing: give it exporters, elasticsearch, sampling, redaction, or drop: true");
     }
     if (signals.isEmpty()) {
-      problem(path + ".match", "can match no signal that has a pipeline (pipelines: " + names(catalog.signals())
-          + ")");
+      r.error("match", "can match no signal that has a pipeline (pipelines: " + names(catalog.signals()) + ")");
     }
     return id == null ? null : new Rule(id, description, match, action, cont);
   }
 
-  private Map<Signal, Action> defaults(Object v) {
+  private Map<Signal, Action> defaults() {
     Map<Signal, Action> out = new java.util.EnumMap<>(Signal.class);
-    if (v == null) {
+    if (!root.has("default")) {
       return out;
     }
-    if (!(v instanceof JsonObject o)) {
-      problem("default", "expected an object keyed by signal (traces, metrics, logs), found " + describe(v));
-      return out;
-    }
-    allowOnly(o, "default", "traces", "metrics", "logs");
-    for (String key : o.fieldNames()) {
-      Signal s = signalOf(key);
+    ConfigNode d = root.object("default");
+    d.allowOnly("traces", "metrics", "logs");
+    for (Map.Entry<String, ConfigNode> e : d.entries().entrySet()) {
+      Signal s = signalOf(e.getKey());
       if (s == null) {
         continue;
       }
-      String path = "default." + key;
-      if (!(o.getValue(key) instanceof JsonObject a)) {
-        problem(path, "expected an action object, found " + describe(o.getValue(key)));
-        continue;
-      }
+      ConfigNode a = e.getValue();
       if (!catalog.signals().contains(s)) {
-        problem(path, "there is no " + key + " pipeline in the gateway config; remove this default or add the "
-            + "pipeline");
+        a.error(null, "there is no " + e.getKey() + " pipeline in the gateway config; remove this default or add "
+            + "the pipeline");
         continue;
       }
-      allowOnly(a, path, "exporters", "elasticsearch", "sampling", "redaction", "drop");
-      Action action = action(a, path, EnumSet.of(s));
+      a.allowOnly("exporters", "elasticsearch", "sampling", "redaction", "drop");
+      Action action = action(a, EnumSet.of(s));
       if (action != null) {
         out.put(s, action);
       }
@@ -196,23 +184,23 @@ public final class RoutingTableParser {
   }
 
   /** The action keys of a rule or default; {@code signals} are those the rule can match (for name checks). */
-  private Action action(JsonObject r, String path, Set<Signal> signals) {
-    boolean drop = bool(r, path, "drop");
+  private Action action(ConfigNode r, Set<Signal> signals) {
+    boolean drop = r.bool("drop", false);
     List<String> exporters = null;
-    if (r.containsKey("exporters")) {
-      exporters = stringList(r, path, "exporters");
-      if (exporters != null && exporters.isEmpty()) {
-        problem(path + ".exporters", "is empty; list at least one exporter, or use \"drop\": true");
+    if (r.has("exporters")) {
+      exporters = r.stringList("exporters", List.of());
+      if (r.value("exporters") instanceof JsonArray a && a.isEmpty()) {
+        r.error("exporters", "is empty; list at least one exporter, or use \"drop\": true");
       }
-      for (int i = 0; exporters != null && i < exporters.size(); i++) {
+      for (int i = 0; i < exporters.size(); i++) {
         String x = exporters.get(i);
         if (exporters.indexOf(x) != i) {
-          problem(path + ".exporters[" + i + "]", "exporter \"" + x + "\" is listed twice");
+          r.error("exporters[" + i + "]", "exporter \"" + x + "\" is listed twice");
         }
         for (Signal s : signals) {
           List<String> inPipeline = catalog.pipelineExporters().get(s);
           if (inPipeline != null && !inPipeline.contains(x)) {
-            problem(path + ".exporters[" + i + "]", "exporter \"" + x + "\" is not in the " + s.id()
+            r.error("exporters[" + i + "]", "exporter \"" + x + "\" is not in the " + s.id()
                 + " pipeline (it has: " + String.join(", ", inPipeline) + "), and this rule can match " + s.id()
                 + "; add {\"signal\": \"...\"} to the match to narrow it, or add the exporter to pipelines."
                 + s.id() + ".exporters in the gateway config");
@@ -221,44 +209,35 @@ public final class RoutingTableParser {
       }
     }
     Action.ElasticsearchTarget es = null;
-    Object ev = r.getValue("elasticsearch");
-    if (ev != null) {
-      String ep = path + ".elasticsearch";
-      if (!(ev instanceof JsonObject eo)) {
-        problem(ep, "expected an object with dataset/namespace or index, found " + describe(ev));
-      } else {
-        allowOnly(eo, ep, "dataset", "namespace", "index");
-        String dataset = string(eo, ep, "dataset");
-        String namespace = string(eo, ep, "namespace");
-        String index = string(eo, ep, "index");
-        try {
-          es = new Action.ElasticsearchTarget(dataset, namespace, index);
-        } catch (IllegalArgumentException e) {
-          problem(ep, e.getMessage());
-        }
-        if (!signals.contains(Signal.LOGS)) {
-          problem(ep, "applies to logs only, and this rule cannot match logs");
-        }
+    if (r.has("elasticsearch")) {
+      ConfigNode e = r.object("elasticsearch");
+      e.allowOnly("dataset", "namespace", "index");
+      String dataset = e.nonBlankString("dataset");
+      String namespace = e.nonBlankString("namespace");
+      String index = e.nonBlankString("index");
+      es = e.build(null, () -> new Action.ElasticsearchTarget(dataset, namespace, index));
+      if (!signals.contains(Signal.LOGS)) {
+        e.error(null, "applies to logs only, and this rule cannot match logs");
       }
     }
-    String sampling = string(r, path, "sampling");
+    String sampling = r.nonBlankString("sampling");
     if (sampling != null) {
       if (!catalog.samplingPolicySets().contains(sampling)) {
-        problem(path + ".sampling", "no tail_sampling processor named \"" + sampling + "\" (defined: "
+        r.error("sampling", "no tail_sampling processor named \"" + sampling + "\" (defined: "
             + names(catalog.samplingPolicySets()) + ")");
       }
       if (!signals.contains(Signal.TRACES)) {
-        problem(path + ".sampling", "tail sampling applies to traces only, and this rule cannot match traces");
+        r.error("sampling", "tail sampling applies to traces only, and this rule cannot match traces");
       }
     }
-    String redaction = string(r, path, "redaction");
+    String redaction = r.nonBlankString("redaction");
     if (redaction != null && !catalog.redactionProfiles().contains(redaction)) {
-      problem(path + ".redaction", "no redaction processor named \"" + redaction + "\" (defined: "
+      r.error("redaction", "no redaction processor named \"" + redaction + "\" (defined: "
           + names(catalog.redactionProfiles()) + ")");
     }
     if (drop && (exporters != null || es != null || sampling != null || redaction != null)) {
-      problem(path + ".drop", "a dropping rule takes no exporters, elasticsearch, sampling or redaction; remove "
-          + "them or remove \"drop\"");
+      r.error("drop", "a dropping rule takes no exporters, elasticsearch, sampling or redaction; remove them or "
+          + "remove \"drop\"");
       return null;
     }
     return drop ? Action.DROP : new Action(false, exporters, es, sampling, redaction);
@@ -273,7 +252,7 @@ public final class RoutingTableParser {
     }
     List<Match> terms = new ArrayList<>();
     for (String key : o.fieldNames()) {
-      String kp = child(path, key);
+      String kp = ConfigNode.child(path, key);
       Object val = o.getValue(key);
       switch (key) {
         case "all", "any" -> {
@@ -300,7 +279,7 @@ public final class RoutingTableParser {
           }
           Subject s = key.equals("resource") ? Subject.RESOURCE : Subject.ATTRIBUTE;
           for (String attr : attrs.fieldNames()) {
-            Operator op = op(s, attrs.getValue(attr), child(kp, attr));
+            Operator op = op(s, attrs.getValue(attr), ConfigNode.child(kp, attr));
             if (op != null) {
               terms.add(new Match.Test(s, attr, op));
             }
@@ -311,11 +290,11 @@ public final class RoutingTableParser {
             problem(kp, "expected an object with name and/or version, found " + describe(val));
             continue;
           }
-          allowOnly(sc, kp, "name", "version");
+          root.nodeAt(kp, sc).allowOnly("name", "version");
           for (String f : sc.fieldNames()) {
             Subject s = f.equals("name") ? Subject.SCOPE_NAME : f.equals("version") ? Subject.SCOPE_VERSION : null;
             if (s != null) {
-              Operator op = op(s, sc.getValue(f), child(kp, f));
+              Operator op = op(s, sc.getValue(f), ConfigNode.child(kp, f));
               if (op != null) {
                 terms.add(new Match.Test(s, null, op));
               }
@@ -361,7 +340,7 @@ public final class RoutingTableParser {
       }
       name = o.fieldNames().iterator().next();
       arg = o.getValue(name);
-      argPath = child(path, name);
+      argPath = ConfigNode.child(path, name);
     } else if (isScalar(v)) {
       name = "equals";
       arg = v;
@@ -574,66 +553,9 @@ public final class RoutingTableParser {
 
   // ---------------------------------------------------------------- JSON helpers
 
+  /** A problem at a path inside a match expression (which is walked as raw JSON values). */
   private void problem(String path, String what) {
-    problems.add((path.isEmpty() ? "(root)" : path) + ": " + what);
-  }
-
-  private static String child(String path, String key) {
-    if (!PLAIN_KEY.matcher(key).matches()) {
-      return path + "[\"" + key.replace("\"", "\\\"") + "\"]";
-    }
-    return path.isEmpty() ? key : path + "." + key;
-  }
-
-  private void allowOnly(JsonObject o, String path, String... known) {
-    Set<String> k = Set.of(known);
-    for (String key : o.fieldNames()) {
-      if (!k.contains(key)) {
-        problem(child(path, key), "unknown key (known keys here: " + String.join(", ", new TreeSet<>(k)) + ")");
-      }
-    }
-  }
-
-  private String string(JsonObject o, String path, String key) {
-    Object v = o.getValue(key);
-    if (v == null) {
-      return null;
-    }
-    if (!(v instanceof String s) || s.isBlank()) {
-      problem(child(path, key), "expected a non-empty string, found " + describe(v));
-      return null;
-    }
-    return s;
-  }
-
-  private boolean bool(JsonObject o, String path, String key) {
-    Object v = o.getValue(key);
-    if (v == null) {
-      return false;
-    }
-    if (!(v instanceof Boolean b)) {
-      problem(child(path, key), "expected true or false, found " + describe(v));
-      return false;
-    }
-    return b;
-  }
-
-  private List<String> stringList(JsonObject o, String path, String key) {
-    Object v = o.getValue(key);
-    if (!(v instanceof JsonArray a)) {
-      problem(child(path, key), "expected a list of names, found " + describe(v));
-      return null;
-    }
-    List<String> out = new ArrayList<>();
-    for (int i = 0; i < a.size(); i++) {
-      if (a.getValue(i) instanceof String s && !s.isBlank()) {
-        out.add(s);
-      } else {
-        problem(child(path, key) + "[" + i + "]", "expected a name, found " + describe(a.getValue(i)));
-        return null;
-      }
-    }
-    return out;
+    root.errorAt(path, what);
   }
 
   private static boolean isScalar(Object v) {

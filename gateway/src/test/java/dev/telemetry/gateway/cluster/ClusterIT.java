@@ -203,6 +203,26 @@ class ClusterIT {
       n.start(transport());
     }
     awaitRing(List.of(nodes[0], nodes[1], nodes[2]), 3);
+    warmUp();
+  }
+
+  /** Per member, the traces decided and the spans that came after their trace's decision, once warmed up. */
+  final double[] decidedBefore = new double[3];
+  final double[] lateBefore = new double[3];
+
+  /**
+   * The scenarios check a steady cluster. Right after the ring forms, each member's first forward to each peer
+   * opens a connection and runs cold code; on a loaded 2-core machine that can take longer than decision_wait, and
+   * a trace whose last span is that late is (correctly) decided without it. So some traffic goes through every
+   * member pair first, and what it leaves in the counters is subtracted.
+   */
+  void warmUp() {
+    send(new Ledger(), List.of(nodes), 10, new AtomicBoolean(true));
+    awaitQuiet();
+    for (Node n : nodes) {
+      decidedBefore[n.index] = n.metric("gateway_processor_tail_sampling_traces_total");
+      lateBefore[n.index] = n.metric("gateway_processor_tail_sampling_late_spans_total");
+    }
   }
 
   /** How members forward spans to each other (ClusterOtlpGrpcIT runs the same scenarios over OTLP/gRPC). */
@@ -380,8 +400,16 @@ class ClusterIT {
     send(ledger, List.of(nodes), 30, new AtomicBoolean(true)); // 600 traces, 2,400 spans over 120 requests
     awaitQuiet();
     Outcome o = check(ledger);
+    double late = 0;
+    for (Node n : nodes) {
+      late += n.metric("gateway_processor_tail_sampling_late_spans_total") - lateBefore[n.index];
+    }
     assertThat(o.expected()).isEqualTo(300);
-    assertThat(o.whole()).isEqualTo(300);
+    // A lost trace with late spans was decided before its last span reached the owner (slower than decision_wait);
+    // one without them would be a loss in the cluster itself.
+    assertThat(o.whole()).as("error traces delivered whole; %s spans arrived after their trace was decided", late)
+        .isEqualTo(300);
+    assertThat(late).as("spans that reached their owner after decision_wait").isZero();
     assertThat(o.duplicated()).isZero();
     assertThat(o.unexpected()).isZero();
     for (Node n : nodes) {
@@ -392,7 +420,7 @@ class ClusterIT {
     }
     double decided = 0;
     for (Node n : nodes) {
-      decided += n.metric("gateway_processor_tail_sampling_traces_total");
+      decided += n.metric("gateway_processor_tail_sampling_traces_total") - decidedBefore[n.index];
     }
     assertThat(decided).as("each trace decided once in the whole cluster").isEqualTo(600);
   }

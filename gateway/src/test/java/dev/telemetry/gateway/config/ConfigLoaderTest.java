@@ -1,5 +1,13 @@
 package dev.telemetry.gateway.config;
 
+import dev.telemetry.gateway.component.Components;
+import dev.telemetry.gateway.processor.sampling.TailSamplingProcessorConfig;
+import dev.telemetry.gateway.exporter.otlp.OtlpExporterConfig;
+import dev.telemetry.gateway.exporter.file.FileExporterConfig;
+import dev.telemetry.gateway.exporter.prometheus.PrometheusRemoteWriteExporterConfig;
+import dev.telemetry.gateway.exporter.elasticsearch.ElasticsearchExporterConfig;
+import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessorConfig;
+import dev.telemetry.gateway.receiver.otlp.OtlpReceiverConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class ConfigLoaderTest {
   static final Path ROOT = Path.of(System.getProperty("gateway.repo.root", ".."));
   static final Map<String, String> ENV = Map.of("JAEGER", "http://jaeger:4317", "PORT", "4999");
-  final ConfigLoader loader = new ConfigLoader(ENV::get);
+  final ConfigLoader loader = Components.BUILT_IN.configLoader(ENV::get);
 
   static String config(String exporters, String pipelines) {
     return """
@@ -35,7 +43,7 @@ class ConfigLoaderTest {
 
   @Test
   void defaultConfigLoadsWithDefaults() throws Exception {
-    GatewayConfig c = new ConfigLoader(name -> null).load(ROOT.resolve("config/gateway.json"));
+    GatewayConfig c = Components.BUILT_IN.configLoader(name -> null).load(ROOT.resolve("config/gateway.json"));
     OtlpReceiverConfig otlp = (OtlpReceiverConfig) c.receivers().get("otlp");
     assertThat(otlp.grpc()).isEqualTo(new HostPort("localhost", 4317));
     assertThat(otlp.http()).isEqualTo(new HostPort("localhost", 4318));
@@ -54,7 +62,7 @@ class ConfigLoaderTest {
 
   @Test
   void exampleConfigLoads() throws Exception {
-    GatewayConfig c = new ConfigLoader(Map.of("ELASTICSEARCH_API_KEY", "k", "REDACTION_HASH_KEY",
+    GatewayConfig c = Components.BUILT_IN.configLoader(Map.of("ELASTICSEARCH_API_KEY", "k", "REDACTION_HASH_KEY",
         "example-hash-key-0123456789", "GATEWAY_ADMIN_TOKEN", "example-admin-token-0123456789")::get)
         .load(ROOT.resolve("config/examples/jaeger-prometheus-elasticsearch.json"));
     assertThat(c.routingConfig().orElseThrow().file())
@@ -335,5 +343,49 @@ class ConfigLoaderTest {
          "exporters": {"f": {"type": "file", "directory": "d"}},
          "pipelines": {"logs": {"receivers": ["otlp"], "exporters": ["f"]}}}""")).containsExactly(
         "receivers.otlp.grpc.endpoint: not host:port: \"4317\" (e.g. \"localhost:4317\" or \"0.0.0.0:4317\")");
+  }
+
+  @Test
+  void newSamplingPoliciesLoadAndTheirMistakesNameTheirPaths() throws Exception {
+    String base = """
+        {"receivers": {"otlp": {"type": "otlp"}},
+         "processors": {"ts": {"type": "tail_sampling", "policies": %s}},
+         "exporters": {"f": {"type": "file", "directory": "d"}},
+         "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["ts"], "exporters": ["f"]}}}""";
+    GatewayConfig c = loader.parse(base.formatted("""
+        [{"name": "head", "type": "trace_flags"},
+         {"name": "bytes", "type": "bytes_limiting", "bytes_per_second": "1MiB"},
+         {"name": "slow", "type": "ottl_condition", "span": ["attributes[\\"http.route\\"] == \\"/pay\\""]}]"""),
+        Path.of("."));
+    TailSamplingProcessorConfig ts = (TailSamplingProcessorConfig) c.processors().get("ts");
+    assertThat(ts.policies()).extracting(p -> p.type()).containsExactly("trace_flags", "bytes_limiting",
+        "ottl_condition");
+    assertThat(ts.policies().get(1)).isEqualTo(new dev.telemetry.gateway.processor.sampling.SamplingPolicy
+        .BytesLimiting("bytes", 1024 * 1024, 2 * 1024 * 1024));
+    assertThat(ts.attributeKeys()).containsExactly("http.route");
+
+    assertThat(problems(base.formatted("""
+        [{"name": "b", "type": "bytes_limiting"},
+         {"name": "o", "type": "ottl_condition", "span": ["kind == SPAN_KIND_SERVER", "name = \\"x\\""]},
+         {"name": "f", "type": "trace_flags", "sampled": "yes"},
+         {"name": "u", "type": "head_sampling"}]"""))).containsExactly(
+        "processors.ts.policies[0].bytes_per_second: is required (e.g. \"1MiB\")",
+        "processors.ts.policies[1].span[1]: column 6: unexpected '= \"x\"' (join conditions with and / or) in "
+            + "name = \"x\"",
+        "processors.ts.policies[2].sampled: expected true or false, found \"yes\"",
+        "processors.ts.policies[3].type: unknown policy type \"head_sampling\" (known types: always_sample, latency, "
+            + "status_code, probabilistic, string_attribute, numeric_attribute, boolean_attribute, span_count, "
+            + "trace_state, trace_flags, ottl_condition, rate_limiting, bytes_limiting, and, drop, composite)");
+  }
+
+  @Test
+  void pathsQuoteKeysThatAreNotPlainNames() {
+    assertThat(problems("""
+        {"receivers": {"otlp": {"type": "otlp"}},
+         "processors": {"env-facts": {"type": "enrichment", "resource": {"insert": {"deployment.environment": 5}}}},
+         "exporters": {"f": {"type": "file", "directory": "d"}},
+         "pipelines": {"logs": {"receivers": ["otlp"], "processors": ["env-facts"], "exporters": ["f"]}}}"""))
+        .containsExactly("processors.env-facts.resource.insert[\"deployment.environment\"]: expected a string, "
+            + "found 5");
   }
 }

@@ -1,5 +1,6 @@
 package dev.telemetry.gateway.config;
 
+import dev.telemetry.gateway.component.Components;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -46,7 +47,7 @@ class ConfigSchemaTest {
   }
 
   static GatewayConfig loadExample(Path config) throws Exception {
-    return new ConfigLoader(Map.of("ELASTICSEARCH_API_KEY", "example-key", "REDACTION_HASH_KEY",
+    return Components.BUILT_IN.configLoader(Map.of("ELASTICSEARCH_API_KEY", "example-key", "REDACTION_HASH_KEY",
         "example-hash-key-0123456789", "GATEWAY_ADMIN_TOKEN", "example-admin-token-0123456789")::get).load(config);
   }
 

@@ -1,5 +1,6 @@
 package dev.telemetry.gateway.pipeline;
 
+import dev.telemetry.gateway.backpressure.RefusedException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
@@ -129,8 +130,8 @@ class ExporterQueueTest {
     assertThat(offer(p, 4).succeeded()).isTrue();
     Future<Void> refused = offer(p, 1);
     assertThat(refused.failed()).isTrue();
-    assertThat(((PipelineRefusedException) refused.cause()).reason())
-        .isEqualTo(PipelineRefusedException.Reason.QUEUE_FULL);
+    assertThat(((RefusedException) refused.cause()).reason())
+        .isEqualTo(RefusedException.Reason.QUEUE_FULL);
     assertThat(refused.cause()).hasMessageContaining("exporter \"small\"");
     Await.until("fast exporter got both accepted requests", Duration.ofSeconds(5), () -> fast.total() == 10);
     assertThat(fast.total()).as("the refused request reached no queue").isEqualTo(10);

@@ -1,5 +1,6 @@
 package dev.telemetry.gateway.pipeline;
 
+import dev.telemetry.gateway.backpressure.RefusedException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.telemetry.gateway.otlp.Signal;
@@ -25,8 +26,8 @@ class MemoryGuardTest {
     var refused = pipelines.consume("otlp", Signal.LOGS, ExportLogsServiceRequest.getDefaultInstance(), 1, 10,
         RequestHeaders.NONE);
     assertThat(refused.failed()).isTrue();
-    assertThat(refused.cause()).isInstanceOfSatisfying(PipelineRefusedException.class, e -> {
-      assertThat(e.reason()).isEqualTo(PipelineRefusedException.Reason.MEMORY_LIMIT);
+    assertThat(refused.cause()).isInstanceOfSatisfying(RefusedException.class, e -> {
+      assertThat(e.reason()).isEqualTo(RefusedException.Reason.MEMORY_LIMIT);
       assertThat(e.reason().backPressure()).isTrue(); // 429 / RESOURCE_EXHAUSTED: clients retry
       assertThat(e.reason().tag()).isEqualTo("memory_limit");
     });

@@ -212,7 +212,8 @@ class DeliveryIT {
         JsonObject o = new JsonObject(l);
         assertThat(o.getString("reason")).isEqualTo("permanent");
         assertThat(o.getString("exporter")).isEqualTo("backend");
-        assertThat(o.getString("error")).containsAnyOf("backend answered INTERNAL (13)",
+        assertThat(o.getString("signal")).isEqualTo("logs");
+        assertThat(o.getJsonObject("error").getString("message")).containsAnyOf("backend answered INTERNAL (13)",
             "backend answered INVALID_ARGUMENT (3)");
         o.getJsonObject("request").getJsonArray("resourceLogs").forEach(rl -> ((JsonObject) rl)
             .getJsonArray("scopeLogs").forEach(sl -> ((JsonObject) sl).getJsonArray("logRecords").forEach(lr ->

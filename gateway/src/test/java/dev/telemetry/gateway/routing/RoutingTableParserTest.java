@@ -161,6 +161,21 @@ class RoutingTableParserTest {
     assertThat(p).anySatisfy(s -> assertThat(s).startsWith("extra: unknown key"));
   }
 
+  /** A routing table is written back to its file as read, so it is taken literally: no env substitution. */
+  @Test
+  void valuesAreLiteralAndEveryShapeMistakeIsReportedAtOnce() {
+    List<String> p = problems("""
+        {"tenant": {"header": " "},
+         "rules": [{"id": "x", "match": {}, "exporters": ["${env:EXPORTER}"]}, "not-a-rule",
+                   {"id": "y", "match": {}, "elasticsearch": "logs", "drop": "yes"}]}""");
+    assertThat(p).contains("tenant.header: expected a non-empty string, found \" \"",
+        "rules[1]: expected an object, found \"not-a-rule\"",
+        "rules[2].elasticsearch: expected an object, found \"logs\"",
+        "rules[2].drop: expected true or false, found \"yes\"");
+    assertThat(p).anySatisfy(s -> assertThat(s).startsWith("rules[0].exporters[0]: exporter \"${env:EXPORTER}\" is "
+        + "not in the"));
+  }
+
   @Test
   void defaultsNeedAPipelineAndItsExporters() {
     RoutingCatalog logsOnly = new RoutingCatalog(Map.of(Signal.LOGS, List.of("elasticsearch")), Set.of(), Set.of());

@@ -1,7 +1,7 @@
 package dev.telemetry.gateway.testing;
 
+import dev.telemetry.gateway.component.Components;
 import dev.telemetry.gateway.Gateway;
-import dev.telemetry.gateway.config.ConfigLoader;
 import dev.telemetry.gateway.config.GatewayConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -39,7 +39,7 @@ public final class GatewayHarness implements AutoCloseable {
     for (Map.Entry<String, String> e : all.entrySet()) {
       json = json.replace("{{" + e.getKey() + "}}", e.getValue());
     }
-    GatewayConfig config = new ConfigLoader(System::getenv).parse(json, Path.of("."));
+    GatewayConfig config = Components.configLoader().parse(json, Path.of("."));
     vertx = Vertx.builder()
         .with(new VertxOptions()
             .setBlockedThreadCheckInterval(100)

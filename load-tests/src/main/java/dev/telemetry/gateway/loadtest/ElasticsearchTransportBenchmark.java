@@ -1,7 +1,7 @@
 package dev.telemetry.gateway.loadtest;
 
 import dev.telemetry.gateway.config.BatchConfig;
-import dev.telemetry.gateway.config.ElasticsearchExporterConfig;
+import dev.telemetry.gateway.exporter.elasticsearch.ElasticsearchExporterConfig;
 import dev.telemetry.gateway.config.QueueConfig;
 import dev.telemetry.gateway.config.RetryConfig;
 import dev.telemetry.gateway.exporter.ExportResult;

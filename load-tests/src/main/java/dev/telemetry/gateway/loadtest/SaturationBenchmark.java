@@ -1,11 +1,11 @@
 package dev.telemetry.gateway.loadtest;
 
+import dev.telemetry.gateway.component.Components;
 import com.google.protobuf.ByteString;
 import dev.telemetry.gateway.Gateway;
 import dev.telemetry.gateway.cluster.Cluster;
 import java.util.ArrayList;
 import java.util.List;
-import dev.telemetry.gateway.config.ConfigLoader;
 import dev.telemetry.gateway.config.GatewayConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -138,12 +138,12 @@ public final class SaturationBenchmark {
             .put("forwarding", new JsonObject().put("transport", forwarding).put("receiver", "otlp")
                 .put("token", "saturation-benchmark-token"))).encode();
       }
-      GatewayConfig config = ConfigLoader.withSystemEnv().parse(json, Path.of("."));
+      GatewayConfig config = Components.configLoader().parse(json, Path.of("."));
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       Gateway gateway;
       if (config.clusterConfig().isPresent()) {
         Cluster cluster = Cluster.join(config.clusterConfig().get(),
-            ((dev.telemetry.gateway.config.OtlpReceiverConfig) config.receivers().get("otlp")).grpc(),
+            ((dev.telemetry.gateway.receiver.otlp.OtlpReceiverConfig) config.receivers().get("otlp")).grpc(),
             new VertxOptions(), null, registry).await(120, TimeUnit.SECONDS);
         clusters.add(cluster);
         gatewayVertxes.add(cluster.vertx());

@@ -10,12 +10,14 @@ import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import co.elastic.clients.elasticsearch.indices.PutIndexTemplateRequest;
 import co.elastic.clients.util.BinaryData;
 import com.google.protobuf.Message;
-import dev.telemetry.gateway.config.ElasticsearchExporterConfig;
+import dev.telemetry.gateway.exporter.elasticsearch.ElasticsearchExporterConfig;
+import dev.telemetry.gateway.exporter.DeadLetter;
 import dev.telemetry.gateway.exporter.DeadLetterFile;
 import dev.telemetry.gateway.exporter.ExportException;
 import dev.telemetry.gateway.exporter.ExportResult;
 import dev.telemetry.gateway.exporter.Exporter;
 import dev.telemetry.gateway.logging.RateLimitedLog;
+import dev.telemetry.gateway.otlp.Signal;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -28,7 +30,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.StringReader;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -262,14 +263,9 @@ public final class ElasticsearchExporter implements Exporter {
   }
 
   private byte[] deadLetter(Doc doc, int status, ErrorCause err) {
-    JsonObject line = new JsonObject()
-        .put("time", Instant.now().toString())
-        .put("exporter", config.name())
-        .put("index", doc.index())
-        .put("status", status)
-        .put("error", err == null ? null : new JsonObject().put("type", err.type()).put("reason", err.reason()))
-        .put("document", new JsonObject(io.vertx.core.buffer.Buffer.buffer(doc.source())));
-    return line.toBuffer().getBytes();
+    return new DeadLetter(config.name(), Signal.LOGS, "rejected_by_backend",
+        err == null ? "status " + status : err.reason(), err == null ? null : err.type(), status, 1)
+        .withDocument(doc.index(), doc.source());
   }
 
   /** Whole-request failures: 429/5xx and I/O problems are retried, other statuses are not. */

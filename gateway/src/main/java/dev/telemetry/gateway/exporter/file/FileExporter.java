@@ -1,7 +1,7 @@
 package dev.telemetry.gateway.exporter.file;
 
 import com.google.protobuf.Message;
-import dev.telemetry.gateway.config.FileExporterConfig;
+import dev.telemetry.gateway.exporter.file.FileExporterConfig;
 import dev.telemetry.gateway.exporter.ExportException;
 import dev.telemetry.gateway.exporter.ExportResult;
 import dev.telemetry.gateway.exporter.Exporter;

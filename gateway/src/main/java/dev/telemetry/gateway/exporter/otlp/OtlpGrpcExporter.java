@@ -5,7 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.rpc.RetryInfo;
 import com.google.rpc.Status;
-import dev.telemetry.gateway.config.OtlpExporterConfig;
+import dev.telemetry.gateway.exporter.otlp.OtlpExporterConfig;
 import dev.telemetry.gateway.exporter.ExportException;
 import dev.telemetry.gateway.exporter.ExportResult;
 import dev.telemetry.gateway.exporter.Exporter;

@@ -1,7 +1,7 @@
 package dev.telemetry.gateway.exporter.prometheus;
 
 import com.google.protobuf.Message;
-import dev.telemetry.gateway.config.PrometheusRemoteWriteExporterConfig;
+import dev.telemetry.gateway.exporter.prometheus.PrometheusRemoteWriteExporterConfig;
 import dev.telemetry.gateway.exporter.ExportException;
 import dev.telemetry.gateway.exporter.ExportResult;
 import dev.telemetry.gateway.exporter.Exporter;

@@ -1,6 +1,6 @@
 package dev.telemetry.gateway.exporter.prometheus;
 
-import dev.telemetry.gateway.config.PrometheusRemoteWriteExporterConfig;
+import dev.telemetry.gateway.exporter.prometheus.PrometheusRemoteWriteExporterConfig;
 import dev.telemetry.gateway.otlp.OtlpJson;
 import dev.telemetry.proto.prometheus.BucketSpan;
 import dev.telemetry.proto.prometheus.Exemplar;

@@ -2,9 +2,9 @@ package dev.telemetry.gateway.processor.enrichment;
 
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
-import dev.telemetry.gateway.config.EnrichmentProcessorConfig;
-import dev.telemetry.gateway.config.EnrichmentProcessorConfig.AttributeActions;
-import dev.telemetry.gateway.config.EnrichmentProcessorConfig.Lookup;
+import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessorConfig;
+import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessorConfig.AttributeActions;
+import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessorConfig.Lookup;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.processor.Processor;
 import io.micrometer.core.instrument.Counter;

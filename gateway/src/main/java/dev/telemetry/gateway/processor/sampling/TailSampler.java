@@ -1,7 +1,9 @@
 package dev.telemetry.gateway.processor.sampling;
 
+import dev.telemetry.gateway.backpressure.RefusedException;
+import dev.telemetry.gateway.backpressure.Reservation;
 import com.google.protobuf.ByteString;
-import dev.telemetry.gateway.config.TailSamplingProcessorConfig;
+import dev.telemetry.gateway.processor.sampling.TailSamplingProcessorConfig;
 import dev.telemetry.gateway.processor.Downstream;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -42,6 +44,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   private final TailSamplingProcessorConfig config;
   private final List<Policies.Evaluator> policies;
   private final java.util.Set<String> attributeKeys;
+  private final boolean keepSpanNames;
   private final AtomicLong charged = new AtomicLong();
   private final MeterRegistry registry;
   private final Map<String, Counter> decisionCounters = new ConcurrentHashMap<>();
@@ -66,8 +69,9 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   public TailSampler(TailSamplingProcessorConfig config, MeterRegistry registry) {
     this.config = config;
     this.registry = registry;
-    this.policies = config.policies().stream().map(p -> Policies.compile(p, () -> budgetShare)).toList();
-    this.attributeKeys = Policies.attributeKeys(config.policies());
+    this.policies = config.policies().stream().map(p -> p.compile(() -> budgetShare)).toList();
+    this.attributeKeys = config.attributeKeys();
+    this.keepSpanNames = config.policies().stream().anyMatch(SamplingPolicy::readsSpanNames);
     this.decidedCapacity = config.sampledCacheSize() + config.notSampledCacheSize();
     this.decided = new LinkedHashMap<>(1024, 0.75f, false) {
       @Override
@@ -132,16 +136,15 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   }
 
   /**
-   * Takes a request (any thread) for the default downstream. Fails with {@link SamplerFullException}, having taken
+   * Takes a request (any thread) for the default downstream. Fails with {@link RefusedException}, having taken
    * nothing, when the budget is used up.
    */
   public Future<Void> accept(ExportTraceServiceRequest request) {
-    Reservation r = reserve(request);
-    if (r == null) {
-      return Future.failedFuture(full());
+    try {
+      return reserve(request, Destination.DEFAULT).commit();
+    } catch (RefusedException e) {
+      return Future.failedFuture(e);
     }
-    r.commit(Destination.DEFAULT);
-    return Future.succeededFuture();
   }
 
   @Override
@@ -150,12 +153,17 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   }
 
   @Override
-  public Reservation reserve(ExportTraceServiceRequest request) {
+  public Reservation reserve(ExportTraceServiceRequest request, Destination destination) {
     long cost = reserveCost(request);
-    return cost < 0 ? null : new Reservation() {
+    if (cost < 0) {
+      throw new RefusedException(RefusedException.Reason.QUEUE_FULL, "tail sampler \"" + config.name()
+          + "\" is at its memory budget (" + config.memoryBudgetBytes() + " bytes); retry later");
+    }
+    return new Reservation() {
       @Override
-      public void commit(Destination destination) {
+      public Future<Void> commit() {
         TailSampler.this.commit(request, destination);
+        return Future.succeededFuture();
       }
 
       @Override
@@ -165,11 +173,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     };
   }
 
-  /**
-   * Reserves budget for a request (any thread): its cost, or -1 when the budget is used up. A reservation is either
-   * {@link #commit committed} or {@link #release released}; this lets a caller offering one request to several
-   * stages take all or nothing.
-   */
+  /** Charges a request against the budget (any thread): its cost, or -1 when the budget is used up. */
   long reserveCost(ExportTraceServiceRequest request) {
     long cost = 0;
     for (ResourceSpans rs : request.getResourceSpansList()) {
@@ -198,12 +202,6 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     context.runOnContext(v -> insert(request, destination));
   }
 
-  /** The refusal a full sampler answers with. */
-  public SamplerFullException full() {
-    return new SamplerFullException("tail sampler \"" + config.name() + "\" is at its memory budget ("
-        + config.memoryBudgetBytes() + " bytes); retry later");
-  }
-
   private static int spanCount(ExportTraceServiceRequest r) {
     int n = 0;
     for (ResourceSpans rs : r.getResourceSpansList()) {
@@ -228,7 +226,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
       for (ScopeSpans ss : rs.getScopeSpansList()) {
         for (Span s : ss.getSpansList()) {
           Trace.Entry e = Trace.Entry.of(rs.getResource(), rs.getSchemaUrl(), ss.getScope(), ss.getSchemaUrl(), s,
-              attributeKeys, charge(s), destination);
+              attributeKeys, keepSpanNames, charge(s), destination);
           ByteString id = s.getTraceId();
           Boolean earlier = decided.get(id);
           if (earlier != null) {

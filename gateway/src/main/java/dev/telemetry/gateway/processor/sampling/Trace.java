@@ -22,12 +22,15 @@ final class Trace {
    * of one trace may have been routed to different exporters).
    */
   record Entry(Resource resource, String resourceSchemaUrl, InstrumentationScope scope, String scopeSchemaUrl,
-               ByteString encoded, int statusCode, long startNanos, long endNanos, String traceState,
-               List<KeyValue> attributes, long bytes, Destination destination) {
+               ByteString encoded, String name, int kind, int statusCode, int flags, long startNanos,
+               long endNanos, String traceState, List<KeyValue> attributes, long bytes, Destination destination) {
 
-    /** Keeps the span's attributes whose key is in {@code keys} (all when {@code keys} is null). */
+    /**
+     * Keeps the span's attributes whose key is in {@code keys} (all when {@code keys} is null), and its name only
+     * when {@code keepName} (a policy reads it): names are the largest fact and most policies never look.
+     */
     static Entry of(Resource resource, String resourceSchemaUrl, InstrumentationScope scope, String scopeSchemaUrl,
-                    Span span, Set<String> keys, long bytes, Destination destination) {
+                    Span span, Set<String> keys, boolean keepName, long bytes, Destination destination) {
       List<KeyValue> attrs;
       if (keys == null) {
         attrs = span.getAttributesList();
@@ -43,7 +46,7 @@ final class Trace {
         attrs = attrs.isEmpty() ? List.of() : attrs;
       }
       return new Entry(resource, resourceSchemaUrl, scope, scopeSchemaUrl, span.toByteString(),
-          span.getStatus().getCodeValue(), span.getStartTimeUnixNano(), span.getEndTimeUnixNano(),
+          keepName ? span.getName() : null, span.getKindValue(), span.getStatus().getCodeValue(), span.getFlags(), span.getStartTimeUnixNano(), span.getEndTimeUnixNano(),
           span.getTraceState(), attrs, bytes, destination);
     }
 
@@ -73,6 +76,15 @@ final class Trace {
 
   int spanCount() {
     return entries.size();
+  }
+
+  /** The spans' encoded size (what an exporter sends, before batching and compression). */
+  long encodedBytes() {
+    long n = 0;
+    for (Entry e : entries) {
+      n += e.encoded().size();
+    }
+    return n;
   }
 
   /** Latest end minus earliest start, in nanoseconds. */

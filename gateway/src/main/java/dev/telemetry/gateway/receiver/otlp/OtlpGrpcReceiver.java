@@ -5,11 +5,11 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.rpc.RetryInfo;
 import com.google.rpc.Status;
-import dev.telemetry.gateway.config.OtlpReceiverConfig;
+import dev.telemetry.gateway.receiver.otlp.OtlpReceiverConfig;
 import dev.telemetry.gateway.otlp.OtlpJson;
 import dev.telemetry.gateway.otlp.OtlpJsonException;
 import dev.telemetry.gateway.otlp.Signal;
-import dev.telemetry.gateway.pipeline.PipelineRefusedException;
+import dev.telemetry.gateway.backpressure.RefusedException;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcMessage;
 import io.vertx.grpc.common.GrpcMessageDecoder;
@@ -135,7 +135,7 @@ final class OtlpGrpcReceiver {
     ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, req.headers()::get).onComplete(ar -> {
       if (ar.succeeded()) {
         req.response().send(ar.result());
-      } else if (ar.cause() instanceof PipelineRefusedException pr) {
+      } else if (ar.cause() instanceof RefusedException pr) {
         boolean full = pr.reason().backPressure();
         metrics.refusedRequest(TRANSPORT, signal, pr.reason().tag());
         retryLater(req, full ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.UNAVAILABLE, pr.getMessage());

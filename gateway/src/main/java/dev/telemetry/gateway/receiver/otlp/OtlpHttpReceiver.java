@@ -4,11 +4,11 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
-import dev.telemetry.gateway.config.OtlpReceiverConfig;
+import dev.telemetry.gateway.receiver.otlp.OtlpReceiverConfig;
 import dev.telemetry.gateway.otlp.OtlpJson;
 import dev.telemetry.gateway.otlp.OtlpJsonException;
 import dev.telemetry.gateway.otlp.Signal;
-import dev.telemetry.gateway.pipeline.PipelineRefusedException;
+import dev.telemetry.gateway.backpressure.RefusedException;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -136,7 +136,7 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
     ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, req.headers()::get).onComplete(ar -> {
       if (ar.succeeded()) {
         respond(req.response(), 200, json, ar.result());
-      } else if (ar.cause() instanceof PipelineRefusedException pr) {
+      } else if (ar.cause() instanceof RefusedException pr) {
         boolean full = pr.reason().backPressure();
         req.response().putHeader(HttpHeaders.RETRY_AFTER, retryAfterSeconds);
         metrics.refusedRequest(TRANSPORT, signal, pr.reason().tag());

@@ -3,7 +3,7 @@ package dev.telemetry.gateway.receiver.otlp;
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.OtlpValidator;
 import dev.telemetry.gateway.otlp.Signal;
-import dev.telemetry.gateway.pipeline.PipelineRefusedException;
+import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.pipeline.RequestHeaders;
 import dev.telemetry.gateway.pipeline.TelemetryConsumer;
 import io.vertx.core.Future;
@@ -37,7 +37,7 @@ final class OtlpIngest {
 
   /**
    * Ingests one decoded request; {@code protobufBytes} is its protobuf size when known (else -1). Completes with the
-   * export response, or fails with {@link PipelineRefusedException} when the client should retry.
+   * export response, or fails with {@link RefusedException} when the client should retry.
    */
   Future<Message> ingest(String transport, Signal signal, Message request, int protobufBytes,
                          RequestHeaders headers) {
@@ -54,7 +54,7 @@ final class OtlpIngest {
         metrics.accepted(transport, signal, v.accepted());
         return Future.succeededFuture(response);
       }
-      String reason = ar.cause() instanceof PipelineRefusedException pr ? pr.reason().tag() : "error";
+      String reason = ar.cause() instanceof RefusedException pr ? pr.reason().tag() : "error";
       metrics.refusedItems(transport, signal, reason, v.accepted());
       return Future.failedFuture(ar.cause());
     });

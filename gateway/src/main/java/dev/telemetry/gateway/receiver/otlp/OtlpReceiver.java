@@ -1,7 +1,7 @@
 package dev.telemetry.gateway.receiver.otlp;
 
 import dev.telemetry.gateway.config.HostPort;
-import dev.telemetry.gateway.config.OtlpReceiverConfig;
+import dev.telemetry.gateway.receiver.otlp.OtlpReceiverConfig;
 import dev.telemetry.gateway.pipeline.TelemetryConsumer;
 import dev.telemetry.gateway.receiver.Receiver;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -142,9 +142,14 @@ class ElasticsearchExporterIT {
       assertThat(dead).hasSize(1);
       JsonObject line = new JsonObject(dead.get(0));
       assertThat(line.getString("index")).isEqualTo("logs-payments_api-prod");
-      assertThat(line.getInteger("status")).isEqualTo(400);
+      // The same line shape as an exporter queue's dead letters: exporter, signal, reason, error, items.
+      assertThat(line.getString("exporter")).isEqualTo("es_otel");
+      assertThat(line.getString("signal")).isEqualTo("logs");
+      assertThat(line.getString("reason")).isEqualTo("rejected_by_backend");
+      assertThat(line.getInteger("items")).isEqualTo(1);
+      assertThat(line.getJsonObject("error").getInteger("status")).isEqualTo(400);
       assertThat(line.getJsonObject("error").getString("type")).isEqualTo("document_parsing_exception");
-      assertThat(line.getJsonObject("error").getString("reason")).contains("attributes.retries");
+      assertThat(line.getJsonObject("error").getString("message")).contains("attributes.retries");
       assertThat(line.getJsonObject("document").getJsonObject("attributes").getString("retries")).isEqualTo("many");
       assertThat(line.getJsonObject("document").getJsonObject("body").getString("text")).isEqualTo("second");
     }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.telemetry.gateway.config.BatchConfig;
-import dev.telemetry.gateway.config.ElasticsearchExporterConfig;
+import dev.telemetry.gateway.exporter.elasticsearch.ElasticsearchExporterConfig;
 import dev.telemetry.gateway.config.QueueConfig;
 import dev.telemetry.gateway.config.RetryConfig;
 import dev.telemetry.gateway.exporter.ExportException;
@@ -126,8 +126,9 @@ class ElasticsearchExporterTest {
         });
     assertThat(Files.readAllLines(dlq)).singleElement().satisfies(line -> {
       JsonObject l = new JsonObject(line);
-      assertThat(l.getInteger("status")).isEqualTo(400);
-      assertThat(l.getJsonObject("error").getString("reason")).isEqualTo("bad field");
+      assertThat(l.getString("reason")).isEqualTo("rejected_by_backend");
+      assertThat(l.getJsonObject("error").getInteger("status")).isEqualTo(400);
+      assertThat(l.getJsonObject("error").getString("message")).isEqualTo("bad field");
       assertThat(l.getJsonObject("document").getJsonObject("body").getString("text")).isEqualTo("third");
     });
     ExportResult second = on(() -> exporter.export(request, 3)); // the queue's retry: same request instance

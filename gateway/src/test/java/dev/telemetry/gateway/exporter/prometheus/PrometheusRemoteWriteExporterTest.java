@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.telemetry.gateway.config.BatchConfig;
-import dev.telemetry.gateway.config.PrometheusRemoteWriteExporterConfig;
+import dev.telemetry.gateway.exporter.prometheus.PrometheusRemoteWriteExporterConfig;
 import dev.telemetry.gateway.config.RetryConfig;
 import dev.telemetry.gateway.exporter.ExportException;
 import dev.telemetry.gateway.exporter.ExportResult;

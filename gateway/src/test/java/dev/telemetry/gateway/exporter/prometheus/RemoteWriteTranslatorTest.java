@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import dev.telemetry.gateway.config.BatchConfig;
-import dev.telemetry.gateway.config.PrometheusRemoteWriteExporterConfig;
+import dev.telemetry.gateway.exporter.prometheus.PrometheusRemoteWriteExporterConfig;
 import dev.telemetry.gateway.config.RetryConfig;
 import dev.telemetry.proto.prometheus.Histogram;
 import dev.telemetry.proto.prometheus.Label;

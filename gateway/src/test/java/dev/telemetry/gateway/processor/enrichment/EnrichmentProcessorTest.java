@@ -3,10 +3,10 @@ package dev.telemetry.gateway.processor.enrichment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.telemetry.gateway.config.EnrichmentProcessorConfig;
-import dev.telemetry.gateway.config.EnrichmentProcessorConfig.AttributeActions;
-import dev.telemetry.gateway.config.EnrichmentProcessorConfig.Lookup;
-import dev.telemetry.gateway.config.EnrichmentProcessorConfig.Target;
+import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessorConfig;
+import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessorConfig.AttributeActions;
+import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessorConfig.Lookup;
+import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessorConfig.Target;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.testing.Await;
 import dev.telemetry.gateway.testing.Payloads;

@@ -3,9 +3,9 @@ package dev.telemetry.gateway.processor.redaction;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.telemetry.gateway.config.RedactionProcessorConfig;
-import dev.telemetry.gateway.config.RedactionProcessorConfig.Action;
-import dev.telemetry.gateway.config.RedactionProcessorConfig.Rule;
+import dev.telemetry.gateway.processor.redaction.RedactionProcessorConfig;
+import dev.telemetry.gateway.processor.redaction.RedactionProcessorConfig.Action;
+import dev.telemetry.gateway.processor.redaction.RedactionProcessorConfig.Rule;
 import dev.telemetry.gateway.otlp.Signal;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;

@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
-import dev.telemetry.gateway.config.TailSamplingProcessorConfig;
-import dev.telemetry.gateway.config.TailSamplingProcessorConfig.Policy;
+import dev.telemetry.gateway.processor.sampling.TailSamplingProcessorConfig;
 import dev.telemetry.gateway.testing.Await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
@@ -44,10 +43,10 @@ class TailSamplerTest {
     vertx.close().await();
   }
 
-  static final Policy MARKED = new Policy("marked", "string_attribute", null, null, null, 0, "marker",
-      List.of("yes"), false, false, null, null, null, null, null, 0, null, null);
+  static final SamplingPolicy MARKED = new SamplingPolicy.StringAttribute("marked", "marker", List.of("yes"), false,
+      false);
 
-  TailSampler sampler(Duration wait, long budget, Policy... policies) throws Exception {
+  TailSampler sampler(Duration wait, long budget, SamplingPolicy... policies) throws Exception {
     TailSampler s = new TailSampler(new TailSamplingProcessorConfig("ts", wait, budget, 1000, 1000,
         List.of(policies)), registry);
     s.downstream((Message r, int items, int bytes) -> {
@@ -145,8 +144,7 @@ class TailSamplerTest {
   @Test
   void theMemoryBudgetIsNeverExceededOldestAreDecidedEarlyAndTheRestRefused() throws Exception {
     long perSpan = TailSampler.charge(span(1, 0, false));
-    TailSampler s = sampler(Duration.ofSeconds(60), perSpan * 10, new Policy("all", "always_sample", null, null,
-        null, 0, null, null, false, false, null, null, null, null, null, 0, null, null));
+    TailSampler s = sampler(Duration.ofSeconds(60), perSpan * 10, new SamplingPolicy.AlwaysSample("all"));
     downstreamFull.set(true); // decided traces cannot leave: they stay charged
     int accepted = 0;
     int refused = 0;
@@ -155,7 +153,7 @@ class TailSamplerTest {
       if (f.succeeded()) {
         accepted++;
       } else {
-        assertThat(f.cause()).isInstanceOf(SamplerFullException.class);
+        assertThat(f.cause()).isInstanceOf(dev.telemetry.gateway.backpressure.RefusedException.class);
         refused++;
       }
       assertThat(s.chargedBytes()).isLessThanOrEqualTo(perSpan * 10);

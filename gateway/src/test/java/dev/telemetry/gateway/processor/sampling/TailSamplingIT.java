@@ -81,4 +81,52 @@ class TailSamplingIT {
       sinkVertx.close().await(10, TimeUnit.SECONDS);
     }
   }
+
+  /** A sampler whose policies the test chooses. */
+  static final String POLICIES_CONFIG = """
+      {
+        "receivers": {"otlp": {"type": "otlp", "grpc": {"endpoint": "127.0.0.1:{{GRPC}}"}, "http": false}},
+        "processors": {"sampler": {"type": "tail_sampling", "decision_wait": "300ms", "policies": {{POLICIES}}}},
+        "exporters": {"jaeger": {"type": "otlp", "endpoint": "{{SINK}}", "batch": {"timeout": "5ms"}}},
+        "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["sampler"], "exporters": ["jaeger"]}},
+        "admin": {"endpoint": "127.0.0.1:{{ADMIN}}"},
+        "logging": {"level": "warn"}
+      }""";
+
+  /**
+   * Collector-style policies end to end with the SDK as the client: an OTTL condition keeps the traces whose client
+   * span has a large cart; trace_flags keeps what the SDK's head sampler marked sampled (all of it, by default).
+   */
+  @Test
+  void ottlConditionAndTraceFlagsPoliciesDecideSdkTraces() throws Exception {
+    String bigCarts = """
+        [{"name": "big-carts", "type": "ottl_condition", "span": [
+          "name == \\"SELECT carts\\" and attributes[\\"cart.ratio\\"] >= 1.0 and kind == SPAN_KIND_CLIENT"]}]""";
+    Vertx sinkVertx = Vertx.vertx();
+    try (OtlpSink sink = new OtlpSink(sinkVertx, Ports.free()).start();
+         GatewayHarness gw = GatewayHarness.start(POLICIES_CONFIG, Map.of("SINK", sink.endpoint(), "POLICIES",
+             bigCarts));
+         OtlpGrpcSpanExporter exporter = OtlpGrpcSpanExporter.builder().setEndpoint(gw.grpcEndpoint()).build()) {
+      assertThat(exporter.export(SdkTelemetry.spans("cart-svc", 10)).join(10, TimeUnit.SECONDS).isSuccess())
+          .isTrue();
+      // cart.ratio is 0.25 * i: traces 4..9 have a ratio of at least 1.0.
+      Await.until("all decided", Duration.ofSeconds(10), () -> gw.counter("gateway.processor.tail_sampling.traces")
+          == 10);
+      assertThat(gw.counter("gateway.processor.tail_sampling.traces", "decision", "sampled")).isEqualTo(6);
+      Await.until("18 sampled spans at the backend", Duration.ofSeconds(20), () -> sink.spans().size() == 18);
+    }
+    String headSampled = "[{\"name\": \"head\", \"type\": \"trace_flags\"}]";
+    try (OtlpSink sink = new OtlpSink(sinkVertx, Ports.free()).start();
+         GatewayHarness gw = GatewayHarness.start(POLICIES_CONFIG, Map.of("SINK", sink.endpoint(), "POLICIES",
+             headSampled));
+         OtlpGrpcSpanExporter exporter = OtlpGrpcSpanExporter.builder().setEndpoint(gw.grpcEndpoint()).build()) {
+      assertThat(exporter.export(SdkTelemetry.spans("head-svc", 10)).join(10, TimeUnit.SECONDS).isSuccess())
+          .isTrue();
+      Await.until("every span kept: the SDK marked them sampled", Duration.ofSeconds(20),
+          () -> sink.spans().size() == 30);
+      assertThat(sink.spans()).allMatch(s -> (s.getFlags() & 1) == 1);
+    } finally {
+      sinkVertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
 }

@@ -1,7 +1,7 @@
 package dev.telemetry.gateway.exporter.prometheus;
 
 import dev.telemetry.gateway.config.BatchConfig;
-import dev.telemetry.gateway.config.PrometheusRemoteWriteExporterConfig;
+import dev.telemetry.gateway.exporter.prometheus.PrometheusRemoteWriteExporterConfig;
 import dev.telemetry.gateway.config.RetryConfig;
 import dev.telemetry.proto.prometheus.WriteRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;

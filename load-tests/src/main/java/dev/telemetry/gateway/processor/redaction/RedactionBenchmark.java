@@ -1,8 +1,8 @@
 package dev.telemetry.gateway.processor.redaction;
 
-import dev.telemetry.gateway.config.RedactionProcessorConfig;
-import dev.telemetry.gateway.config.RedactionProcessorConfig.Action;
-import dev.telemetry.gateway.config.RedactionProcessorConfig.Rule;
+import dev.telemetry.gateway.processor.redaction.RedactionProcessorConfig;
+import dev.telemetry.gateway.processor.redaction.RedactionProcessorConfig.Action;
+import dev.telemetry.gateway.processor.redaction.RedactionProcessorConfig.Rule;
 import dev.telemetry.gateway.otlp.Signal;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;

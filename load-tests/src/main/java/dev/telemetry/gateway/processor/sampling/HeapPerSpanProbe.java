@@ -1,7 +1,6 @@
 package dev.telemetry.gateway.processor.sampling;
 
-import dev.telemetry.gateway.config.TailSamplingProcessorConfig;
-import dev.telemetry.gateway.config.TailSamplingProcessorConfig.Policy;
+import dev.telemetry.gateway.processor.sampling.TailSamplingProcessorConfig;
 import dev.telemetry.gateway.loadtest.SaturationBenchmark;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
@@ -27,8 +26,7 @@ public final class HeapPerSpanProbe {
     int spans = args.length > 0 ? Integer.parseInt(args[0]) : 500_000;
     byte[][] payloads = SaturationBenchmark.payloads(spans / 100, 100, new Random(5));
     TailSampler sampler = new TailSampler(new TailSamplingProcessorConfig("probe", Duration.ofHours(1), 1L << 40,
-        0, 0, List.of(new Policy("all", "always_sample", null, null, null, 0, null, null, false, false, null, null,
-        null, null, null, 0, null, null))), new SimpleMeterRegistry());
+        0, 0, List.of(new SamplingPolicy.AlwaysSample("all"))), new SimpleMeterRegistry());
     long before = usedAfterGc();
     long estimate = 0;
     for (byte[] p : payloads) {

@@ -1,8 +1,7 @@
 package dev.telemetry.gateway.processor.sampling;
 
 import com.google.protobuf.ByteString;
-import dev.telemetry.gateway.config.TailSamplingProcessorConfig;
-import dev.telemetry.gateway.config.TailSamplingProcessorConfig.Policy;
+import dev.telemetry.gateway.processor.sampling.TailSamplingProcessorConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
@@ -48,13 +47,10 @@ public class TailSamplingBenchmark {
 
   @Setup
   public void setUp() {
-    List<Policy> policies = List.of(
-        new Policy("errors", "status_code", null, null, List.of("ERROR"), 0, null, null, false, false, null, null,
-            null, null, null, 0, null, null),
-        new Policy("slow", "latency", Duration.ofSeconds(2), null, null, 0, null, null, false, false, null, null,
-            null, null, null, 0, null, null),
-        new Policy("baseline", "probabilistic", null, null, null, 10, null, null, false, false, null, null, null,
-            null, null, 0, null, null));
+    List<SamplingPolicy> policies = List.of(
+        new SamplingPolicy.StatusCode("errors", List.of("ERROR")),
+        new SamplingPolicy.Latency("slow", Duration.ofSeconds(2), null),
+        new SamplingPolicy.Probabilistic("baseline", 10));
     // The batches are reused, so the decision cache is off (size 0): otherwise repeated trace IDs would take the
     // cheap late-span path. The budget is generous so that no early decisions skew the figure.
     sampler = new TailSampler(new TailSamplingProcessorConfig("bench", Duration.ofSeconds(10), 1L << 40, 0, 0,

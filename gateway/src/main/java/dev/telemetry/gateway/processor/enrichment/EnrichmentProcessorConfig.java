@@ -1,4 +1,8 @@
-package dev.telemetry.gateway.config;
+package dev.telemetry.gateway.processor.enrichment;
+
+import dev.telemetry.gateway.config.ConfigNode;
+import dev.telemetry.gateway.config.ProcessorConfig;
+import java.util.ArrayList;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,5 +61,39 @@ public record EnrichmentProcessorConfig(String name, AttributeActions resource, 
   @Override
   public String type() {
     return TYPE;
+  }
+
+  /** Reads a processor of type {@value #TYPE}. */
+  public static EnrichmentProcessorConfig read(String name, ConfigNode node) {
+    int before = node.problems();
+    node.allowOnly("type", "resource", "items", "host", "lookups");
+    AttributeActions resource = actions(node.object("resource"));
+    AttributeActions items = actions(node.object("items"));
+    boolean host = node.bool("host", false);
+    List<Lookup> lookups = new ArrayList<>();
+    for (ConfigNode l : node.objectList("lookups")) {
+      l.allowOnly("file", "key", "target", "overwrite", "reload_interval");
+      String file = l.string("file", null);
+      String key = l.string("key", null);
+      Target target = l.enumValue("target", Target.class, Target.RESOURCE);
+      boolean overwrite = l.bool("overwrite", false);
+      Duration reload = l.duration("reload_interval", DEFAULT_RELOAD_INTERVAL, Duration.ofMillis(100));
+      if (file != null && key != null) {
+        Lookup lookup = l.build(null, () -> new Lookup(Path.of(file), key, target, overwrite, reload));
+        if (lookup != null) {
+          lookups.add(lookup);
+        }
+      }
+    }
+    if (node.problems() > before) {
+      return null;
+    }
+    return node.build(null, () -> new EnrichmentProcessorConfig(name, resource, items, host, lookups));
+  }
+
+  private static AttributeActions actions(ConfigNode node) {
+    node.allowOnly("insert", "upsert", "delete");
+    return new AttributeActions(node.stringMap("insert"), node.stringMap("upsert"), node.stringList("delete",
+        List.of()));
   }
 }

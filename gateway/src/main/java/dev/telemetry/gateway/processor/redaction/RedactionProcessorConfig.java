@@ -1,4 +1,9 @@
-package dev.telemetry.gateway.config;
+package dev.telemetry.gateway.processor.redaction;
+
+import dev.telemetry.gateway.config.ConfigNode;
+import dev.telemetry.gateway.config.ProcessorConfig;
+import java.util.ArrayList;
+import java.util.HashSet;
 
 import dev.telemetry.gateway.otlp.Signal;
 import java.util.List;
@@ -65,5 +70,48 @@ public record RedactionProcessorConfig(String name, List<String> allowedKeys, Li
   @Override
   public String type() {
     return TYPE;
+  }
+
+  /** Reads a processor of type {@value #TYPE}. */
+  public static RedactionProcessorConfig read(String name, ConfigNode node) {
+    int before = node.problems();
+    node.allowOnly("type", "allowed_keys", "blocked_keys", "blocked_key_action", "hash_key", "rules", "summary");
+    List<String> allowed = node.stringList("allowed_keys", List.of());
+    List<String> blocked = node.stringList("blocked_keys", List.of());
+    Action blockedAction = node.enumValue("blocked_key_action", Action.class, Action.MASK);
+    String hashKey = node.string("hash_key", "");
+    boolean summary = node.bool("summary", false);
+    List<Rule> rules = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (ConfigNode r : node.objectList("rules")) {
+      r.allowOnly("name", "detector", "pattern", "action", "signals", "services");
+      String ruleName = r.string("name", null);
+      String detector = r.has("detector") ? r.string("detector", null) : null;
+      String pattern = r.has("pattern") ? r.string("pattern", null) : null;
+      Action action = r.enumValue("action", Action.class, Action.MASK);
+      Set<Signal> signals = new HashSet<>();
+      for (String s : r.stringList("signals", List.of())) {
+        try {
+          signals.add(Signal.fromId(s));
+        } catch (IllegalArgumentException e) {
+          r.error("signals", "\"" + s + "\" is not one of traces, metrics, logs");
+        }
+      }
+      Set<String> services = new HashSet<>(r.stringList("services", List.of()));
+      if (ruleName != null && !names.add(ruleName)) {
+        r.error("name", "rule name \"" + ruleName + "\" is used twice");
+      }
+      if (ruleName != null) {
+        Rule rule = r.build(null, () -> new Rule(ruleName, detector, pattern, action, signals, services));
+        if (rule != null) {
+          rules.add(rule);
+        }
+      }
+    }
+    if (node.problems() > before) {
+      return null;
+    }
+    return node.build(null, () -> new RedactionProcessorConfig(name, allowed, blocked, blockedAction,
+        hashKey.isEmpty() ? null : hashKey, rules, summary));
   }
 }

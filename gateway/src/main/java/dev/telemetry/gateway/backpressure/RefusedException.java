@@ -1,14 +1,15 @@
-package dev.telemetry.gateway.pipeline;
+package dev.telemetry.gateway.backpressure;
 
 /**
- * The pipeline did not take a request, and the client should retry later: receivers turn this into HTTP 429/503
- * with Retry-After, or gRPC RESOURCE_EXHAUSTED/UNAVAILABLE with RetryInfo.
+ * A bounded component (or the pipeline as a whole) did not take a request, and the client should retry later:
+ * receivers turn this into HTTP 429/503 with Retry-After, or gRPC RESOURCE_EXHAUSTED/UNAVAILABLE with RetryInfo.
+ * {@link Reservation} refusals are these.
  */
-public final class PipelineRefusedException extends RuntimeException {
+public final class RefusedException extends RuntimeException {
 
   /** Why the request was refused; the lower-case name is the metrics' {@code reason} tag. */
   public enum Reason {
-    /** An exporter queue is at its item or byte bound: back-pressure. */
+    /** An exporter queue, a tail sampler's budget or a forwarding queue is at its bound: back-pressure. */
     QUEUE_FULL,
     /** The process is at its heap limit (the memory guard): back-pressure, like a full queue. */
     MEMORY_LIMIT,
@@ -27,7 +28,7 @@ public final class PipelineRefusedException extends RuntimeException {
 
   private final Reason reason;
 
-  public PipelineRefusedException(Reason reason, String message) {
+  public RefusedException(Reason reason, String message) {
     super(message, null, false, false); // thrown often under load: no stack trace
     this.reason = reason;
   }

@@ -1,4 +1,10 @@
-package dev.telemetry.gateway.config;
+package dev.telemetry.gateway.exporter.elasticsearch;
+
+import dev.telemetry.gateway.config.BatchConfig;
+import dev.telemetry.gateway.config.ConfigNode;
+import dev.telemetry.gateway.config.ExporterConfig;
+import dev.telemetry.gateway.config.QueueConfig;
+import dev.telemetry.gateway.config.RetryConfig;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -93,5 +99,48 @@ public record ElasticsearchExporterConfig(String name, List<URI> endpoints, Mapp
   @Override
   public String type() {
     return TYPE;
+  }
+
+  /** Reads an exporter of type {@value #TYPE}. */
+  public static ElasticsearchExporterConfig read(String name, ConfigNode node) {
+    int before = node.problems();
+    QueueConfig queue = QueueConfig.read(node.object("queue"), QueueConfig.DEFAULTS);
+    BatchConfig batch = BatchConfig.read(node.object("batch"));
+    RetryConfig retry = RetryConfig.read(node.object("retry"));
+    node.allowOnly("type", "endpoints", "mapping", "dataset", "namespace", "auth", "tls", "transport", "timeout",
+        "dead_letter_file", "index_template", "document_id", "queue", "batch", "retry");
+    DocumentId documentId = node.enumValue("document_id", DocumentId.class, DocumentId.NONE);
+    List<URI> endpoints = node.urls("endpoints");
+    Mapping mapping = node.enumValue("mapping", Mapping.class, Mapping.OTEL);
+    String dataset = node.string("dataset", DEFAULT_DATASET);
+    String namespace = node.string("namespace", DEFAULT_NAMESPACE);
+    Auth auth = null;
+    if (node.has("auth")) {
+      ConfigNode a = node.object("auth");
+      a.allowOnly("api_key", "username", "password");
+      String apiKey = a.string("api_key", "");
+      String user = a.string("username", "");
+      String password = a.string("password", "");
+      auth = a.build(null, () -> new Auth(apiKey, user, password));
+    }
+    ConfigNode t = node.object("tls");
+    t.allowOnly("ca_file", "insecure_skip_verify");
+    String ca = t.string("ca_file", "");
+    Tls tls = new Tls(ca.isEmpty() ? null : Path.of(ca), t.bool("insecure_skip_verify", false));
+    Transport transport = node.enumValue("transport", Transport.class, Transport.VERTX);
+    Duration timeout = node.duration("timeout", DEFAULT_TIMEOUT, Duration.ofMillis(1));
+    String dlq = node.string("dead_letter_file", "data/dead-letter/" + name + ".jsonl");
+    ConfigNode tpl = node.object("index_template");
+    tpl.allowOnly("install", "pattern", "priority");
+    boolean install = tpl.bool("install", true);
+    String pattern = tpl.string("pattern", DEFAULT_TEMPLATE_PATTERN);
+    int priority = (int) tpl.integer("priority", DEFAULT_TEMPLATE_PRIORITY, 0, 100_000);
+    if (node.problems() > before) {
+      return null;
+    }
+    Auth finalAuth = auth;
+    return node.build(null, () -> new ElasticsearchExporterConfig(name, endpoints, mapping, dataset, namespace,
+        finalAuth, tls, transport, timeout, Path.of(dlq), install, pattern, priority, queue, batch, retry,
+        documentId));
   }
 }

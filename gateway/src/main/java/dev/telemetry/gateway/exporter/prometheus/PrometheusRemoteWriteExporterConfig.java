@@ -1,4 +1,10 @@
-package dev.telemetry.gateway.config;
+package dev.telemetry.gateway.exporter.prometheus;
+
+import dev.telemetry.gateway.config.BatchConfig;
+import dev.telemetry.gateway.config.ConfigNode;
+import dev.telemetry.gateway.config.ExporterConfig;
+import dev.telemetry.gateway.config.QueueConfig;
+import dev.telemetry.gateway.config.RetryConfig;
 
 import java.net.URI;
 import java.time.Duration;
@@ -47,5 +53,37 @@ public record PrometheusRemoteWriteExporterConfig(String name, URI endpoint, Dur
   @Override
   public String type() {
     return TYPE;
+  }
+
+  /** Reads an exporter of type {@value #TYPE}. */
+  public static PrometheusRemoteWriteExporterConfig read(String name, ConfigNode node) {
+    int before = node.problems();
+    QueueConfig queue = QueueConfig.read(node.object("queue"), DEFAULT_QUEUE);
+    BatchConfig batch = BatchConfig.read(node.object("batch"));
+    RetryConfig retry = RetryConfig.read(node.object("retry"));
+    node.allowOnly("type", "endpoint", "timeout", "headers", "external_labels", "add_metric_suffixes",
+        "scope_labels", "target_info", "promote_resource_attributes", "shards", "max_samples_per_send",
+        "max_bytes_per_send", "delta", "queue", "batch", "retry");
+    java.net.URI endpoint = node.url("endpoint");
+    Duration timeout = node.duration("timeout", DEFAULT_TIMEOUT, Duration.ofMillis(1));
+    Map<String, String> headers = node.stringMap("headers");
+    Map<String, String> external = node.stringMap("external_labels");
+    boolean suffixes = node.bool("add_metric_suffixes", true);
+    boolean scope = node.bool("scope_labels", true);
+    boolean targetInfo = node.bool("target_info", true);
+    List<String> promote = node.stringList("promote_resource_attributes", List.of());
+    int shards = (int) node.integer("shards", DEFAULT_SHARDS, 1, 256);
+    int maxSamples = (int) node.integer("max_samples_per_send", DEFAULT_MAX_SAMPLES_PER_SEND, 1, 1_000_000);
+    long maxBytes = node.bytes("max_bytes_per_send", DEFAULT_MAX_BYTES_PER_SEND, 1024);
+    ConfigNode delta = node.object("delta");
+    delta.allowOnly("max_series", "ttl");
+    int deltaMax = (int) delta.integer("max_series", DEFAULT_DELTA_MAX_SERIES, 1, 100_000_000);
+    Duration deltaTtl = delta.duration("ttl", DEFAULT_DELTA_TTL, Duration.ofSeconds(1));
+    if (node.problems() > before) {
+      return null;
+    }
+    return node.build(null, () -> new PrometheusRemoteWriteExporterConfig(name, endpoint, timeout, headers,
+        external, suffixes, scope, targetInfo, promote, shards, maxSamples, maxBytes, deltaMax, deltaTtl, queue,
+        batch, retry));
   }
 }

@@ -1,0 +1,53 @@
+package dev.telemetry.gateway.component;
+
+import dev.telemetry.gateway.config.ConfigLoader;
+import dev.telemetry.gateway.otlp.Signal;
+import java.util.Set;
+import dev.telemetry.gateway.exporter.elasticsearch.ElasticsearchExporter;
+import dev.telemetry.gateway.exporter.elasticsearch.ElasticsearchExporterConfig;
+import dev.telemetry.gateway.exporter.file.FileExporter;
+import dev.telemetry.gateway.exporter.file.FileExporterConfig;
+import dev.telemetry.gateway.exporter.otlp.OtlpExporterConfig;
+import dev.telemetry.gateway.exporter.otlp.OtlpGrpcExporter;
+import dev.telemetry.gateway.exporter.prometheus.PrometheusRemoteWriteExporter;
+import dev.telemetry.gateway.exporter.prometheus.PrometheusRemoteWriteExporterConfig;
+import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessor;
+import dev.telemetry.gateway.processor.enrichment.EnrichmentProcessorConfig;
+import dev.telemetry.gateway.processor.redaction.RedactionProcessor;
+import dev.telemetry.gateway.processor.redaction.RedactionProcessorConfig;
+import dev.telemetry.gateway.processor.sampling.TailSampler;
+import dev.telemetry.gateway.processor.sampling.TailSamplingProcessorConfig;
+import dev.telemetry.gateway.receiver.otlp.OtlpReceiver;
+import dev.telemetry.gateway.receiver.otlp.OtlpReceiverConfig;
+
+/**
+ * The built-in components: adding one is its package (config record with a {@code read} method, implementation) plus
+ * one line here.
+ */
+public final class Components {
+  private Components() {
+  }
+
+  public static final ComponentRegistry BUILT_IN = ComponentRegistry.builder()
+      .receiver(OtlpReceiverConfig.TYPE, OtlpReceiverConfig::read, (vertx, c, consumer, registry) ->
+          new OtlpReceiver(vertx, c, consumer, registry, Math.max(1, Runtime.getRuntime().availableProcessors())))
+      .processor(EnrichmentProcessorConfig.TYPE, EnrichmentProcessorConfig::read, EnrichmentProcessor::new)
+      .processor(RedactionProcessorConfig.TYPE, RedactionProcessorConfig::read,
+          (vertx, c, registry) -> new RedactionProcessor(c, registry))
+      .sampler(TailSamplingProcessorConfig.TYPE, TailSamplingProcessorConfig::read, TailSampler::new)
+      .exporter(OtlpExporterConfig.TYPE, OtlpExporterConfig::read,
+          (vertx, c, signal, registry) -> new OtlpGrpcExporter(vertx, c, signal))
+      .exporter(FileExporterConfig.TYPE, FileExporterConfig::read,
+          (vertx, c, signal, registry) -> new FileExporter(vertx, c, signal))
+      .exporter(PrometheusRemoteWriteExporterConfig.TYPE, Set.of(Signal.METRICS),
+          PrometheusRemoteWriteExporterConfig::read,
+          (vertx, c, signal, registry) -> new PrometheusRemoteWriteExporter(vertx, c, registry))
+      .exporter(ElasticsearchExporterConfig.TYPE, Set.of(Signal.LOGS), ElasticsearchExporterConfig::read,
+          (vertx, c, signal, registry) -> new ElasticsearchExporter(vertx, c, registry))
+      .build();
+
+  /** A config loader for the built-in components that reads the process environment. */
+  public static ConfigLoader configLoader() {
+    return BUILT_IN.configLoader(System::getenv);
+  }
+}

@@ -1,0 +1,14 @@
+package dev.telemetry.gateway.component;
+
+import dev.telemetry.gateway.config.ProcessorConfig;
+import dev.telemetry.gateway.processor.sampling.TailSampler;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Builds a sampling stage: a processor that holds spans on its own context and releases whole traces later, so it
+ * stands last in its pipeline and is what the cluster shares by trace ID.
+ */
+@FunctionalInterface
+public interface SamplerFactory<C extends ProcessorConfig> {
+  TailSampler create(C config, MeterRegistry registry);
+}
