@@ -337,7 +337,7 @@ final class SpanCondition {
         case "trace_state":
           return new Field(word, Trace.Entry::traceState);
         case "flags":
-          return new Field(word, e -> (long) e.flags() & 0xFFFFFFFFL);
+          return new Field(word, e -> (long) e.flags());
         case "start_time_unix_nano":
           return new Field(word, Trace.Entry::startNanos);
         case "end_time_unix_nano":

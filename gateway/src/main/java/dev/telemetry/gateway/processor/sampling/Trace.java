@@ -22,8 +22,28 @@ final class Trace {
    * of one trace may have been routed to different exporters).
    */
   record Entry(Resource resource, String resourceSchemaUrl, InstrumentationScope scope, String scopeSchemaUrl,
-               ByteString encoded, String name, int kind, int statusCode, int flags, long startNanos,
-               long endNanos, String traceState, List<KeyValue> attributes, long bytes, Destination destination) {
+               ByteString encoded, String name, int facts, long startNanos, long endNanos, String traceState,
+               List<KeyValue> attributes, long bytes, Destination destination) {
+
+    /**
+     * Status code, span kind and the low 16 bits of the span's flags (W3C trace flags and the remote-parent bits) in
+     * one int: a buffered span's heap is what bounds how many the sampler holds.
+     */
+    static int facts(int statusCode, int kind, int flags) {
+      return (statusCode & 0xF) | (kind & 0xF) << 4 | (flags & 0xFFFF) << 16;
+    }
+
+    int statusCode() {
+      return facts & 0xF;
+    }
+
+    int kind() {
+      return facts >>> 4 & 0xF;
+    }
+
+    int flags() {
+      return facts >>> 16;
+    }
 
     /**
      * Keeps the span's attributes whose key is in {@code keys} (all when {@code keys} is null), and its name only
@@ -46,8 +66,9 @@ final class Trace {
         attrs = attrs.isEmpty() ? List.of() : attrs;
       }
       return new Entry(resource, resourceSchemaUrl, scope, scopeSchemaUrl, span.toByteString(),
-          keepName ? span.getName() : null, span.getKindValue(), span.getStatus().getCodeValue(), span.getFlags(), span.getStartTimeUnixNano(), span.getEndTimeUnixNano(),
-          span.getTraceState(), attrs, bytes, destination);
+          keepName ? span.getName() : null, facts(span.getStatus().getCodeValue(), span.getKindValue(),
+          span.getFlags()), span.getStartTimeUnixNano(), span.getEndTimeUnixNano(), span.getTraceState(), attrs, bytes,
+          destination);
     }
 
     Span span() {
