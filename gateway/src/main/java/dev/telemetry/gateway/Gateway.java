@@ -200,17 +200,16 @@ public final class Gateway {
     return pc.processors().stream().map(processors::get).filter(java.util.Objects::nonNull).toList();
   }
 
-
   private Future<Void> startPipelines() {
     List<Future<?>> started = new ArrayList<>();
-    Map<String, Processor> routable = redactionProfiles;
     for (PipelineConfig pc : config.pipelines()) {
       List<ExporterVerticle> verticles = new ArrayList<>();
       List<Future<String>> deployments = new ArrayList<>();
       for (String name : pc.exporters()) {
         ExporterConfig ec = config.exporters().get(name);
         ExporterVerticle v = new ExporterVerticle(ctx -> new ExporterQueue(name, pc.signal(),
-            components.createExporter(vertx, ec, pc.signal(), registry), ctx, ec.queue(), ec.batch(), ec.retry(), registry));
+            components.createExporter(vertx, ec, pc.signal(), registry), ctx, ec.queue(), ec.batch(), ec.retry(),
+            registry));
         verticles.add(v);
         deployments.add(vertx.deployVerticle(v));
       }
@@ -219,7 +218,7 @@ public final class Gateway {
         queues.addAll(qs);
         SamplingStage own = pc.processors().stream().map(stages::get).filter(java.util.Objects::nonNull)
             .findFirst().orElse(null);
-        Pipeline pipeline = new Pipeline(pc.signal(), chain(pc), own, qs, routable,
+        Pipeline pipeline = new Pipeline(pc.signal(), chain(pc), own, qs, redactionProfiles,
             pc.signal() == Signal.TRACES ? stages : Map.of());
         if (pc.signal() == Signal.TRACES) {
           // Every sampler releases kept spans without a route destination into the traces pipeline's queues.

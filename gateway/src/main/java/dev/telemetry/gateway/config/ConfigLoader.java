@@ -4,8 +4,6 @@ import dev.telemetry.gateway.otlp.Signal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -19,12 +17,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
- * Reads the gateway's JSON config into {@link GatewayConfig}: environment substitution, type and range checks,
- * cross-references (pipelines name existing receivers and exporters) and defaults. Every problem is reported with
- * its JSON path; a config with any problem yields no {@code GatewayConfig} at all.
+ * Reads the gateway's JSON config into {@link GatewayConfig}: environment substitution, the root sections, each
+ * component through the reader its type registered ({@link ComponentTypes}), and the cross-references between them
+ * (pipelines name existing components that take their signal; listeners and directories are not shared). Every
+ * problem is reported with its JSON path; a config with any problem yields no {@code GatewayConfig} at all.
  */
 public final class ConfigLoader {
   private final Function<String, String> env;
@@ -77,7 +75,7 @@ public final class ConfigLoader {
     // every pipeline that uses it.
     List<PipelineConfig> pipelines = pipelines(root.object("pipelines"), receiverNodes.keySet(),
         processorNodes.keySet(), exporterNodes.keySet(), processorTypes, exporterTypes, errors);
-    checkDistinctFileDirectories(exporters, root);
+    checkExclusiveDirectories(exporters, root);
     checkDistinctListeners(receivers, root);
 
     RoutingConfig routing = null;
@@ -227,7 +225,7 @@ public final class ConfigLoader {
     }
   }
 
-  private static void checkDistinctFileDirectories(Map<String, ExporterConfig> exporters, ConfigNode root) {
+  private static void checkExclusiveDirectories(Map<String, ExporterConfig> exporters, ConfigNode root) {
     Map<Path, String> dirs = new HashMap<>();
     for (ExporterConfig e : exporters.values()) {
       Path dir = e.exclusiveDirectory();

@@ -36,19 +36,22 @@ final class Policies {
     return Long.remainderUnsigned(h, 10_000);
   }
 
+  /** How a named evaluator decides, given the trace and the sampler's clock. */
+  @FunctionalInterface
+  interface Rule {
+    Decision decide(Trace trace, long nowNanos);
+  }
+
+  private record Named(String name, Rule rule) implements Evaluator {
+    @Override
+    public Decision evaluate(Trace trace, long nowNanos) {
+      return rule.decide(trace, nowNanos);
+    }
+  }
+
   /** A stateless evaluator. */
   static Evaluator evaluator(String name, Function<Trace, Decision> f) {
-    return new Evaluator() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public Decision evaluate(Trace trace, long nowNanos) {
-        return f.apply(trace);
-      }
-    };
+    return new Named(name, (t, now) -> f.apply(t));
   }
 
   /** A match policy: SAMPLE on a match, or with invert SAMPLE on no match and INVERT_NOT_SAMPLE (which wins) on one. */
@@ -67,22 +70,14 @@ final class Policies {
    * clock, so a rate limit inside {@code and} refills by the sampler's time, not the wall clock.
    */
   static Evaluator all(String name, List<Evaluator> subs, Decision onAll) {
-    return new Evaluator() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public Decision evaluate(Trace trace, long nowNanos) {
-        for (Evaluator s : subs) {
-          if (s.evaluate(trace, nowNanos) != Decision.SAMPLE) {
-            return Decision.NOT_SAMPLE;
-          }
+    return new Named(name, (trace, nowNanos) -> {
+      for (Evaluator s : subs) {
+        if (s.evaluate(trace, nowNanos) != Decision.SAMPLE) {
+          return Decision.NOT_SAMPLE;
         }
-        return onAll;
       }
-    };
+      return onAll;
+    });
   }
 
   /**

@@ -101,10 +101,21 @@ public sealed interface SamplingPolicy {
     return policies.stream().map(sp -> sp.compile(share)).toList();
   }
 
-  private static Set<String> keysOf(List<SamplingPolicy> policies) {
-    Set<String> keys = new HashSet<>();
-    policies.forEach(p -> keys.addAll(p.attributeKeys()));
-    return Set.copyOf(keys);
+  /** A policy made of sub-policies: it reads what they read. */
+  sealed interface Combining extends SamplingPolicy permits And, Drop, Composite {
+    List<SamplingPolicy> policies();
+
+    @Override
+    default Set<String> attributeKeys() {
+      Set<String> keys = new HashSet<>();
+      policies().forEach(p -> keys.addAll(p.attributeKeys()));
+      return Set.copyOf(keys);
+    }
+
+    @Override
+    default boolean readsSpanNames() {
+      return policies().stream().anyMatch(SamplingPolicy::readsSpanNames);
+    }
   }
 
   /** Keeps every trace. */
@@ -488,7 +499,7 @@ public sealed interface SamplingPolicy {
   }
 
   /** Keeps traces that every sub-policy keeps. */
-  record And(String name, List<SamplingPolicy> policies) implements SamplingPolicy {
+  record And(String name, List<SamplingPolicy> policies) implements Combining {
     static And read(String name, ConfigNode p) {
       p.allowOnly("name", "type", "policies");
       return new And(name, subPolicies(p));
@@ -504,23 +515,13 @@ public sealed interface SamplingPolicy {
     }
 
     @Override
-    public Set<String> attributeKeys() {
-      return keysOf(policies);
-    }
-
-    @Override
-    public boolean readsSpanNames() {
-      return policies.stream().anyMatch(SamplingPolicy::readsSpanNames);
-    }
-
-    @Override
     public Evaluator compile(DoubleSupplier share) {
       return Policies.all(name, compileAll(policies, share), Decision.SAMPLE);
     }
   }
 
   /** Drops (vetoes) traces that every sub-policy keeps, whatever other policies say. */
-  record Drop(String name, List<SamplingPolicy> policies) implements SamplingPolicy {
+  record Drop(String name, List<SamplingPolicy> policies) implements Combining {
     static Drop read(String name, ConfigNode p) {
       p.allowOnly("name", "type", "policies");
       return new Drop(name, subPolicies(p));
@@ -536,16 +537,6 @@ public sealed interface SamplingPolicy {
     }
 
     @Override
-    public Set<String> attributeKeys() {
-      return keysOf(policies);
-    }
-
-    @Override
-    public boolean readsSpanNames() {
-      return policies.stream().anyMatch(SamplingPolicy::readsSpanNames);
-    }
-
-    @Override
     public Evaluator compile(DoubleSupplier share) {
       return Policies.all(name, compileAll(policies, share), Decision.DROP);
     }
@@ -553,7 +544,7 @@ public sealed interface SamplingPolicy {
 
   /** Sub-policies in order, each with a share (percent) of a total spans/s budget. */
   record Composite(String name, long spansPerSecond, List<SamplingPolicy> policies, List<Integer> shares)
-      implements SamplingPolicy {
+      implements Combining {
     static Composite read(String name, ConfigNode p) {
       p.allowOnly("name", "type", "spans_per_second", "policies", "shares");
       long rate = p.integer("spans_per_second", 0, 1, Long.MAX_VALUE);
@@ -576,16 +567,6 @@ public sealed interface SamplingPolicy {
     @Override
     public String type() {
       return "composite";
-    }
-
-    @Override
-    public Set<String> attributeKeys() {
-      return keysOf(policies);
-    }
-
-    @Override
-    public boolean readsSpanNames() {
-      return policies.stream().anyMatch(SamplingPolicy::readsSpanNames);
     }
 
     @Override

@@ -26,28 +26,32 @@ import org.junit.jupiter.api.Test;
  * sent span by span in shuffled order; only traces matching the policies arrive, and they arrive whole.
  */
 class TailSamplingIT {
+  /** A sampler whose policies each test chooses. */
   static final String CONFIG = """
       {
         "receivers": {"otlp": {"type": "otlp", "grpc": {"endpoint": "127.0.0.1:{{GRPC}}"}, "http": false}},
         "processors": {"sampler": {"type": "tail_sampling", "decision_wait": "300ms", "memory_budget": "16MiB",
-          "policies": [
-            {"name": "errors-of-even-carts", "type": "and", "policies": [
-              {"name": "errors", "type": "status_code", "status_codes": ["ERROR"]},
-              {"name": "even", "type": "boolean_attribute", "key": "cache.hit", "value": true}]},
-            {"name": "never-cart-0", "type": "drop", "policies": [
-              {"name": "cart-0", "type": "string_attribute", "key": "http.request.method", "values": ["GET"]},
-              {"name": "ratio-0", "type": "numeric_attribute", "key": "cart.ratio", "max": 0}]}]}},
+          "policies": {{POLICIES}}}},
         "exporters": {"jaeger": {"type": "otlp", "endpoint": "{{SINK}}", "batch": {"timeout": "5ms"}}},
         "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["sampler"], "exporters": ["jaeger"]}},
         "admin": {"endpoint": "127.0.0.1:{{ADMIN}}"},
         "logging": {"level": "warn"}
       }""";
 
+  static final String CART_POLICIES = """
+      [{"name": "errors-of-even-carts", "type": "and", "policies": [
+         {"name": "errors", "type": "status_code", "status_codes": ["ERROR"]},
+         {"name": "even", "type": "boolean_attribute", "key": "cache.hit", "value": true}]},
+       {"name": "never-cart-0", "type": "drop", "policies": [
+         {"name": "cart-0", "type": "string_attribute", "key": "http.request.method", "values": ["GET"]},
+         {"name": "ratio-0", "type": "numeric_attribute", "key": "cart.ratio", "max": 0}]}]""";
+
   @Test
   void onlyMatchingTracesArriveAndWhole() throws Exception {
     Vertx sinkVertx = Vertx.vertx();
     try (OtlpSink sink = new OtlpSink(sinkVertx, Ports.free()).start();
-         GatewayHarness gw = GatewayHarness.start(CONFIG, Map.of("SINK", sink.endpoint()));
+         GatewayHarness gw = GatewayHarness.start(CONFIG, Map.of("SINK", sink.endpoint(), "POLICIES",
+             CART_POLICIES));
          OtlpGrpcSpanExporter exporter = OtlpGrpcSpanExporter.builder().setEndpoint(gw.grpcEndpoint()).build()) {
       // 10 traces of 3 spans: trace i's client span has cart.tags [a, b<i>], cart.ratio 0.25*i, cache.hit = (i even)
       // and status ERROR.
@@ -82,17 +86,6 @@ class TailSamplingIT {
     }
   }
 
-  /** A sampler whose policies the test chooses. */
-  static final String POLICIES_CONFIG = """
-      {
-        "receivers": {"otlp": {"type": "otlp", "grpc": {"endpoint": "127.0.0.1:{{GRPC}}"}, "http": false}},
-        "processors": {"sampler": {"type": "tail_sampling", "decision_wait": "300ms", "policies": {{POLICIES}}}},
-        "exporters": {"jaeger": {"type": "otlp", "endpoint": "{{SINK}}", "batch": {"timeout": "5ms"}}},
-        "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["sampler"], "exporters": ["jaeger"]}},
-        "admin": {"endpoint": "127.0.0.1:{{ADMIN}}"},
-        "logging": {"level": "warn"}
-      }""";
-
   /**
    * Collector-style policies end to end with the SDK as the client: an OTTL condition keeps the traces whose client
    * span has a large cart; trace_flags keeps what the SDK's head sampler marked sampled (all of it, by default).
@@ -104,7 +97,7 @@ class TailSamplingIT {
           "name == \\"SELECT carts\\" and attributes[\\"cart.ratio\\"] >= 1.0 and kind == SPAN_KIND_CLIENT"]}]""";
     Vertx sinkVertx = Vertx.vertx();
     try (OtlpSink sink = new OtlpSink(sinkVertx, Ports.free()).start();
-         GatewayHarness gw = GatewayHarness.start(POLICIES_CONFIG, Map.of("SINK", sink.endpoint(), "POLICIES",
+         GatewayHarness gw = GatewayHarness.start(CONFIG, Map.of("SINK", sink.endpoint(), "POLICIES",
              bigCarts));
          OtlpGrpcSpanExporter exporter = OtlpGrpcSpanExporter.builder().setEndpoint(gw.grpcEndpoint()).build()) {
       assertThat(exporter.export(SdkTelemetry.spans("cart-svc", 10)).join(10, TimeUnit.SECONDS).isSuccess())
@@ -117,7 +110,7 @@ class TailSamplingIT {
     }
     String headSampled = "[{\"name\": \"head\", \"type\": \"trace_flags\"}]";
     try (OtlpSink sink = new OtlpSink(sinkVertx, Ports.free()).start();
-         GatewayHarness gw = GatewayHarness.start(POLICIES_CONFIG, Map.of("SINK", sink.endpoint(), "POLICIES",
+         GatewayHarness gw = GatewayHarness.start(CONFIG, Map.of("SINK", sink.endpoint(), "POLICIES",
              headSampled));
          OtlpGrpcSpanExporter exporter = OtlpGrpcSpanExporter.builder().setEndpoint(gw.grpcEndpoint()).build()) {
       assertThat(exporter.export(SdkTelemetry.spans("head-svc", 10)).join(10, TimeUnit.SECONDS).isSuccess())
