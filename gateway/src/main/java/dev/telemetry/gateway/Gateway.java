@@ -2,6 +2,8 @@ package dev.telemetry.gateway;
 
 import dev.telemetry.gateway.admin.AdminServer;
 import dev.telemetry.gateway.admin.Health;
+import dev.telemetry.gateway.backpressure.HeapLedger;
+import dev.telemetry.gateway.component.BuildContext;
 import dev.telemetry.gateway.component.ComponentRegistry;
 import dev.telemetry.gateway.component.Components;
 import dev.telemetry.gateway.config.ExporterConfig;
@@ -48,6 +50,9 @@ public final class Gateway {
 
   private final GatewayConfig config;
   private final ComponentRegistry components;
+  /** What data on its way through holds, charged against memory_limit.charged_heap_percent of the heap. */
+  private final HeapLedger heap;
+  private final BuildContext context;
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private final Health health = new Health();
@@ -84,6 +89,8 @@ public final class Gateway {
     this.components = components;
     this.vertx = vertx;
     this.registry = registry;
+    this.heap = new HeapLedger(config.memoryLimit().chargedLimit(Runtime.getRuntime().maxMemory()), registry);
+    this.context = new BuildContext(vertx, registry, heap);
     this.cluster = cluster;
     this.admin = new AdminServer(vertx, config.admin(), registry, health);
     this.memoryGuard = config.memoryLimit().maxHeapPercent() == 0 ? null
@@ -91,14 +98,14 @@ public final class Gateway {
     pipelines.guardMemory(memoryGuard);
     config.processors().forEach((name, pc) -> {
       if (!components.isSampler(pc)) {
-        processors.put(name, components.createProcessor(vertx, pc, registry));
+        processors.put(name, components.createProcessor(context, pc));
         return;
       }
       // Without routing only the traces pipeline's sampler runs; with it, routes may pick any policy set.
       boolean used = config.routingConfig().isPresent() && config.pipeline(Signal.TRACES).isPresent()
           || config.pipeline(Signal.TRACES).map(p -> p.processors().contains(name)).orElse(false);
       if (used) {
-        samplers.put(name, components.createSampler(pc, registry));
+        samplers.put(name, components.createSampler(context, pc));
       }
     });
     processors.forEach((n, p) -> {
@@ -190,7 +197,7 @@ public final class Gateway {
     List<Future<?>> started = new ArrayList<>();
     processors.values().forEach(p -> started.add(p.start()));
     samplers.values().forEach(s -> started.add(vertx.deployVerticle(s)));
-    return Future.all(started).compose(v -> cluster == null ? Future.succeededFuture() : cluster.start(samplers))
+    return Future.all(started).compose(v -> cluster == null ? Future.succeededFuture() : cluster.start(samplers, heap))
         .onSuccess(v -> samplers.forEach((n, s) -> stages.put(n, cluster == null ? s : cluster.stage(s))))
         .mapEmpty();
   }
@@ -208,8 +215,8 @@ public final class Gateway {
       for (String name : pc.exporters()) {
         ExporterConfig ec = config.exporters().get(name);
         ExporterVerticle v = new ExporterVerticle(ctx -> new ExporterQueue(name, pc.signal(),
-            components.createExporter(vertx, ec, pc.signal(), registry), ctx, ec.queue(), ec.batch(), ec.retry(),
-            registry));
+            components.createExporter(context, ec, pc.signal()), ctx, ec.queue(), ec.batch(), ec.retry(), registry,
+            heap));
         verticles.add(v);
         deployments.add(vertx.deployVerticle(v));
       }
@@ -222,7 +229,7 @@ public final class Gateway {
             pc.signal() == Signal.TRACES ? stages : Map.of());
         if (pc.signal() == Signal.TRACES) {
           // Every sampler releases kept spans without a route destination into the traces pipeline's queues.
-          samplers.values().forEach(s -> s.downstream(pipeline::offerToQueues));
+          samplers.values().forEach(s -> s.downstream(pipeline.downstream()));
           if (cluster != null) {
             cluster.acceptForwards(pipeline::destination);
           }
@@ -238,12 +245,16 @@ public final class Gateway {
     config.pipelines().forEach(p -> used.addAll(p.receivers()));
     List<Future<Void>> bound = new ArrayList<>();
     for (String name : used) {
-      Receiver r = components.createReceiver(vertx, config.receivers().get(name),
-          cluster == null ? pipelines : cluster.intercepting(pipelines), registry);
+      Receiver r = components.createReceiver(context, config.receivers().get(name),
+          cluster == null ? pipelines : cluster.intercepting(pipelines));
       receivers.add(r);
       bound.add(r.start());
     }
     return Future.all(bound).mapEmpty();
+  }
+
+  private static long left(long deadlineNanos) {
+    return Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
   }
 
   /** Graceful stop; completes when queues are drained or the shutdown timeout has passed. */
@@ -260,14 +271,16 @@ public final class Gateway {
     for (Receiver r : receivers) {
       closing.add(r.stop());
     }
-    long timeout = config.shutdownTimeout().toMillis();
+    // One deadline for the samplers' hand-over and the queues' drain together: shutdown_timeout is what an
+    // operator waits for, and what terminationGracePeriodSeconds has to cover.
+    long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
     return Future.join(closing)
         .transform(x -> cluster == null ? Future.succeededFuture() : cluster.leave())
-        .transform(x -> Future.join(samplers.values().stream().map(sm -> sm.flush(timeout)).toList()))
+        .transform(x -> Future.join(samplers.values().stream().map(sm -> sm.flush(left(deadline) / 2)).toList()))
         .transform(x -> {
           List<Future<Void>> drains = new ArrayList<>();
           for (ExporterQueue q : queues) {
-            drains.add(q.drainAndStop(timeout));
+            drains.add(q.drainAndStop(left(deadline)));
           }
           return Future.join(drains);
         })

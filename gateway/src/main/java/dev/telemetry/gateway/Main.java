@@ -124,8 +124,12 @@ public final class Main {
       log.info("shutdown requested; draining queues (up to " + config.shutdownTimeout().toSeconds() + "s)");
       try {
         gateway.stop().await(stopWait, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        log.warning("shutdown did not complete within " + stopWait / 1000 + "s (shutdown_timeout + 10s); exiting "
+            + "with what is still undelivered counted in gateway_exporter_items_failed_total{reason=\"shutdown\"}"
+            + " (persistent queues keep theirs)");
       } catch (Exception e) {
-        log.log(Level.WARNING, "shutdown did not complete cleanly: " + e.getMessage());
+        log.log(Level.WARNING, "shutdown did not complete cleanly: " + e, e);
       }
       closeQuietly(vertx, log);
       ShutdownAwareLogManager.gatewayStopped();

@@ -1,5 +1,6 @@
 package dev.telemetry.gateway.cluster;
 
+import dev.telemetry.gateway.backpressure.HeapLedger;
 import com.hazelcast.config.ClasspathXmlConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
@@ -132,7 +133,8 @@ public final class Cluster {
   }
 
   /** Starts membership and forwarding for these samplers (by processor name). */
-  public Future<Void> start(Map<String, TailSampler> localSamplers) {
+  /** {@code heap}: what the forwarder queues is charged there. */
+  public Future<Void> start(Map<String, TailSampler> localSamplers, HeapLedger heap) {
     samplers.putAll(localSamplers);
     long timeout = config.forwarding().timeout().toMillis();
     return vertx.deployVerticle(membership).compose(id -> {
@@ -140,7 +142,7 @@ public final class Cluster {
           ? new OtlpGrpcTransport(vertx, manager, config.forwarding().token(), config.forwarding().compression(),
               timeout)
           : new EventBusTransport(vertx, membership.self(), config.forwarding().compression(), timeout);
-      forwarder = new Forwarder(config.forwarding(), transport, membership, registry);
+      forwarder = new Forwarder(config.forwarding(), transport, membership, registry, heap);
       receiver = new ForwardReceiver(membership, forwarder, samplers, registry);
       forwarder.local(receiver);
       return vertx.deployVerticle(forwarder);

@@ -1,5 +1,6 @@
 package dev.telemetry.gateway.cluster;
 
+import dev.telemetry.gateway.backpressure.HeapLedger;
 import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.backpressure.Reservation;
 import com.google.protobuf.ByteString;
@@ -41,6 +42,8 @@ final class Forwarder extends VerticleBase {
   private final ForwardTransport transport;
   private final Membership membership;
   private final AtomicLong queuedBytes = new AtomicLong();
+  /** Queued parts are charged there too (encoded bytes cost about their size on the heap). */
+  private final HeapLedger heap;
   private final Map<String, Peer> peers = new HashMap<>();
   private final ArrayDeque<ForwardReceiver.Part> localBacklog = new ArrayDeque<>();
   private final Counter sentSpans;
@@ -54,7 +57,8 @@ final class Forwarder extends VerticleBase {
   private long localTimer = -1;
 
   Forwarder(ClusterConfig.Forwarding config, ForwardTransport transport, Membership membership,
-            MeterRegistry registry) {
+            MeterRegistry registry, HeapLedger heap) {
+    this.heap = heap;
     this.config = config;
     this.transport = transport;
     this.membership = membership;
@@ -114,11 +118,25 @@ final class Forwarder extends VerticleBase {
       queuedBytes.addAndGet(-bytes);
       return false;
     }
+    if (!heap.tryCharge(bytes)) {
+      queuedBytes.addAndGet(-bytes);
+      return false;
+    }
     return true;
   }
 
   private void cancel(long bytes) {
-    queuedBytes.addAndGet(-bytes);
+    queued(-bytes);
+  }
+
+  /** Bytes come into (positive) or leave (negative) the forwarder's queues: the bound's count and the ledger's. */
+  private void queued(long bytes) {
+    queuedBytes.addAndGet(bytes);
+    if (bytes >= 0) {
+      heap.charge(bytes);
+    } else {
+      heap.free(-bytes);
+    }
   }
 
   /** Queues a reserved part for {@code member} (any thread). */
@@ -128,7 +146,7 @@ final class Forwarder extends VerticleBase {
 
   /** Queues hand-over spans beyond the bound: they are accepted data already. */
   void handOver(String member, ForwardReceiver.Part part) {
-    queuedBytes.addAndGet(part.size());
+    queued(part.size());
     enqueue(member, part);
   }
 
@@ -185,10 +203,10 @@ final class Forwarder extends VerticleBase {
       throw new IllegalStateException("a queued forward no longer parses", e); // we encoded it ourselves
     }
     Map<String, ExportTraceServiceRequest> byOwner = TraceSplitter.split(request, ring);
-    queuedBytes.addAndGet(-part.size());
+    queued(-part.size());
     for (Map.Entry<String, ExportTraceServiceRequest> e : byOwner.entrySet()) {
       ByteString bytes = e.getValue() == request ? part.request() : e.getValue().toByteString();
-      queuedBytes.addAndGet(bytes.size());
+      queued(bytes.size());
       ForwardReceiver.Part p = new ForwardReceiver.Part(part.sampler(), part.exporters(), bytes, part.handoff(), 0,
           TraceSplitter.spanCount(e.getValue()));
       if (e.getKey().equals(membership.self())) {
@@ -204,7 +222,7 @@ final class Forwarder extends VerticleBase {
 
   private void deliverLocally(ForwardReceiver.Part part) {
     if (localBacklog.isEmpty() && local.deliverLocally(part)) {
-      queuedBytes.addAndGet(-part.size());
+      queued(-part.size());
       return;
     }
     localBacklog.addLast(part);
@@ -218,7 +236,7 @@ final class Forwarder extends VerticleBase {
 
   private void retryLocal() {
     while (!localBacklog.isEmpty() && local.deliverLocally(localBacklog.peekFirst())) {
-      queuedBytes.addAndGet(-localBacklog.pollFirst().size());
+      queued(-localBacklog.pollFirst().size());
     }
     if (!localBacklog.isEmpty() && localTimer < 0) {
       localTimer = vertx.setTimer(50, id -> {
@@ -270,7 +288,7 @@ final class Forwarder extends VerticleBase {
     transport.send(p.member, membership.self(), hops, merge(batch)).onComplete(ar -> context.runOnContext(v -> {
       p.inFlight--;
       if (ar.succeeded()) {
-        queuedBytes.addAndGet(-sent);
+        queued(-sent);
         latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         sentBatches.increment();
         sentBytes.increment(sent);

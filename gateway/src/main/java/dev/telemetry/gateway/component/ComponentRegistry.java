@@ -12,8 +12,6 @@ import dev.telemetry.gateway.pipeline.TelemetryConsumer;
 import dev.telemetry.gateway.processor.Processor;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
 import dev.telemetry.gateway.receiver.Receiver;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.core.Vertx;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -52,9 +50,8 @@ public final class ComponentRegistry {
     return new ConfigLoader(env, types);
   }
 
-  public Receiver createReceiver(Vertx vertx, ReceiverConfig config, TelemetryConsumer consumer,
-                                 MeterRegistry registry) {
-    return factory(receivers, config.type()).create(vertx, config, consumer, registry);
+  public Receiver createReceiver(BuildContext context, ReceiverConfig config, TelemetryConsumer consumer) {
+    return factory(receivers, config.type()).create(context, config, consumer);
   }
 
   /** Whether processors of this type are sampling stages rather than stateless processors. */
@@ -62,16 +59,16 @@ public final class ComponentRegistry {
     return samplers.containsKey(config.type());
   }
 
-  public Processor createProcessor(Vertx vertx, ProcessorConfig config, MeterRegistry registry) {
-    return factory(processors, config.type()).create(vertx, config, registry);
+  public Processor createProcessor(BuildContext context, ProcessorConfig config) {
+    return factory(processors, config.type()).create(context, config);
   }
 
-  public TailSampler createSampler(ProcessorConfig config, MeterRegistry registry) {
-    return factory(samplers, config.type()).create(config, registry);
+  public TailSampler createSampler(BuildContext context, ProcessorConfig config) {
+    return factory(samplers, config.type()).create(context, config);
   }
 
-  public Exporter createExporter(Vertx vertx, ExporterConfig config, Signal signal, MeterRegistry registry) {
-    return factory(exporters, config.type()).create(vertx, config, signal, registry);
+  public Exporter createExporter(BuildContext context, ExporterConfig config, Signal signal) {
+    return factory(exporters, config.type()).create(context, config, signal);
   }
 
   private static <F> F factory(Map<String, F> factories, String type) {

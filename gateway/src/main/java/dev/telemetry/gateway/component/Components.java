@@ -29,21 +29,24 @@ public final class Components {
   }
 
   public static final ComponentRegistry BUILT_IN = ComponentRegistry.builder()
-      .receiver(OtlpReceiverConfig.TYPE, OtlpReceiverConfig::read, (vertx, c, consumer, registry) ->
-          new OtlpReceiver(vertx, c, consumer, registry, Math.max(1, Runtime.getRuntime().availableProcessors())))
-      .processor(EnrichmentProcessorConfig.TYPE, EnrichmentProcessorConfig::read, EnrichmentProcessor::new)
+      .receiver(OtlpReceiverConfig.TYPE, OtlpReceiverConfig::read, (ctx, c, consumer) -> new OtlpReceiver(
+          ctx.vertx(), c, consumer, ctx.registry(), Math.max(1, Runtime.getRuntime().availableProcessors()),
+          ctx.heap()))
+      .processor(EnrichmentProcessorConfig.TYPE, EnrichmentProcessorConfig::read,
+          (ctx, c) -> new EnrichmentProcessor(ctx.vertx(), c, ctx.registry()))
       .processor(RedactionProcessorConfig.TYPE, RedactionProcessorConfig::read,
-          (vertx, c, registry) -> new RedactionProcessor(c, registry))
-      .sampler(TailSamplingProcessorConfig.TYPE, TailSamplingProcessorConfig::read, TailSampler::new)
+          (ctx, c) -> new RedactionProcessor(c, ctx.registry()))
+      .sampler(TailSamplingProcessorConfig.TYPE, TailSamplingProcessorConfig::read,
+          (ctx, c) -> new TailSampler(c, ctx.registry(), ctx.heap()))
       .exporter(OtlpExporterConfig.TYPE, OtlpExporterConfig::read,
-          (vertx, c, signal, registry) -> new OtlpGrpcExporter(vertx, c, signal))
+          (ctx, c, signal) -> new OtlpGrpcExporter(ctx.vertx(), c, signal))
       .exporter(FileExporterConfig.TYPE, FileExporterConfig::read,
-          (vertx, c, signal, registry) -> new FileExporter(vertx, c, signal))
+          (ctx, c, signal) -> new FileExporter(ctx.vertx(), c, signal))
       .exporter(PrometheusRemoteWriteExporterConfig.TYPE, Set.of(Signal.METRICS),
           PrometheusRemoteWriteExporterConfig::read,
-          (vertx, c, signal, registry) -> new PrometheusRemoteWriteExporter(vertx, c, registry))
+          (ctx, c, signal) -> new PrometheusRemoteWriteExporter(ctx.vertx(), c, ctx.registry()))
       .exporter(ElasticsearchExporterConfig.TYPE, Set.of(Signal.LOGS), ElasticsearchExporterConfig::read,
-          (vertx, c, signal, registry) -> new ElasticsearchExporter(vertx, c, registry))
+          (ctx, c, signal) -> new ElasticsearchExporter(ctx.vertx(), c, ctx.registry()))
       .build();
 
   /** A config loader for the built-in components that reads the process environment. */

@@ -2,7 +2,6 @@ package dev.telemetry.gateway.component;
 
 import dev.telemetry.gateway.config.ProcessorConfig;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
-import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Builds a sampling stage: a processor that holds spans on its own context and releases whole traces later, so it
@@ -10,5 +9,5 @@ import io.micrometer.core.instrument.MeterRegistry;
  */
 @FunctionalInterface
 public interface SamplerFactory<C extends ProcessorConfig> {
-  TailSampler create(C config, MeterRegistry registry);
+  TailSampler create(BuildContext context, C config);
 }

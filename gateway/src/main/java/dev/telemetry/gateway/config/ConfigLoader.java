@@ -91,10 +91,14 @@ public final class ConfigLoader {
     }
 
     ConfigNode ml = root.object("memory_limit");
-    ml.allowOnly("max_heap_percent", "check_interval");
-    MemoryLimitConfig memoryLimit = new MemoryLimitConfig(
-        (int) ml.integer("max_heap_percent", MemoryLimitConfig.DEFAULTS.maxHeapPercent(), 0, 99),
-        ml.duration("check_interval", MemoryLimitConfig.DEFAULTS.checkInterval(), java.time.Duration.ofMillis(10)));
+    ml.allowOnly("max_heap_percent", "check_interval", "charged_heap_percent");
+    int maxHeap = (int) ml.integer("max_heap_percent", MemoryLimitConfig.DEFAULTS.maxHeapPercent(), 0, 99);
+    Duration check = ml.duration("check_interval", MemoryLimitConfig.DEFAULTS.checkInterval(), Duration.ofMillis(10));
+    int charged = (int) ml.integer("charged_heap_percent", MemoryLimitConfig.DEFAULTS.chargedHeapPercent(), 0, 95);
+    MemoryLimitConfig memoryLimit = ml.build(null, () -> new MemoryLimitConfig(maxHeap, check, charged));
+    if (memoryLimit == null) {
+      memoryLimit = MemoryLimitConfig.DEFAULTS;
+    }
 
     ConfigNode admin = root.object("admin");
     admin.allowOnly("endpoint", "token");

@@ -26,18 +26,30 @@ import java.util.Locale;
  * names, HTTP paths, gRPC service names, parsing, item counting, merging and responses.
  */
 public enum Signal {
-  TRACES("traces", "opentelemetry.proto.collector.trace.v1.TraceService", "spans"),
-  METRICS("metrics", "opentelemetry.proto.collector.metrics.v1.MetricsService", "data_points"),
-  LOGS("logs", "opentelemetry.proto.collector.logs.v1.LogsService", "log_records");
+  // Heap per encoded byte of a parsed request, measured by HeapPerQueuedByteProbe (docs/benchmarks.md: 5.47, 4.13
+  // and 5.32 on realistic payloads), rounded up so that charges stay an upper bound of the real heap.
+  TRACES("traces", "opentelemetry.proto.collector.trace.v1.TraceService", "spans", 6.0),
+  METRICS("metrics", "opentelemetry.proto.collector.metrics.v1.MetricsService", "data_points", 4.5),
+  LOGS("logs", "opentelemetry.proto.collector.logs.v1.LogsService", "log_records", 6.0);
 
   private final String id;
   private final String grpcService;
   private final String itemName;
+  private final double heapPerEncodedByte;
 
-  Signal(String id, String grpcService, String itemName) {
+  Signal(String id, String grpcService, String itemName, double heapPerEncodedByte) {
     this.id = id;
     this.grpcService = grpcService;
     this.itemName = itemName;
+    this.heapPerEncodedByte = heapPerEncodedByte;
+  }
+
+  /**
+   * The heap a parsed request of {@code encodedBytes} takes (protobuf objects, strings, lists): what the heap ledger
+   * charges for holding one.
+   */
+  public long parsedHeapBytes(long encodedBytes) {
+    return (long) (encodedBytes * heapPerEncodedByte) + 256;
   }
 
   /** Lower-case name used in config keys, metric tags and file names: {@code traces}, {@code metrics}, {@code logs}. */

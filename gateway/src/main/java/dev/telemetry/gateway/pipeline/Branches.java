@@ -1,7 +1,6 @@
 package dev.telemetry.gateway.pipeline;
 
 import dev.telemetry.gateway.otlp.Signal;
-import dev.telemetry.gateway.processor.Downstream;
 import dev.telemetry.gateway.processor.Processor;
 import dev.telemetry.gateway.processor.sampling.Destination;
 import dev.telemetry.gateway.processor.sampling.SamplingStage;
@@ -80,8 +79,7 @@ final class Branches {
     }
     return destinations.computeIfAbsent(List.copyOf(exporters), names -> {
       List<ExporterQueue> qs = queues(names);
-      Downstream downstream = (request, items, bytes) -> Pipeline.offerToQueues(qs, request, items, bytes);
-      return new Destination(names, downstream);
+      return new Destination(names, new QueueFanOut(qs));
     });
   }
 

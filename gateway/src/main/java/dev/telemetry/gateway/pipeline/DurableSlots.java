@@ -80,7 +80,7 @@ final class DurableSlots {
       }
       long received = nowNanos - TimeUnit.MILLISECONDS.toNanos(Math.max(0, nowMillis - e.receivedMillis()));
       replayed.accept(new QueuedSlot(new QueuedRequest(request, e.items(), e.size(), received), e.seq(),
-          e.location()));
+          e.location(), 0));
       items += e.items();
     }
     if (items > 0 || recovery.tornRecords() > 0) {
@@ -93,9 +93,10 @@ final class DurableSlots {
 
   /**
    * Writes a request to the log (and forces it to disk, per the fsync policy); the slot keeps the request in memory
-   * while the budget allows, else only its location.
+   * while the budget allows, with its {@code heap} charge, else only its location (and no charge: the caller frees
+   * it).
    */
-  Future<QueuedSlot> append(QueuedRequest r) {
+  Future<QueuedSlot> append(QueuedRequest r, long heap) {
     long receivedMillis = System.currentTimeMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime()
         - r.receivedNanos());
     return log.append(receivedMillis, r.items(), r.request().toByteArray()).map(appended -> {
@@ -104,7 +105,7 @@ final class DurableSlots {
         inMemoryBytes.addAndGet(-r.bytes());
       }
       return new QueuedSlot(keep ? r : new QueuedRequest(null, r.items(), r.bytes(), r.receivedNanos()),
-          appended.seq(), appended.location());
+          appended.seq(), appended.location(), keep ? heap : 0);
     });
   }
 
@@ -130,7 +131,7 @@ final class DurableSlots {
               if (s.spilled()) {
                 QueuedRequest r = s.request();
                 loaded.add(new QueuedSlot(new QueuedRequest(signal.parseRequest(read.get(next++)), r.items(),
-                    r.bytes(), r.receivedNanos()), s.seq(), s.location()));
+                    r.bytes(), r.receivedNanos()), s.seq(), s.location(), signal.parsedHeapBytes(r.bytes())));
               } else {
                 loaded.add(s);
               }

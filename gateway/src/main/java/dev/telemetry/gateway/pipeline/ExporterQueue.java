@@ -1,6 +1,7 @@
 package dev.telemetry.gateway.pipeline;
 
 import com.google.protobuf.Message;
+import dev.telemetry.gateway.backpressure.HeapLedger;
 import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.backpressure.Reservation;
 import dev.telemetry.gateway.config.BatchConfig;
@@ -24,12 +25,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * The bounded queue in front of one exporter (for one signal): it hands out {@link Reservation}s of items and
- * encoded bytes, and runs the send loop — batches from the {@link WaitingLine}, retries by the {@link RetryPolicy},
+ * encoded bytes (and the parsed request's heap, from the {@link HeapLedger}), and runs the send loop — batches from the {@link WaitingLine}, retries by the {@link RetryPolicy},
  * dead letters for what is given up. A persistent queue keeps its requests in a write-ahead log ({@link
  * DurableSlots}).
  *
@@ -54,6 +56,7 @@ public final class ExporterQueue {
   /** Where batches given up for good are written; null when not configured. */
   private final DeadLetterFile deadLetters;
   private final WaitingLine waiting;
+  private final HeapLedger heap;
 
   // Shared between offering threads and the exporter context.
   private final AtomicLong reservedItems = new AtomicLong();
@@ -69,6 +72,14 @@ public final class ExporterQueue {
 
   public ExporterQueue(String exporterName, Signal signal, Exporter exporter, Context context,
                        QueueConfig queue, BatchConfig batch, RetryConfig retry, MeterRegistry registry) {
+    this(exporterName, signal, exporter, context, queue, batch, retry, registry, HeapLedger.unbounded());
+  }
+
+  /** {@code heap}: requests held in memory are charged there at their parsed size before they are queued. */
+  public ExporterQueue(String exporterName, Signal signal, Exporter exporter, Context context,
+                       QueueConfig queue, BatchConfig batch, RetryConfig retry, MeterRegistry registry,
+                       HeapLedger heap) {
+    this.heap = heap;
     this.exporterName = exporterName;
     this.signal = signal;
     this.exporter = exporter;
@@ -108,29 +119,57 @@ public final class ExporterQueue {
   private void replayed(QueuedSlot slot) {
     reservedItems.addAndGet(slot.request().items());
     reservedBytes.addAndGet(slot.request().bytes());
-    add(slot);
+    long cost = slot.spilled() ? 0 : signal.parsedHeapBytes(slot.request().bytes());
+    heap.charge(cost);
+    add(new QueuedSlot(slot.request(), slot.seq(), slot.location(), cost));
   }
 
   /**
-   * Reserves room for a request (any thread); committing enqueues it. Throws {@link RefusedException} when the queue
-   * is at a bound.
+   * Reserves room for a request (any thread): items and bytes in the queue, and the parsed request's heap in the
+   * ledger; committing enqueues it. Throws {@link RefusedException} when the queue is at a bound (QUEUE_FULL) or the
+   * ledger is (MEMORY_LIMIT). {@code request} is asked for only on commit, once: a caller holding its data in
+   * another form (the tail sampler's encoded spans) builds it only when there is room.
    */
-  Reservation reserve(Message request, int items, int bytes) {
+  Reservation reserve(Supplier<? extends Message> request, int items, int bytes) {
     if (!tryReserve(items, bytes)) {
       throw new RefusedException(RefusedException.Reason.QUEUE_FULL, "the queue of exporter \"" + exporterName
           + "\" is full; retry later");
     }
+    long cost = signal.parsedHeapBytes(bytes);
+    if (!heap.tryCharge(cost)) {
+      cancelReservation(items, bytes);
+      throw heap.full();
+    }
     return new Reservation() {
       @Override
       public Future<Void> commit() {
-        return enqueue(new QueuedRequest(request, items, bytes, System.nanoTime()));
+        return enqueue(new QueuedRequest(request.get(), items, bytes, System.nanoTime()), cost);
       }
 
       @Override
       public void release() {
         cancelReservation(items, bytes);
+        heap.free(cost);
       }
     };
+  }
+
+  /**
+   * At shutdown, for acknowledged data that found no room in time: a persistent queue takes it beyond its bounds (it
+   * is written to the log and sent after the next start if not before); a memory queue counts it as lost
+   * ({@code reason="shutdown"}). Returns how many items were lost.
+   */
+  long keepAtShutdown(Supplier<? extends Message> request, int items, int bytes) {
+    if (durable == null) {
+      metrics.failed("shutdown", items);
+      return items;
+    }
+    reservedItems.addAndGet(items);
+    reservedBytes.addAndGet(bytes);
+    long cost = signal.parsedHeapBytes(bytes);
+    heap.charge(cost);
+    enqueue(new QueuedRequest(request.get(), items, bytes, System.nanoTime()), cost);
+    return 0;
   }
 
   /**
@@ -171,6 +210,7 @@ public final class ExporterQueue {
       }
       QueuedRequest r = oldest.request();
       cancelReservation(r.items(), r.bytes());
+      heap.free(oldest.heap());
       if (durable != null) {
         durable.leftLine(oldest);
         durable.done(oldest);
@@ -188,19 +228,21 @@ public final class ExporterQueue {
    * Adds a request for which room was reserved. Completes when it is queued: at once for a memory queue, after the
    * write-ahead log write (and fsync, per policy) for a persistent one; on a log failure the reservation is released.
    */
-  private Future<Void> enqueue(QueuedRequest r) {
+  private Future<Void> enqueue(QueuedRequest r, long cost) {
     if (durable == null) {
-      add(QueuedSlot.inMemory(r));
+      add(QueuedSlot.inMemory(r, cost));
       return Future.succeededFuture();
     }
-    return durable.append(r).transform(ar -> {
+    return durable.append(r, cost).transform(ar -> {
       if (ar.failed()) {
         cancelReservation(r.items(), r.bytes());
+        heap.free(cost);
         failureLog.log(Level.SEVERE, "wal", "exporter " + exporterName + " (" + signal.id() + "): "
             + ar.cause().getMessage() + "; refusing data until it works again");
         return Future.failedFuture(new RefusedException(RefusedException.Reason.NOT_READY,
             "the queue of exporter \"" + exporterName + "\" cannot write to disk; retry later"));
       }
+      heap.free(cost - ar.result().heap()); // kept on disk only: nothing of it on the heap
       add(ar.result());
       return Future.succeededFuture();
     });
@@ -255,6 +297,12 @@ public final class ExporterQueue {
   private void loadThenSend(List<QueuedSlot> batch) {
     durable.load(batch).onComplete(ar -> onContext(() -> {
       if (ar.succeeded()) {
+        // Read back for sending: accepted data, charged whatever the ledger holds (at most concurrency batches).
+        long loaded = 0;
+        for (int i = 0; i < batch.size(); i++) {
+          loaded += ar.result().get(i).heap() - batch.get(i).heap();
+        }
+        heap.charge(loaded);
         send(new Batch(ar.result()), 0, System.nanoTime());
         return;
       }
@@ -267,6 +315,7 @@ public final class ExporterQueue {
           + "start): " + ar.cause().getMessage());
       inFlight--;
       cancelReservation(items, bytes);
+      heap.free(batch.stream().mapToLong(QueuedSlot::heap).sum());
       drain();
     }));
   }
@@ -294,17 +343,22 @@ public final class ExporterQueue {
     final Message request;
     final int items;
     final int bytes;
+    /** What its parts charged to the heap ledger; freed when the batch is done. */
+    final long heapCharged;
 
     Batch(List<QueuedSlot> parts) {
       this.parts = parts;
       int i = 0;
       int b = 0;
+      long h = 0;
       for (QueuedSlot p : parts) {
         i += p.request().items();
         b += p.request().bytes();
+        h += p.heap();
       }
       this.items = i;
       this.bytes = b;
+      this.heapCharged = h;
       if (parts.size() == 1) {
         this.request = parts.get(0).request().request();
       } else {
@@ -382,6 +436,7 @@ public final class ExporterQueue {
           + " not delivered before shutdown stay in the write-ahead log");
       inFlight--;
       cancelReservation(batch.items, batch.bytes);
+      heap.free(batch.heapCharged);
       drain();
       return;
     }
@@ -402,6 +457,7 @@ public final class ExporterQueue {
   private void finish(Batch batch) {
     inFlight--;
     cancelReservation(batch.items, batch.bytes);
+    heap.free(batch.heapCharged);
     if (durable != null) {
       batch.parts.forEach(durable::done);
     }

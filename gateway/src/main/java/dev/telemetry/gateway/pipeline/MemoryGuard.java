@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import java.lang.management.ManagementFactory;
 import java.util.function.LongSupplier;
+import dev.telemetry.gateway.logging.RateLimitedLog;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -18,6 +20,8 @@ public final class MemoryGuard {
   private static final Logger LOG = Logger.getLogger(MemoryGuard.class.getName());
   private static final long GC_HINT_EVERY_NANOS = 5_000_000_000L;
 
+  /** Near the limit the flag flips with every young collection: say so once in a while, not each time. */
+  private final RateLimitedLog transitions = new RateLimitedLog(LOG, 10_000);
   private final long limitBytes;
   private final LongSupplier used;
   private volatile boolean over;
@@ -61,10 +65,10 @@ public final class MemoryGuard {
     boolean wasOver = over;
     over = u > limitBytes;
     if (over && !wasOver) {
-      LOG.warning("heap in use " + (u >> 20) + " MiB is above the memory limit " + (limitBytes >> 20)
-          + " MiB: refusing new data until it is below again");
+      transitions.log(Level.WARNING, "over", "heap in use " + (u >> 20) + " MiB is above the memory limit "
+          + (limitBytes >> 20) + " MiB: refusing new data until it is below again");
     } else if (!over && wasOver) {
-      LOG.info("heap in use is below the memory limit again: accepting data");
+      transitions.log(Level.INFO, "below", "heap in use is below the memory limit again: accepting data");
     }
     long now = System.nanoTime();
     if (over && now - lastHintNanos > GC_HINT_EVERY_NANOS) {

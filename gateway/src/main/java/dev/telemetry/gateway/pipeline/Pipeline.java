@@ -4,6 +4,7 @@ import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.backpressure.Reservation;
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.processor.Downstream;
 import dev.telemetry.gateway.processor.Processor;
 import dev.telemetry.gateway.processor.sampling.Destination;
 import dev.telemetry.gateway.processor.sampling.SamplingStage;
@@ -55,7 +56,7 @@ public final class Pipeline {
     this.queues = List.copyOf(queues);
     this.sampler = sampler;
     if (sampler instanceof TailSampler local) {
-      local.downstream(this::offerToQueues);
+      local.downstream(downstream());
     }
     this.branches = new Branches(signal, this.queues, sampler, routable, samplers);
   }
@@ -71,6 +72,11 @@ public final class Pipeline {
   /** The sampling stage of this pipeline, or null. */
   public SamplingStage sampler() {
     return sampler;
+  }
+
+  /** The pipeline's own exporter queues as the sampler's downstream. */
+  public Downstream downstream() {
+    return new QueueFanOut(queues);
   }
 
   /** Where kept spans for these exporters go (null: the pipeline's own); see {@link Branches#destination}. */
@@ -153,7 +159,7 @@ public final class Pipeline {
       Prepared p = prepared.get(i);
       SamplingStage stage = p.branch().sampler();
       return stage != null ? stage.reserve((ExportTraceServiceRequest) p.request(), p.branch().destination())
-          : reserve(p.branch().queues(), p.request(), p.items(), p.bytes());
+          : reserve(p.branch().queues(), p::request, p.items(), p.bytes());
     }));
   }
 
@@ -165,16 +171,39 @@ public final class Pipeline {
    * memory queues, after the write-ahead log for persistent ones).
    */
   public Future<Void> offerToQueues(Message request, int items, int bytes) {
+    return offerToQueues(queues, () -> request, items, bytes);
+  }
+
+  /** As {@link #offerToQueues(Message, int, int)}, building the request only once every queue has room. */
+  public Future<Void> offerToQueues(Supplier<? extends Message> request, int items, int bytes) {
     return offerToQueues(queues, request, items, bytes);
   }
 
-  static Future<Void> offerToQueues(List<ExporterQueue> queues, Message request, int items, int bytes) {
+  static Future<Void> offerToQueues(List<ExporterQueue> queues, Supplier<? extends Message> request, int items,
+                                    int bytes) {
     return commit(() -> reserve(queues, request, items, bytes));
   }
 
-  /** Room in every queue, or a refusal having taken none. */
-  private static Reservation reserve(List<ExporterQueue> queues, Message request, int items, int bytes) {
-    return Reservation.all(queues.size(), i -> queues.get(i).reserve(request, items, bytes));
+  /** Room in every queue, or a refusal having taken none; the queues share one request, built once. */
+  private static Reservation reserve(List<ExporterQueue> queues, Supplier<? extends Message> request, int items,
+                                     int bytes) {
+    Supplier<Message> once = once(request);
+    return Reservation.all(queues.size(), i -> queues.get(i).reserve(once, items, bytes));
+  }
+
+  /** {@code request}, built at most once (called on one thread). */
+  static Supplier<Message> once(Supplier<? extends Message> request) {
+    return new Supplier<>() {
+      private Message built;
+
+      @Override
+      public Message get() {
+        if (built == null) {
+          built = request.get();
+        }
+        return built;
+      }
+    };
   }
 
   /** Reserves, then commits: a refusal becomes the failed future the receivers answer with. */

@@ -388,4 +388,19 @@ class ConfigLoaderTest {
         .containsExactly("processors.env-facts.resource.insert[\"deployment.environment\"]: expected a string, "
             + "found 5");
   }
+
+  @Test
+  void theHeapLedgerMustFitUnderTheGuard() throws Exception {
+    String base = """
+        {"receivers": {"otlp": {"type": "otlp"}},
+         "exporters": {"f": {"type": "file", "directory": "d"}},
+         "pipelines": {"logs": {"receivers": ["otlp"], "exporters": ["f"]}},
+         "memory_limit": %s}""";
+    assertThat(problems(base.formatted("{\"max_heap_percent\": 50, \"charged_heap_percent\": 70}")))
+        .singleElement().asString().startsWith("memory_limit: charged_heap_percent (70) must not be above "
+            + "max_heap_percent (50)");
+    GatewayConfig c = loader.parse(base.formatted("{\"charged_heap_percent\": 0}"), Path.of("."));
+    assertThat(c.memoryLimit().chargedLimit(1L << 30)).isEqualTo(Long.MAX_VALUE);
+    assertThat(MemoryLimitConfig.DEFAULTS.chargedLimit(100L << 20)).isEqualTo(60L << 20);
+  }
 }

@@ -1,5 +1,6 @@
 package dev.telemetry.gateway.processor.sampling;
 
+import dev.telemetry.gateway.backpressure.HeapLedger;
 import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.backpressure.Reservation;
 import com.google.protobuf.ByteString;
@@ -46,6 +47,8 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   private final java.util.Set<String> attributeKeys;
   private final boolean keepSpanNames;
   private final AtomicLong charged = new AtomicLong();
+  /** What the sampler holds is charged here too, so that it counts against the process's one memory limit. */
+  private final HeapLedger heap;
   private final MeterRegistry registry;
   private final Map<String, Counter> decisionCounters = new ConcurrentHashMap<>();
   private final Counter earlyDecisions;
@@ -67,7 +70,12 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   private volatile int bufferedTraces;
 
   public TailSampler(TailSamplingProcessorConfig config, MeterRegistry registry) {
+    this(config, registry, HeapLedger.unbounded());
+  }
+
+  public TailSampler(TailSamplingProcessorConfig config, MeterRegistry registry, HeapLedger heap) {
     this.config = config;
+    this.heap = heap;
     this.registry = registry;
     this.policies = config.policies().stream().map(p -> p.compile(() -> budgetShare)).toList();
     this.attributeKeys = config.attributeKeys();
@@ -155,6 +163,9 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   @Override
   public Reservation reserve(ExportTraceServiceRequest request, Destination destination) {
     long cost = reserveCost(request);
+    if (cost == -2) {
+      throw heap.full();
+    }
     if (cost < 0) {
       throw new RefusedException(RefusedException.Reason.QUEUE_FULL, "tail sampler \"" + config.name()
           + "\" is at its memory budget (" + config.memoryBudgetBytes() + " bytes); retry later");
@@ -190,11 +201,22 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
       context.runOnContext(v -> relieve());
       return -1;
     }
+    if (!heap.tryCharge(cost)) {
+      charged.addAndGet(-cost);
+      refused.increment(spanCount(request));
+      return -2;
+    }
     return cost;
   }
 
   void release(long cost) {
-    charged.addAndGet(-cost);
+    uncharge(cost);
+  }
+
+  /** Data the sampler held has left it (dropped, handed on, handed off): its charges are freed. */
+  private void uncharge(long bytes) {
+    charged.addAndGet(-bytes);
+    heap.free(bytes);
   }
 
   /** Buffers a reserved request; its kept spans go to {@code destination}. */
@@ -238,7 +260,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
               lateKept.add(e);
             } else {
               lateDropped.increment();
-              charged.addAndGet(-e.bytes());
+              uncharge(e.bytes());
             }
             continue;
           }
@@ -304,7 +326,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
       emit(trace.entries);
     } else {
       droppedTraces.increment();
-      charged.addAndGet(-trace.bytes);
+      uncharge(trace.bytes);
     }
   }
 
@@ -318,9 +340,8 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
       Downstream d = e.destination().downstream();
       byDestination.computeIfAbsent(d == null ? downstream : d, k -> new ArrayList<>(entries.size())).add(e);
     }
-    byDestination.forEach((destination, list) -> {
-      pendingEmission.addLast(new Pending(rebuild(list), bytes(list), destination));
-    });
+    byDestination.forEach((destination, list) -> pendingEmission.addLast(new Pending(list, bytes(list),
+        destination)));
     retryPending();
   }
 
@@ -357,19 +378,30 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     return req.build();
   }
 
-  /** A kept trace's spans for one destination, still charged until that destination took them. */
-  private record Pending(ExportTraceServiceRequest request, long bytes, Downstream destination) {
+  /**
+   * A kept trace's spans for one destination, still encoded and still charged until that destination took them:
+   * while the queues are full they cost what buffered spans cost, and the request is built only when there is room.
+   */
+  private record Pending(List<Trace.Entry> entries, long bytes, Downstream destination) {
+    /** The rebuilt request's encoded size, near enough for the queues' byte bounds. */
+    int encodedBytes() {
+      long n = 0;
+      for (Trace.Entry e : entries) {
+        n += e.encoded().size() + 4;
+      }
+      return (int) Math.min(Integer.MAX_VALUE, n + 128);
+    }
   }
 
   private void retryPending() {
     while (!pendingEmission.isEmpty()) {
       Pending p = pendingEmission.peekFirst();
-      Future<Void> f = p.destination().offer(p.request(), spanCount(p.request()), p.request().getSerializedSize());
+      Future<Void> f = p.destination().offer(() -> rebuild(p.entries()), p.entries().size(), p.encodedBytes());
       if (f.failed()) {
         return; // queues full: keep it (still charged) and try on the next tick
       }
       pendingEmission.pollFirst();
-      charged.addAndGet(-p.bytes());
+      uncharge(p.bytes());
     }
   }
 
@@ -400,11 +432,33 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     if (pendingEmission.isEmpty()) {
       done.tryComplete();
     } else if (System.nanoTime() > deadline) {
-      LOG.warning("tail sampler " + config.name() + ": " + pendingEmission.size()
-          + " sampled trace batches could not be queued before shutdown");
+      keepPendingAtShutdown();
       done.tryComplete();
     } else {
       vertx.setTimer(50, id -> awaitEmitted(done, deadline));
+    }
+  }
+
+  /**
+   * Kept traces the queues could not take before the shutdown timeout: they were acknowledged, so persistent queues
+   * take them beyond their bounds; what memory queues cannot take is counted and said.
+   */
+  private void keepPendingAtShutdown() {
+    int spans = 0;
+    long lost = 0;
+    while (!pendingEmission.isEmpty()) {
+      Pending p = pendingEmission.pollFirst();
+      spans += p.entries().size();
+      lost += p.destination().keepAtShutdown(() -> rebuild(p.entries()), p.entries().size(), p.encodedBytes());
+      uncharge(p.bytes());
+    }
+    if (lost == 0) {
+      LOG.info("tail sampler " + config.name() + ": " + spans + " kept spans found no room in the exporter queues "
+          + "before the shutdown timeout; written to the persistent queues beyond their bounds");
+    } else {
+      LOG.warning("tail sampler " + config.name() + ": " + spans + " kept spans found no room in the exporter "
+          + "queues before the shutdown timeout; " + lost + " of them were for memory queues and are lost "
+          + "(gateway_exporter_items_failed_total{reason=\"shutdown\"}); persistent queues keep theirs");
     }
   }
 
@@ -453,7 +507,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
         }
         it.remove();
         moved++;
-        charged.addAndGet(-e.getValue().bytes);
+        uncharge(e.getValue().bytes);
         for (Trace.Entry entry : e.getValue().entries) {
           byDestination.computeIfAbsent(entry.destination(), k -> new ArrayList<>()).add(entry);
         }

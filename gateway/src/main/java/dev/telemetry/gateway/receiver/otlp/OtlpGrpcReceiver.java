@@ -125,25 +125,38 @@ final class OtlpGrpcReceiver {
       }
     }
     boolean json = msg.format() == WireFormat.JSON;
+    long charge;
+    try {
+      charge = ingest.admit(signal, msg.payload().length(), bytes.length);
+    } catch (RefusedException e) {
+      refused(req, signal, e);
+      return;
+    }
     Message request;
     try {
       request = json ? OtlpJson.parse(bytes, signal.newRequestBuilder()) : signal.parseRequest(bytes);
     } catch (InvalidProtocolBufferException | OtlpJsonException e) {
+      ingest.release(charge);
       fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "invalid OTLP message: " + e.getMessage());
       return;
     }
     ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, req.headers()::get).onComplete(ar -> {
+      ingest.release(charge);
       if (ar.succeeded()) {
         req.response().send(ar.result());
       } else if (ar.cause() instanceof RefusedException pr) {
-        boolean full = pr.reason().backPressure();
-        metrics.refusedRequest(TRANSPORT, signal, pr.reason().tag());
-        retryLater(req, full ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.UNAVAILABLE, pr.getMessage());
+        refused(req, signal, pr);
       } else {
         LOG.log(Level.SEVERE, "unexpected failure ingesting " + signal.id(), ar.cause());
         fail(req, signal, GrpcStatus.INTERNAL, "internal_error", "internal error: " + ar.cause().getMessage());
       }
     });
+  }
+
+  private void refused(GrpcServerRequest<Message, Message> req, Signal signal, RefusedException refusal) {
+    boolean full = refusal.reason().backPressure();
+    metrics.refusedRequest(TRANSPORT, signal, refusal.reason().tag());
+    retryLater(req, full ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.UNAVAILABLE, refusal.getMessage());
   }
 
   private void fail(GrpcServerRequest<Message, Message> req, Signal signal, GrpcStatus status, String reason,

@@ -123,31 +123,46 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
         return;
       }
     }
+    long charge;
+    try {
+      charge = ingest.admit(signal, body.length(), bytes.length);
+    } catch (RefusedException e) {
+      retryLater(req, signal, json, e);
+      return;
+    }
     Message request;
     try {
       request = json ? OtlpJson.parse(bytes, signal.newRequestBuilder()) : signal.parseRequest(bytes);
     } catch (OtlpJsonException e) {
+      ingest.release(charge);
       refuse(req, signal, true, 400, "malformed", "invalid OTLP/JSON: " + e.getMessage());
       return;
     } catch (InvalidProtocolBufferException e) {
+      ingest.release(charge);
       refuse(req, signal, false, 400, "malformed", "invalid OTLP protobuf: " + e.getMessage());
       return;
     }
     ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, req.headers()::get).onComplete(ar -> {
+      ingest.release(charge);
       if (ar.succeeded()) {
         respond(req.response(), 200, json, ar.result());
       } else if (ar.cause() instanceof RefusedException pr) {
-        boolean full = pr.reason().backPressure();
-        req.response().putHeader(HttpHeaders.RETRY_AFTER, retryAfterSeconds);
-        metrics.refusedRequest(TRANSPORT, signal, pr.reason().tag());
-        respondStatus(req.response(), full ? 429 : 503, json,
-            full ? Code.RESOURCE_EXHAUSTED : Code.UNAVAILABLE, pr.getMessage());
+        retryLater(req, signal, json, pr);
       } else {
         LOG.log(Level.SEVERE, "unexpected failure ingesting " + signal.id(), ar.cause());
         metrics.refusedRequest(TRANSPORT, signal, "internal_error");
         respondStatus(req.response(), 500, json, Code.INTERNAL, "internal error: " + ar.cause().getMessage());
       }
     });
+  }
+
+  /** 429 (back-pressure) or 503 (not ready) with Retry-After: the client should send the same request again. */
+  private void retryLater(HttpServerRequest req, Signal signal, boolean json, RefusedException refusal) {
+    boolean full = refusal.reason().backPressure();
+    req.response().putHeader(HttpHeaders.RETRY_AFTER, retryAfterSeconds);
+    metrics.refusedRequest(TRANSPORT, signal, refusal.reason().tag());
+    respondStatus(req.response(), full ? 429 : 503, json, full ? Code.RESOURCE_EXHAUSTED : Code.UNAVAILABLE,
+        refusal.getMessage());
   }
 
   private void refuse(HttpServerRequest req, Signal signal, boolean json, int status, String reason, String msg) {

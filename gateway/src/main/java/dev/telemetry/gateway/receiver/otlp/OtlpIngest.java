@@ -3,6 +3,7 @@ package dev.telemetry.gateway.receiver.otlp;
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.OtlpValidator;
 import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.backpressure.HeapLedger;
 import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.pipeline.RequestHeaders;
 import dev.telemetry.gateway.pipeline.TelemetryConsumer;
@@ -16,11 +17,32 @@ final class OtlpIngest {
   private final String receiver;
   private final TelemetryConsumer consumer;
   private final ReceiverMetrics metrics;
+  private final HeapLedger heap;
 
-  OtlpIngest(String receiver, TelemetryConsumer consumer, ReceiverMetrics metrics) {
+  OtlpIngest(String receiver, TelemetryConsumer consumer, ReceiverMetrics metrics, HeapLedger heap) {
     this.receiver = receiver;
     this.consumer = consumer;
     this.metrics = metrics;
+    this.heap = heap;
+  }
+
+  /**
+   * Charges, before decoding, what a request holds until the pipeline has answered: its body as received, the
+   * inflated bytes and the decoded request. Returns the charge to {@link #release}, or throws
+   * {@link RefusedException} (MEMORY_LIMIT) when the heap ledger is full: then nothing is decoded.
+   */
+  long admit(Signal signal, int wireBytes, int decodedBytes) {
+    long charge = (long) wireBytes + (decodedBytes == wireBytes ? 0 : decodedBytes)
+        + signal.parsedHeapBytes(decodedBytes);
+    if (!heap.tryCharge(charge)) {
+      throw heap.full();
+    }
+    return charge;
+  }
+
+  /** The request is in the pipeline's hands, or refused: what {@link #admit} charged is freed. */
+  void release(long charge) {
+    heap.free(charge);
   }
 
   String receiver() {

@@ -1,5 +1,6 @@
 package dev.telemetry.gateway.receiver.otlp;
 
+import dev.telemetry.gateway.backpressure.HeapLedger;
 import dev.telemetry.gateway.config.HostPort;
 import dev.telemetry.gateway.receiver.otlp.OtlpReceiverConfig;
 import dev.telemetry.gateway.pipeline.TelemetryConsumer;
@@ -29,10 +30,10 @@ public final class OtlpReceiver implements Receiver {
   private String deploymentId;
 
   public OtlpReceiver(Vertx vertx, OtlpReceiverConfig config, TelemetryConsumer consumer, MeterRegistry registry,
-                      int instances) {
+                      int instances, HeapLedger heap) {
     this.vertx = vertx;
     this.config = config;
-    this.ingest = new OtlpIngest(config.name(), consumer, new ReceiverMetrics(registry, config.name()));
+    this.ingest = new OtlpIngest(config.name(), consumer, new ReceiverMetrics(registry, config.name()), heap);
     this.instances = instances;
   }
 

@@ -121,8 +121,12 @@ class PrometheusRemoteWriteIT {
         assertThat(exporter.export(reader.collectAllMetrics()).join(15, TimeUnit.SECONDS).isSuccess()).isTrue();
       }
 
-      Await.until("orders_placed_total in Prometheus", Duration.ofSeconds(30),
-          () -> !query(prom, "orders_placed_total").isEmpty());
+      // The exporter sends series over several shards, each its own remote-write request: wait for all of them.
+      List<String> expectedSeries = List.of("orders_placed_total", "carts_open", "queue_fill_ratio", "jobs_completed_total",
+          "workers_busy", "memory_used_bytes", "http_server_request_duration_seconds_count", "payload_size_bytes",
+          "target_info");
+      Await.until(() -> "every series in Prometheus: " + expectedSeries, Duration.ofSeconds(30),
+          () -> expectedSeries.stream().allMatch(name -> !query(prom, name).isEmpty()));
       Map<String, String> route = Map.of("route", "/cart");
 
       JsonObject counter = only(prom.query("orders_placed_total"));

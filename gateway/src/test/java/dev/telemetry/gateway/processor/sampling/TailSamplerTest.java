@@ -3,6 +3,8 @@ package dev.telemetry.gateway.processor.sampling;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import dev.telemetry.gateway.processor.Downstream;
+import java.util.function.Supplier;
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.processor.sampling.TailSamplingProcessorConfig;
 import dev.telemetry.gateway.testing.Await;
@@ -37,6 +39,7 @@ class TailSamplerTest {
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   final List<Span> emitted = new CopyOnWriteArrayList<>();
   final AtomicBoolean downstreamFull = new AtomicBoolean();
+  final java.util.concurrent.atomic.AtomicLong keptAtShutdown = new java.util.concurrent.atomic.AtomicLong();
 
   @AfterEach
   void close() {
@@ -49,13 +52,22 @@ class TailSamplerTest {
   TailSampler sampler(Duration wait, long budget, SamplingPolicy... policies) throws Exception {
     TailSampler s = new TailSampler(new TailSamplingProcessorConfig("ts", wait, budget, 1000, 1000,
         List.of(policies)), registry);
-    s.downstream((Message r, int items, int bytes) -> {
-      if (downstreamFull.get()) {
-        return Future.failedFuture("full");
+    s.downstream(new Downstream() {
+      @Override
+      public Future<Void> offer(Supplier<? extends Message> request, int items, int bytes) {
+        if (downstreamFull.get()) {
+          return Future.failedFuture("full");
+        }
+        ((ExportTraceServiceRequest) request.get()).getResourceSpansList().forEach(rs -> rs.getScopeSpansList()
+            .forEach(ss -> emitted.addAll(ss.getSpansList())));
+        return Future.succeededFuture();
       }
-      ((ExportTraceServiceRequest) r).getResourceSpansList().forEach(rs -> rs.getScopeSpansList()
-          .forEach(ss -> emitted.addAll(ss.getSpansList())));
-      return Future.succeededFuture();
+
+      @Override
+      public long keepAtShutdown(Supplier<? extends Message> request, int items, int bytes) {
+        keptAtShutdown.addAndGet(items);
+        return items;
+      }
     });
     vertx.deployVerticle(s).await(5, TimeUnit.SECONDS);
     return s;

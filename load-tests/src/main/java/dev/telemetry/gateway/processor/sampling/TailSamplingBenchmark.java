@@ -55,7 +55,20 @@ public class TailSamplingBenchmark {
     // cheap late-span path. The budget is generous so that no early decisions skew the figure.
     sampler = new TailSampler(new TailSamplingProcessorConfig("bench", Duration.ofSeconds(10), 1L << 40, 0, 0,
         policies), new SimpleMeterRegistry());
-    sampler.downstream((r, items, bytes) -> Future.succeededFuture());
+    sampler.downstream(new dev.telemetry.gateway.processor.Downstream() {
+      @Override
+      public Future<Void> offer(java.util.function.Supplier<? extends com.google.protobuf.Message> request, int items,
+                                int bytes) {
+        request.get(); // built as the exporter queues would build it
+        return Future.succeededFuture();
+      }
+
+      @Override
+      public long keepAtShutdown(java.util.function.Supplier<? extends com.google.protobuf.Message> request, int items,
+                                 int bytes) {
+        return 0;
+      }
+    });
     batches = new ExportTraceServiceRequest[64];
     long id = 0;
     for (int b = 0; b < batches.length; b++) {
