@@ -95,12 +95,6 @@ public final class ConfigNode {
     return json.containsKey(key) && json.getValue(key) != null;
   }
 
-  /** The raw string at key, without substitution or error reporting (for dispatching on "type"). */
-  public String peekString(String key) {
-    Object v = json.getValue(key);
-    return v instanceof String s ? s : null;
-  }
-
   public boolean isBoolean(String key) {
     return json.getValue(key) instanceof Boolean;
   }

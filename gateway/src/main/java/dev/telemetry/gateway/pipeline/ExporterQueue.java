@@ -31,9 +31,9 @@ import java.util.logging.Logger;
 
 /**
  * The bounded queue in front of one exporter (for one signal): it hands out {@link Reservation}s of items and
- * encoded bytes (and the parsed request's heap, from the {@link HeapLedger}), and runs the send loop — batches from the {@link WaitingLine}, retries by the {@link RetryPolicy},
- * dead letters for what is given up. A persistent queue keeps its requests in a write-ahead log ({@link
- * DurableSlots}).
+ * encoded bytes (and of the parsed request's heap, from the {@link HeapLedger}), and runs the send loop — batches
+ * from the {@link WaitingLine}, retries by the {@link RetryPolicy}, dead letters for what is given up. A persistent
+ * queue keeps its requests in a write-ahead log ({@link DurableSlots}).
  *
  * <p>Reserving and committing are thread-safe and non-blocking (receivers on any event loop). Room stays reserved
  * until the request's batch is delivered or given up, so the bounds cover everything accepted and not yet delivered,
@@ -168,7 +168,9 @@ public final class ExporterQueue {
     reservedBytes.addAndGet(bytes);
     long cost = signal.parsedHeapBytes(bytes);
     heap.charge(cost);
-    enqueue(new QueuedRequest(request.get(), items, bytes, System.nanoTime()), cost);
+    // A log that cannot be written now loses them after all: counted, and enqueue has logged why.
+    enqueue(new QueuedRequest(request.get(), items, bytes, System.nanoTime()), cost)
+        .onFailure(e -> metrics.failed("shutdown", items));
     return 0;
   }
 

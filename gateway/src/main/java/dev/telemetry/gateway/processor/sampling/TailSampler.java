@@ -162,14 +162,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
 
   @Override
   public Reservation reserve(ExportTraceServiceRequest request, Destination destination) {
-    long cost = reserveCost(request);
-    if (cost == -2) {
-      throw heap.full();
-    }
-    if (cost < 0) {
-      throw new RefusedException(RefusedException.Reason.QUEUE_FULL, "tail sampler \"" + config.name()
-          + "\" is at its memory budget (" + config.memoryBudgetBytes() + " bytes); retry later");
-    }
+    long cost = chargeOrRefuse(request);
     return new Reservation() {
       @Override
       public Future<Void> commit() {
@@ -184,8 +177,11 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     };
   }
 
-  /** Charges a request against the budget (any thread): its cost, or -1 when the budget is used up. */
-  long reserveCost(ExportTraceServiceRequest request) {
+  /**
+   * Charges a request against the sampler's budget and the heap ledger (any thread) and returns its cost; throws
+   * {@link RefusedException}, having charged nothing, when either is used up.
+   */
+  private long chargeOrRefuse(ExportTraceServiceRequest request) {
     long cost = 0;
     for (ResourceSpans rs : request.getResourceSpansList()) {
       for (ScopeSpans ss : rs.getScopeSpansList()) {
@@ -195,16 +191,16 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
       }
     }
     long after = charged.addAndGet(cost);
-    if (after > config.memoryBudgetBytes() && after != cost) {
+    boolean overBudget = after > config.memoryBudgetBytes() && after != cost;
+    if (overBudget || !heap.tryCharge(cost)) {
       charged.addAndGet(-cost);
       refused.increment(spanCount(request));
-      context.runOnContext(v -> relieve());
-      return -1;
-    }
-    if (!heap.tryCharge(cost)) {
-      charged.addAndGet(-cost);
-      refused.increment(spanCount(request));
-      return -2;
+      if (overBudget) {
+        context.runOnContext(v -> relieve());
+        throw new RefusedException(RefusedException.Reason.QUEUE_FULL, "tail sampler \"" + config.name()
+            + "\" is at its memory budget (" + config.memoryBudgetBytes() + " bytes); retry later");
+      }
+      throw heap.full();
     }
     return cost;
   }
