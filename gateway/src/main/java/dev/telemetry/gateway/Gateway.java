@@ -287,7 +287,33 @@ public final class Gateway {
         .transform(x -> Future.join(processors.values().stream().map(Processor::stop).toList()))
         .transform(x -> cluster == null ? Future.succeededFuture() : cluster.stop())
         .transform(x -> admin.stop())
-        .onComplete(x -> LOG.info("gateway stopped"))
+        .onComplete(x -> logStopped())
         .mapEmpty();
+  }
+
+  /** The last line an operator reads: whether anything acknowledged was lost, and what waits for the next start. */
+  private void logStopped() {
+    List<String> lost = new ArrayList<>();
+    List<String> kept = new ArrayList<>();
+    for (ExporterQueue q : queues) {
+      ExporterQueue.ShutdownOutcome o = q.shutdownOutcome();
+      String what = o.exporter() + " (" + o.signal().id() + "): ";
+      if (o.lost() > 0) {
+        lost.add(what + o.lost() + " " + o.signal().itemName() + (o.persistent()
+            ? " (the write-ahead log could not be written)" : " (memory queue, backend unreachable until the "
+            + "shutdown timeout)"));
+      }
+      if (o.kept() > 0) {
+        kept.add(what + o.kept() + " " + o.signal().itemName());
+      }
+    }
+    String keptText = kept.isEmpty() ? "" : "; kept in persistent queues for the next start: "
+        + String.join(", ", kept);
+    if (lost.isEmpty()) {
+      LOG.info("gateway stopped; nothing acknowledged was lost" + keptText);
+    } else {
+      LOG.warning("gateway stopped; acknowledged and lost at shutdown: " + String.join(", ", lost) + keptText
+          + " (gateway_exporter_items_failed_total{reason=\"shutdown\"})");
+    }
   }
 }

@@ -69,6 +69,12 @@ public final class ExporterQueue {
   private boolean stopping;
   private long stopDeadlineNanos;
   private Promise<Void> drained;
+  /** Set when the shutdown timeout has passed: what is still reserved has been counted as lost or kept. */
+  private boolean abandoned;
+  /** Acknowledged items this queue could not deliver or keep at shutdown (memory queues, or a failed log write). */
+  private final AtomicLong lostAtShutdown = new AtomicLong();
+  /** Items of batches a persistent queue stopped sending at shutdown: they stay in the log for the next start. */
+  private volatile long keptAtShutdown;
 
   public ExporterQueue(String exporterName, Signal signal, Exporter exporter, Context context,
                        QueueConfig queue, BatchConfig batch, RetryConfig retry, MeterRegistry registry) {
@@ -161,7 +167,7 @@ public final class ExporterQueue {
    */
   long keepAtShutdown(Supplier<? extends Message> request, int items, int bytes) {
     if (durable == null) {
-      metrics.failed("shutdown", items);
+      lost(items);
       return items;
     }
     reservedItems.addAndGet(items);
@@ -170,8 +176,26 @@ public final class ExporterQueue {
     heap.charge(cost);
     // A log that cannot be written now loses them after all: counted, and enqueue has logged why.
     enqueue(new QueuedRequest(request.get(), items, bytes, System.nanoTime()), cost)
-        .onFailure(e -> metrics.failed("shutdown", items));
+        .onFailure(e -> lost(items));
     return 0;
+  }
+
+  private void lost(long items) {
+    metrics.failed("shutdown", items);
+    lostAtShutdown.addAndGet(items);
+  }
+
+  /**
+   * What this queue's stop left behind, for the gateway's last log line: acknowledged items lost (memory queue) and
+   * items kept in the write-ahead log for the next start (persistent queue).
+   */
+  public ShutdownOutcome shutdownOutcome() {
+    return new ShutdownOutcome(exporterName, signal, durable != null, lostAtShutdown.get(),
+        durable == null ? 0 : reservedItems.get() + keptAtShutdown);
+  }
+
+  /** See {@link #shutdownOutcome()}. */
+  public record ShutdownOutcome(String exporter, Signal signal, boolean persistent, long lost, long kept) {
   }
 
   /**
@@ -413,6 +437,9 @@ public final class ExporterQueue {
     for (QueuedSlot p : batch.parts) {
       metrics.latency(p.request().receivedNanos(), now);
     }
+    if (abandoned && durable == null) {
+      lostAtShutdown.addAndGet(-batch.items); // counted as lost when the timeout passed, delivered after all
+    }
     finish(batch);
   }
 
@@ -432,17 +459,26 @@ public final class ExporterQueue {
   }
 
   private void giveUp(Batch batch, String reason, ExportException e) {
+    if (abandoned) {
+      // A send cut short after the shutdown timeout: its items were counted (lost or kept) when the timeout passed.
+      inFlight--;
+      return;
+    }
     if (durable != null && reason.equals("shutdown")) {
-      // Not given up at all: it stays in the write-ahead log and is sent after the next start.
-      LOG.info("exporter " + exporterName + " (" + signal.id() + "): " + batch.items + " " + signal.itemName()
-          + " not delivered before shutdown stay in the write-ahead log");
+      // Not given up at all: it stays in the write-ahead log and is sent after the next start (the gateway's last
+      // log line says how many).
+      keptAtShutdown += batch.items;
       inFlight--;
       cancelReservation(batch.items, batch.bytes);
       heap.free(batch.heapCharged);
       drain();
       return;
     }
-    metrics.failed(reason, batch.items);
+    if (reason.equals("shutdown")) {
+      lost(batch.items);
+    } else {
+      metrics.failed(reason, batch.items);
+    }
     failureLog.log(Level.SEVERE, "drop:" + reason + ":" + e.reason(), "exporter " + exporterName + " ("
         + signal.id() + "): dropped " + batch.items + " " + signal.itemName() + " (" + reason + "): "
         + e.getMessage() + (deadLetters == null ? "" : "; written to " + deadLetters.path()));
@@ -477,16 +513,19 @@ public final class ExporterQueue {
       stopDeadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
       drained = Promise.promise();
       long timer = context.owner().setTimer(Math.max(1, timeoutMillis), id -> {
-        if (drained.tryComplete()) {
+        if (!drained.future().isComplete()) {
+          // Counted before completing: completing stops the exporter, which fails its sends on this thread.
+          abandoned = true;
           long left = reservedItems.get();
           if (left > 0 && durable != null) {
-            LOG.info("exporter " + exporterName + " (" + signal.id() + "): shutdown timeout; " + left + " "
-                + signal.itemName() + " stay in the write-ahead log for the next start");
+            LOG.info("exporter " + exporterName + " (" + signal.id() + "): shutdown timeout; " + (left
+                + keptAtShutdown) + " " + signal.itemName() + " stay in the write-ahead log for the next start");
           } else if (left > 0) {
             LOG.warning("exporter " + exporterName + " (" + signal.id() + "): shutdown timeout with " + left + " "
-                + signal.itemName() + " undelivered");
-            metrics.failed("shutdown", left);
+                + signal.itemName() + " undelivered (memory queue): lost");
+            lost(left);
           }
+          drained.tryComplete();
         }
       });
       drain();

@@ -33,6 +33,8 @@ class ExporterQueueTest {
     final List<Integer> batches = new CopyOnWriteArrayList<>();
     final List<Promise<ExportResult>> held = new CopyOnWriteArrayList<>();
     volatile boolean hold;
+    /** Like a real client closed under a send: stop fails what is held, on the caller's thread. */
+    volatile boolean failHeldOnStop;
 
     @Override
     public Future<Void> start() {
@@ -53,6 +55,9 @@ class ExporterQueueTest {
 
     @Override
     public Future<Void> stop() {
+      if (failHeldOnStop) {
+        held.forEach(p -> p.tryFail(new IllegalStateException("Client is closed")));
+      }
       return Future.succeededFuture();
     }
 
@@ -142,6 +147,27 @@ class ExporterQueueTest {
     Await.until("slow exporter's first send released room", Duration.ofSeconds(5), () -> small.size() < 10);
     slow.hold = false;
     Await.until("room again", Duration.ofSeconds(5), () -> offer(p, 1).succeeded());
+  }
+
+  /**
+   * A memory queue whose backend never answers: at the shutdown timeout what it holds (in flight and waiting) is
+   * counted as lost once, even though stopping the exporter then fails the send in flight.
+   */
+  @Test
+  void shutdownCountsWhatAMemoryQueueLosesOnce() throws Exception {
+    RecordingExporter e = new RecordingExporter();
+    e.hold = true;
+    e.failHeldOnStop = true;
+    ExporterQueue q = queue("mem", e, new QueueConfig(1000, 1 << 20, 1), new BatchConfig(4, 1 << 20, Duration.ZERO));
+    Pipeline p = new Pipeline(Signal.TRACES, List.of(q));
+    for (int i = 0; i < 3; i++) {
+      assertThat(offer(p, 4).succeeded()).isTrue();
+    }
+    Await.until("one batch in flight", Duration.ofSeconds(5), () -> e.held.size() == 1);
+    q.drainAndStop(200).await(5, TimeUnit.SECONDS);
+    assertThat(q.shutdownOutcome()).isEqualTo(new ExporterQueue.ShutdownOutcome("mem", Signal.TRACES, false, 12, 0));
+    assertThat(registry.get("gateway.exporter.items.failed").tag("reason", "shutdown").counter().count())
+        .isEqualTo(12);
   }
 
   @Test

@@ -50,6 +50,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -109,6 +111,96 @@ class OutageIT {
     run("1g", """
         [{"name": "all", "type": "always_sample"}]""", routes, trace -> !trace.service().equals("checkout")
         || trace.error());
+  }
+
+  /**
+   * SIGTERM 20 s into the outage, the queue full, clients still sending, persistent queue: kept traces waiting for
+   * room and everything queued stay in the write-ahead log (beyond its bounds if need be) and the last log line says
+   * nothing acknowledged was lost; the gateway restarted with the backend back delivers every acknowledged trace,
+   * whole and once.
+   */
+  @Test
+  void shutdownWithFullQueuesKeepsEverythingAcknowledged() throws Exception {
+    Path config = tracesConfig("""
+        [{"name": "all", "type": "always_sample"}]""", null, persistentQueue());
+    startGateway("256m", config);
+    Map<Long, List<TraceKey>> acknowledged = new ConcurrentHashMap<>(
+        saturate("256m", Signal.TRACES, OutageIT::request, Duration.ofSeconds(20)).acknowledged());
+    acknowledged.putAll(sigtermUnderLoad(1000));
+    restartAndExpectEverything(config, acknowledged);
+  }
+
+  /**
+   * SIGTERM 3 s into the outage, before the queue is full: the sampler still holds undecided traces (decision_wait
+   * 1 s) and clients are being acknowledged; the undecided traces are decided and kept, the restart delivers them.
+   */
+  @Test
+  void shutdownWithUndecidedTracesKeepsEverythingAcknowledged() throws Exception {
+    Path config = tracesConfig("""
+        [{"name": "all", "type": "always_sample"}]""", null, persistentQueue());
+    startGateway("256m", config);
+    Map<Long, List<TraceKey>> acknowledged = sigtermUnderLoad(3000);
+    assertThat(acknowledged).as("acknowledged before the SIGTERM").isNotEmpty();
+    restartAndExpectEverything(config, acknowledged);
+  }
+
+  void restartAndExpectEverything(Path config, Map<Long, List<TraceKey>> acknowledged) throws Exception {
+    String log = Files.readString(tmp.resolve("gateway.log"));
+    Matcher m = Pattern.compile("gateway stopped; nothing acknowledged was lost; "
+        + "kept in persistent queues for the next start: jaeger \\(traces\\): (\\d+) spans").matcher(log);
+    assertThat(m.find()).as("the last line says what was kept:\n" + shutdownLines(log)).isTrue();
+    long spans = acknowledged.values().stream().mapToLong(List::size).sum() * SPANS_PER_TRACE;
+    assertThat(Long.parseLong(m.group(1))).as("kept = every acknowledged span (none was delivered)")
+        .isEqualTo(spans);
+    assertThat(log).doesNotContain("OutOfMemoryError")
+        .doesNotContain("shutdown did not complete");
+    try (OtlpSink sink = new OtlpSink(vertx, backend).start()) {
+      startGateway("256m", config, tmp.resolve("gateway-restarted.log"));
+      assertThat(metric("gateway_queue_recovered_items_total")).as("replayed from the write-ahead log").isPositive();
+      expectDelivered(sink, acknowledged, trace -> true, "after a restart");
+    }
+  }
+
+  /**
+   * A memory queue, SIGTERM 3 s into the outage with traces queued, undecided and arriving: what was acknowledged is
+   * lost, and the last log line says so — which exporter, how many spans, why — with a count equal to every span
+   * acknowledged (the backend never came back), none counted twice.
+   */
+  @Test
+  void shutdownCountsWhatAMemoryQueueLoses() throws Exception {
+    startGateway("256m", tracesConfig("""
+        [{"name": "all", "type": "always_sample"}]""", null, """
+        {"type": "memory", "max_bytes": "64MiB"}"""));
+    Map<Long, List<TraceKey>> acknowledged = sigtermUnderLoad(3000);
+    long spans = acknowledged.values().stream().mapToLong(List::size).sum() * SPANS_PER_TRACE;
+    String log = Files.readString(tmp.resolve("gateway.log"));
+    Matcher m = Pattern.compile(
+        "gateway stopped; acknowledged and lost at shutdown: jaeger \\(traces\\): (\\d+) spans \\(memory queue, "
+            + "backend unreachable until the shutdown timeout\\)").matcher(log);
+    assertThat(m.find()).as("the last line names the loss:\n" + shutdownLines(log)).isTrue();
+    System.out.printf("memory queue at shutdown: %d spans acknowledged, %s reported lost%n", spans, m.group(1));
+    assertThat(spans).as("acknowledged before the SIGTERM").isPositive();
+    assertThat(Long.parseLong(m.group(1))).as("every acknowledged span counted as lost, once").isEqualTo(spans);
+    assertThat(log).doesNotContain("OutOfMemoryError")
+        .doesNotContain("shutdown did not complete");
+  }
+
+  /** Load running, SIGTERM after {@code millis}; returns what was acknowledged once the process has exited. */
+  Map<Long, List<TraceKey>> sigtermUnderLoad(long millis) throws Exception {
+    Clients<List<TraceKey>> clients = new Clients<>(Signal.TRACES, OutageIT::request, 1_000_000);
+    sleep(millis);
+    gateway.destroy();
+    assertThat(gateway.waitFor(30, TimeUnit.SECONDS)).as("stopped within shutdown_timeout + margin").isTrue();
+    clients.stop();
+    System.out.printf("SIGTERM under load: %d more requests, %d of them acknowledged; exit code %d%n",
+        clients.sent.get() - 1_000_000, clients.acknowledged.size(), gateway.exitValue());
+    return clients.acknowledged;
+  }
+
+  /** The log from the shutdown request on. */
+  static String shutdownLines(String log) {
+    int from = log.indexOf("shutdown requested");
+    return from < 0 ? log : log.substring(Math.max(0, log.lastIndexOf('\n', from) + 1));
   }
 
   /**
@@ -239,9 +331,13 @@ class OutageIT {
   }
 
   void startGateway(String heap, Path config) throws Exception {
+    startGateway(heap, config, tmp.resolve("gateway.log"));
+  }
+
+  void startGateway(String heap, Path config, Path log) throws Exception {
     gateway = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
         "-XX:+ExitOnOutOfMemoryError", "-jar", JAR.toAbsolutePath().toString(), "--config", config.toString())
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("gateway.log").toFile()).start();
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     Await.until("the gateway is ready", Duration.ofSeconds(60), () -> status("/health/ready") == 200);
   }
 
@@ -253,7 +349,8 @@ class OutageIT {
     boolean kept(TraceKey trace);
   }
 
-  void run(String heap, String policies, String routes, Expect expect) throws Exception {
+  /** A traces pipeline: OTLP in, a tail sampler with {@code policies}, one OTLP exporter behind {@code queue}. */
+  Path tracesConfig(String policies, String routes, String queue) throws Exception {
     Path config = tmp.resolve("gateway.json");
     String routing = "";
     String errorsSampler = "";
@@ -272,13 +369,23 @@ class OutageIT {
                                     "decision_cache": {"sampled": 10000, "not_sampled": 10000},
                                     "policies": %s}%s},
          "exporters": {"jaeger": {"type": "otlp", "endpoint": "http://127.0.0.1:%d", "timeout": "2s",
-           "compression": "none", "batch": {"max_items": 2000, "timeout": "20ms"},
-           "queue": {"type": "persistent", "directory": "%s", "max_bytes": "64MiB", "memory_bytes": "16MiB"},
+           "compression": "none", "batch": {"max_items": 2000, "timeout": "20ms"}, "queue": %s,
            "retry": {"initial_interval": "100ms", "max_interval": "1s", "max_elapsed_time": "10m"}}},
          "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["sampler"], "exporters": ["jaeger"]}},
          "admin": {"endpoint": "127.0.0.1:%d"},
-         "shutdown_timeout": "5s"%s}""".formatted(grpc, http, policies, errorsSampler, backend,
-        tmp.resolve("queue"), admin, routing));
+         "shutdown_timeout": "5s"%s}""".formatted(grpc, http, policies, errorsSampler, backend, queue, admin,
+        routing));
+    return config;
+  }
+
+  String persistentQueue() {
+    return """
+        {"type": "persistent", "directory": "%s", "max_bytes": "64MiB", "memory_bytes": "16MiB"}"""
+        .formatted(tmp.resolve("queue"));
+  }
+
+  void run(String heap, String policies, String routes, Expect expect) throws Exception {
+    Path config = tracesConfig(policies, routes, persistentQueue());
     Path log = tmp.resolve("gateway.log");
     startGateway(heap, config);
     long baseline = heapAfterGc();
@@ -288,20 +395,7 @@ class OutageIT {
 
     // The backend is back: everything acknowledged arrives, nothing else, and the memory is given back.
     try (OtlpSink sink = new OtlpSink(vertx, backend).start()) {
-      Set<ByteString> expected = ConcurrentHashMap.newKeySet();
-      acknowledged.values().forEach(ts -> ts.stream().filter(expect::kept)
-          .forEach(tk -> expected.add(traceId(tk.request(), tk.index()))));
-      Await.until(() -> "every kept, acknowledged trace delivered (" + expected.size() + " expected)",
-          Duration.ofSeconds(180), () -> delivered(sink).keySet().containsAll(expected));
-      Await.until("the queue is empty", Duration.ofSeconds(30),
-          () -> metric("gateway_queue_items") == 0 && metric("gateway_memory_charged_bytes") == 0);
-      Map<ByteString, Integer> got = delivered(sink);
-      long unexpected = got.keySet().stream().filter(id -> !expected.contains(id)).count();
-      long incomplete = expected.stream().filter(id -> got.get(id) != SPANS_PER_TRACE).count();
-      System.out.printf("recovery (%s): %d traces expected, %d delivered, %d incomplete or duplicated, %d not "
-          + "expected%n", heap, expected.size(), got.size(), incomplete, unexpected);
-      assertThat(incomplete).as("acknowledged traces delivered whole, once").isZero();
-      assertThat(unexpected).as("traces delivered that were refused or dropped by policy").isZero();
+      expectDelivered(sink, acknowledged, expect, heap);
     }
     long after = heapAfterGc();
     System.out.printf("heap after GC (%s): baseline %d MiB, after recovery %d MiB%n", heap, baseline >> 20,
@@ -309,6 +403,24 @@ class OutageIT {
     // What legitimately stays: the samplers' decision caches (10,000 trace IDs each here), JIT'd code's data.
     assertThat(after).as("heap after GC back near its baseline").isLessThan(baseline + (48L << 20));
     assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError");
+  }
+
+  /** Waits until every kept, acknowledged trace has arrived, then checks each arrived whole and once, and no other. */
+  void expectDelivered(OtlpSink sink, Map<Long, List<TraceKey>> acknowledged, Expect expect, String label) {
+    Set<ByteString> expected = ConcurrentHashMap.newKeySet();
+    acknowledged.values().forEach(ts -> ts.stream().filter(expect::kept)
+        .forEach(tk -> expected.add(traceId(tk.request(), tk.index()))));
+    Await.until(() -> "every kept, acknowledged trace delivered (" + expected.size() + " expected)",
+        Duration.ofSeconds(180), () -> delivered(sink).keySet().containsAll(expected));
+    Await.until("the queue is empty", Duration.ofSeconds(30),
+        () -> metric("gateway_queue_items") == 0 && metric("gateway_memory_charged_bytes") == 0);
+    Map<ByteString, Integer> got = delivered(sink);
+    long unexpected = got.keySet().stream().filter(id -> !expected.contains(id)).count();
+    long incomplete = expected.stream().filter(id -> got.get(id) != SPANS_PER_TRACE).count();
+    System.out.printf("recovery (%s): %d traces expected, %d delivered, %d incomplete or duplicated, %d not "
+        + "expected%n", label, expected.size(), got.size(), incomplete, unexpected);
+    assertThat(incomplete).as("acknowledged traces delivered whole, once").isZero();
+    assertThat(unexpected).as("traces delivered that were refused or dropped by policy").isZero();
   }
 
   /** What the clients saw during the outage: what was acknowledged, by request number. */
@@ -321,69 +433,93 @@ class OutageIT {
   }
 
   /**
-   * Two HTTP clients and one gRPC client send {@code signal} requests as fast as they are answered for OUTAGE, while
-   * liveness is polled; then the outcome is checked: alive, liveness 200 throughout, every refusal with a retry hint.
+   * Two HTTP clients and one gRPC client send {@code signal} requests as fast as they are answered for {@code
+   * duration}, while liveness is polled; then the outcome is checked: alive, liveness 200 throughout, every refusal
+   * with a retry hint.
    */
-  @SuppressWarnings("unchecked")
   <T> Load<T> saturate(String heap, Signal signal, Requests<T> requests) throws Exception {
-    Map<Long, T> acknowledged = new ConcurrentHashMap<>();
-    AtomicLong sent = new AtomicLong();
-    AtomicInteger refusedWithHint = new AtomicInteger();
-    AtomicInteger refusedWithoutHint = new AtomicInteger();
-    AtomicInteger otherFailures = new AtomicInteger();
+    return saturate(heap, signal, requests, OUTAGE);
+  }
+
+  <T> Load<T> saturate(String heap, Signal signal, Requests<T> requests, Duration duration) throws Exception {
+    Clients<T> clients = new Clients<>(signal, requests);
     AtomicInteger livenessFailures = new AtomicInteger();
-    AtomicBoolean go = new AtomicBoolean(true);
-    List<Thread> threads = new ArrayList<>();
-    for (int t = 0; t < 3; t++) {
-      boolean overGrpc = t == 2;
-      Thread thread = new Thread(() -> {
-        try (RawGrpc raw = overGrpc ? new RawGrpc(vertx, grpc) : null) {
-          while (go.get()) {
-            long n = sent.incrementAndGet();
-            T content = (T) new ArrayList<>();
-            byte[] body = requests.build(n, content);
-            int outcome = overGrpc ? sendGrpc(raw, signal, body) : sendHttp(signal, body);
-            switch (outcome) {
-              case 0 -> acknowledged.put(n, content);
-              case 1 -> refusedWithHint.incrementAndGet();
-              case 2 -> refusedWithoutHint.incrementAndGet();
-              default -> otherFailures.incrementAndGet();
-            }
-            if (outcome != 0) {
-              sleep(10); // a client backs off a little when told to retry
-            }
-          }
-        } catch (Exception e) {
-          otherFailures.incrementAndGet();
-        }
-      }, "load-" + t);
-      thread.start();
-      threads.add(thread);
-    }
-    long end = System.nanoTime() + OUTAGE.toNanos();
+    long end = System.nanoTime() + duration.toNanos();
     while (System.nanoTime() < end) {
       if (status("/health/live") != 200) {
         livenessFailures.incrementAndGet();
       }
       sleep(500);
     }
-    go.set(false);
-    for (Thread t : threads) {
-      t.join();
-    }
+    clients.stop();
     double charged = metric("gateway_memory_charged_bytes");
     double limit = metric("gateway_memory_charge_limit_bytes");
     System.out.printf("outage (%s, %s): %d requests, %d acknowledged, %d refused with a retry hint, %d without, %d "
-            + "other failures, %d liveness failures; charged %d MiB of %d MiB%n", signal.id(), heap, sent.get(),
-        acknowledged.size(), refusedWithHint.get(), refusedWithoutHint.get(), otherFailures.get(),
-        livenessFailures.get(), (long) charged >> 20, (long) limit >> 20);
+            + "other failures, %d liveness failures; charged %d MiB of %d MiB%n", signal.id(), heap,
+        clients.sent.get(), clients.acknowledged.size(), clients.refusedWithHint.get(),
+        clients.refusedWithoutHint.get(), clients.otherFailures.get(), livenessFailures.get(), (long) charged >> 20,
+        (long) limit >> 20);
     assertThat(gateway.isAlive()).as("the gateway survived the outage").isTrue();
     assertThat(livenessFailures.get()).as("liveness answered 200 throughout").isZero();
-    assertThat(refusedWithHint.get()).as("clients were told to retry").isPositive();
-    assertThat(refusedWithoutHint.get()).as("refusals without a retry hint").isZero();
-    assertThat(otherFailures.get()).as("requests that failed otherwise").isZero();
-    assertThat(acknowledged).as("data accepted before the bounds were reached").isNotEmpty();
-    return new Load<>(acknowledged);
+    assertThat(clients.refusedWithHint.get()).as("clients were told to retry").isPositive();
+    assertThat(clients.refusedWithoutHint.get()).as("refusals without a retry hint").isZero();
+    assertThat(clients.otherFailures.get()).as("requests that failed otherwise").isZero();
+    assertThat(clients.acknowledged).as("data accepted before the bounds were reached").isNotEmpty();
+    return new Load<>(clients.acknowledged);
+  }
+
+  /** The load: two HTTP client threads and one gRPC client thread, each sending as fast as it is answered. */
+  final class Clients<T> {
+    final Map<Long, T> acknowledged = new ConcurrentHashMap<>();
+    final AtomicLong sent = new AtomicLong();
+    final AtomicInteger refusedWithHint = new AtomicInteger();
+    final AtomicInteger refusedWithoutHint = new AtomicInteger();
+    final AtomicInteger otherFailures = new AtomicInteger();
+    final AtomicBoolean go = new AtomicBoolean(true);
+    final List<Thread> threads = new ArrayList<>();
+
+    /** Request numbers continue from {@code firstRequest}, so two loads against one gateway never share a trace. */
+    Clients(Signal signal, Requests<T> requests) {
+      this(signal, requests, 0);
+    }
+
+    @SuppressWarnings("unchecked")
+    Clients(Signal signal, Requests<T> requests, long firstRequest) {
+      sent.set(firstRequest);
+      for (int t = 0; t < 3; t++) {
+        boolean overGrpc = t == 2;
+        Thread thread = new Thread(() -> {
+          try (RawGrpc raw = overGrpc ? new RawGrpc(vertx, grpc) : null) {
+            while (go.get()) {
+              long n = sent.incrementAndGet();
+              T content = (T) new ArrayList<>();
+              byte[] body = requests.build(n, content);
+              int outcome = overGrpc ? sendGrpc(raw, signal, body) : sendHttp(signal, body);
+              switch (outcome) {
+                case 0 -> acknowledged.put(n, content);
+                case 1 -> refusedWithHint.incrementAndGet();
+                case 2 -> refusedWithoutHint.incrementAndGet();
+                default -> otherFailures.incrementAndGet();
+              }
+              if (outcome != 0) {
+                sleep(10); // a client backs off a little when told to retry
+              }
+            }
+          } catch (Exception e) {
+            otherFailures.incrementAndGet();
+          }
+        }, "load-" + t);
+        thread.start();
+        threads.add(thread);
+      }
+    }
+
+    void stop() throws InterruptedException {
+      go.set(false);
+      for (Thread t : threads) {
+        t.join();
+      }
+    }
   }
 
   /** 0 acknowledged, 1 refused with a retry hint, 2 refused without one, 3 anything else. */
