@@ -18,12 +18,14 @@ import dev.telemetry.gateway.pipeline.Pipeline;
 import dev.telemetry.gateway.pipeline.Pipelines;
 import dev.telemetry.gateway.processor.Processor;
 import dev.telemetry.gateway.processor.sampling.SamplingStage;
+import dev.telemetry.gateway.processor.sampling.SamplerJournal;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
 import dev.telemetry.gateway.cluster.Cluster;
 import dev.telemetry.gateway.receiver.Receiver;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import dev.telemetry.gateway.config.QueueConfig;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.routing.Explainer;
 import dev.telemetry.gateway.routing.RouteTables;
@@ -62,6 +64,9 @@ public final class Gateway {
   private final Map<String, Processor> processors = new LinkedHashMap<>();
   /** The redaction processors among them: the profiles a route may pick. */
   private final Map<String, Processor> redactionProfiles = new LinkedHashMap<>();
+  /** Resolves a route's exporter names to the traces pipeline's queues (restored sampler spans need it). */
+  private java.util.function.Function<List<String>, dev.telemetry.gateway.processor.sampling.Destination>
+      tracesDestinations = names -> dev.telemetry.gateway.processor.sampling.Destination.DEFAULT;
   /** Tail samplers by processor name: each is one policy set with its own buffer and budget. */
   private final Map<String, TailSampler> samplers = new LinkedHashMap<>();
   private final List<Receiver> receivers = new ArrayList<>();
@@ -108,6 +113,11 @@ public final class Gateway {
         samplers.put(name, components.createSampler(context, pc));
       }
     });
+    if (cluster == null) {
+      journalSettings(config).ifPresent(js -> samplers.forEach((name, sampler) -> sampler.journal(
+          new SamplerJournal(new SamplerJournal.Settings(js.directory().resolve(name), js.fsync(),
+              js.fsyncInterval(), js.segmentBytes()), name))));
+    }
     processors.forEach((n, p) -> {
       if (config.processors().get(n) instanceof RedactionProcessorConfig) {
         redactionProfiles.put(n, p);
@@ -136,6 +146,27 @@ public final class Gateway {
       routeTables = null;
       routesFile = null;
     }
+  }
+
+  /**
+   * Where tail samplers keep their write-ahead logs, when the traces pipeline has persistent queues (their data is
+   * only as safe as the sampler in front of them): under the first persistent queue's directory, with the strictest
+   * fsync policy among them. Empty when every traces queue is in memory.
+   */
+  static Optional<SamplerJournal.Settings> journalSettings(GatewayConfig config) {
+    List<QueueConfig> persistent = config.pipeline(Signal.TRACES).map(p -> p.exporters().stream()
+        .map(e -> config.exporters().get(e).queue()).filter(q -> q.type() == QueueConfig.Type.PERSISTENT).toList())
+        .orElse(List.of());
+    if (persistent.isEmpty()) {
+      return Optional.empty();
+    }
+    QueueConfig.Fsync fsync = persistent.stream().map(QueueConfig::fsync).min(java.util.Comparator.naturalOrder())
+        .orElseThrow(); // ALWAYS < INTERVAL < NEVER
+    java.time.Duration interval = persistent.stream().map(QueueConfig::fsyncInterval)
+        .min(java.util.Comparator.naturalOrder()).orElseThrow();
+    QueueConfig first = persistent.get(0);
+    return Optional.of(new SamplerJournal.Settings(first.directory().resolve("tail_sampling"), fsync, interval,
+        first.segmentBytes()));
   }
 
   /** The names a routing table may use, from the gateway config. */
@@ -177,6 +208,7 @@ public final class Gateway {
         .compose(v -> startProcessors())
         .compose(v -> routesFile == null ? Future.succeededFuture() : routesFile.start())
         .compose(v -> startPipelines())
+        .compose(v -> Future.all(samplers.values().stream().map(s -> s.restore(tracesDestinations)).toList()))
         .compose(v -> {
           if (memoryGuard != null) {
             memoryGuard.start(vertx, config.memoryLimit().checkInterval().toMillis());
@@ -230,6 +262,7 @@ public final class Gateway {
         if (pc.signal() == Signal.TRACES) {
           // Every sampler releases kept spans without a route destination into the traces pipeline's queues.
           samplers.values().forEach(s -> s.downstream(pipeline.downstream()));
+          tracesDestinations = pipeline::destination;
           if (cluster != null) {
             cluster.acceptForwards(pipeline::destination);
           }
@@ -307,8 +340,12 @@ public final class Gateway {
         kept.add(what + o.kept() + " " + o.signal().itemName());
       }
     }
-    String keptText = kept.isEmpty() ? "" : "; kept in persistent queues for the next start: "
-        + String.join(", ", kept);
+    samplers.forEach((name, sampler) -> {
+      if (sampler.journaledAtShutdown() > 0) {
+        kept.add("tail sampler " + name + ": " + sampler.journaledAtShutdown() + " spans");
+      }
+    });
+    String keptText = kept.isEmpty() ? "" : "; kept for the next start: " + String.join(", ", kept);
     if (lost.isEmpty()) {
       LOG.info("gateway stopped; nothing acknowledged was lost" + keptText);
     } else {

@@ -28,7 +28,8 @@ public final class DurableQueue {
   private static final Logger LOG = Logger.getLogger(DurableQueue.class.getName());
   private static final long CHECKPOINT_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-  private record Append(long receivedMillis, int items, byte[] request, Promise<Appended> promise,
+  /** One or more records appended together: one promise, completed once for all of them. */
+  private record Append(long receivedMillis, int[] items, byte[][] requests, Promise<List<Appended>> promise,
                         Context context) {
   }
 
@@ -90,11 +91,19 @@ public final class DurableQueue {
 
   /** Appends a request; completes once written (and forced, per the fsync policy). */
   public Future<Appended> append(long receivedMillis, int items, byte[] request) {
+    return appendAll(receivedMillis, new int[] {items}, new byte[][] {request}).map(l -> l.get(0));
+  }
+
+  /**
+   * Appends several records in order, completing once for all of them (one hop back to the caller's context, not
+   * one per record); fails whole if any cannot be written (those written before it are then still in the log).
+   */
+  public Future<List<Appended>> appendAll(long receivedMillis, int[] items, byte[][] requests) {
     if (closed) {
       return Future.failedFuture(new IOException("the write-ahead log is closed"));
     }
-    Promise<Appended> p = Promise.promise();
-    appends.add(new Append(receivedMillis, items, request, p, Vertx.currentContext()));
+    Promise<List<Appended>> p = Promise.promise();
+    appends.add(new Append(receivedMillis, items, requests, p, Vertx.currentContext()));
     kick();
     return p.future();
   }
@@ -173,25 +182,30 @@ public final class DurableQueue {
     while ((a = appends.poll()) != null) {
       batch.add(a);
     }
-    long[] seqs = new long[batch.size()];
-    WriteAheadLog.Location[] where = new WriteAheadLog.Location[batch.size()];
+    List<List<Appended>> written = new ArrayList<>(batch.size());
     IOException failure = null;
-    for (int i = 0; i < batch.size(); i++) {
-      Append x = batch.get(i);
-      try {
-        seqs[i] = failure == null ? wal.append(x.receivedMillis(), x.items(), x.request()) : -1;
-        where[i] = wal.lastAppended();
-      } catch (IOException e) {
-        failure = e;
-        seqs[i] = -1;
+    for (Append x : batch) {
+      List<Appended> records = null;
+      if (failure == null) {
+        records = new ArrayList<>(x.requests().length);
+        try {
+          for (int r = 0; r < x.requests().length; r++) {
+            long seq = wal.append(x.receivedMillis(), x.items()[r], x.requests()[r]);
+            records.add(new Appended(seq, wal.lastAppended()));
+          }
+        } catch (IOException e) {
+          failure = e;
+          records = null;
+        }
       }
+      written.add(records);
     }
     if (failure == null && !batch.isEmpty() && fsync == Fsync.ALWAYS) {
       try {
         wal.sync();
       } catch (IOException e) {
         failure = e;
-        java.util.Arrays.fill(seqs, -1);
+        java.util.Collections.fill(written, null);
       }
     }
     Long d;
@@ -217,12 +231,11 @@ public final class DurableQueue {
     diskBytes = wal.diskBytes();
     for (int i = 0; i < batch.size(); i++) {
       Append x = batch.get(i);
-      long seq = seqs[i];
-      WriteAheadLog.Location loc = where[i];
+      List<Appended> records = written.get(i);
       IOException f = failure;
       complete(x.context(), () -> {
-        if (seq >= 0) {
-          x.promise().complete(new Appended(seq, loc));
+        if (records != null) {
+          x.promise().complete(records);
         } else {
           x.promise().fail(new IOException("write-ahead log write failed in " + directory + ": " + f.getMessage(),
               f));

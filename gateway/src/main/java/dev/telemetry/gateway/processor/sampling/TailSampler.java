@@ -41,6 +41,8 @@ import java.util.logging.Logger;
  */
 public final class TailSampler extends VerticleBase implements SamplingStage {
   private static final Logger LOG = Logger.getLogger(TailSampler.class.getName());
+  private final dev.telemetry.gateway.logging.RateLimitedLog journalLog = new dev.telemetry.gateway.logging
+      .RateLimitedLog(LOG, 10_000);
 
   private final TailSamplingProcessorConfig config;
   private final List<Policies.Evaluator> policies;
@@ -58,7 +60,10 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   private final Counter droppedTraces;
   private final Counter refused;
   private final Counter handedOff;
+  private final Counter restoredSpans;
   private Downstream downstream;
+  /** Set before start when the sampler's buffer must survive a crash (its pipeline has persistent queues). */
+  private SamplerJournal journal;
 
   // Confined to the sampler's context.
   private final LinkedHashMap<ByteString, Trace> traces = new LinkedHashMap<>();
@@ -100,6 +105,9 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
         + "was used up (the client was told to retry)", p, null);
     handedOff = counter("gateway.processor.tail_sampling.handed_off_traces", "Undecided traces handed to the "
         + "cluster member that owns them now (membership changed, or this member left)", p, null);
+    restoredSpans = counter("gateway.processor.tail_sampling.restored_spans", "Spans buffered again from the "
+        + "sampler's write-ahead log at start (acknowledged, undecided or not yet queued at the last stop or crash)",
+        p, null);
     Gauge.builder("gateway.processor.tail_sampling.buffered.traces", () -> bufferedTraces)
         .description("Traces waiting for a decision").tag("processor", p).register(registry);
     Gauge.builder("gateway.processor.tail_sampling.buffered.size", charged::get).baseUnit("bytes")
@@ -117,6 +125,46 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   /** Where sampled traces go; set once by the pipeline before start. */
   public void downstream(Downstream downstream) {
     this.downstream = downstream;
+  }
+
+  /**
+   * Makes the buffer durable: requests are written to {@code journal} before they are acknowledged, and
+   * {@link #restore} replays what a crash or stop left. Set once, before start.
+   */
+  public void journal(SamplerJournal journal) {
+    this.journal = journal;
+    Gauge.builder("gateway.processor.tail_sampling.journal.disk.size", journal::diskBytes).baseUnit("bytes")
+        .description("Bytes of the tail sampler's write-ahead log on disk").tag("processor", config.name())
+        .register(registry);
+  }
+
+  /**
+   * Opens the journal (if any) and buffers again the traces it still holds, each with what was left of its
+   * decision_wait; {@code destinations} resolves a route's exporter names as the pipeline does now. Call after the
+   * pipelines are up and before receivers open.
+   */
+  public Future<Void> restore(java.util.function.Function<List<String>, Destination> destinations) {
+    if (journal == null) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> done = Promise.promise();
+    long[] spans = new long[1];
+    context.runOnContext(v -> journal.replay(record -> spans[0] += restore(record, destinations)).onComplete(ar -> {
+      if (ar.failed()) {
+        done.fail(ar.cause());
+        return;
+      }
+      SamplerJournal.Recovered r = ar.result();
+      restoredSpans.increment(spans[0]);
+      if (spans[0] > 0 || r.tornRecords() > 0 || r.unreadable() > 0) {
+        LOG.info("tail sampler " + config.name() + ": restored " + spans[0] + " spans of " + r.records()
+            + " acknowledged trace records from the write-ahead log in " + journal.directory()
+            + (r.tornRecords() > 0 ? "; discarded " + r.tornRecords() + " torn record(s) (never acknowledged)" : "")
+            + (r.unreadable() > 0 ? "; skipped " + r.unreadable() + " unreadable record(s)" : ""));
+      }
+      done.complete();
+    }));
+    return done.future();
   }
 
   /**
@@ -143,6 +191,45 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     return Future.succeededFuture();
   }
 
+  /** Buffers one replayed record again, charged beyond the budget if need be (it was acknowledged). */
+  private int restore(SamplerJournal.Restored record, java.util.function.Function<List<String>, Destination> destinations) {
+    Destination d = Destination.DEFAULT;
+    if (record.exporters() != null) {
+      try {
+        d = destinations.apply(record.exporters());
+      } catch (RuntimeException e) {
+        journalLog.log(java.util.logging.Level.WARNING, "restore-destination", "tail sampler " + config.name()
+            + ": restored spans were routed to " + record.exporters() + ", which this configuration does not have ("
+            + e.getMessage() + "); they go to the pipeline's exporters instead");
+      }
+    }
+    long cost = 0;
+    for (ResourceSpans rs : record.request().getResourceSpansList()) {
+      for (ScopeSpans ss : rs.getScopeSpansList()) {
+        for (Span s : ss.getSpansList()) {
+          cost += charge(s);
+        }
+      }
+    }
+    charged.addAndGet(cost);
+    heap.charge(cost);
+    long waitLeft = Math.max(0, record.receivedMillis() + config.decisionWait().toMillis()
+        - System.currentTimeMillis());
+    List<Incoming> incoming = incoming(record.request(), d);
+    if (record.kept()) {
+      // Decided and kept before the stop: emitted again as it was decided, not decided a second time.
+      List<Trace.Entry> entries = new ArrayList<>(incoming.size());
+      for (Incoming in : incoming) {
+        decided.put(in.traceId(), true);
+        entries.add(in.entry());
+      }
+      journal.hold(record.seq(), 1);
+      emit(entries, new long[] {record.seq()}, false);
+      return incoming.size();
+    }
+    return insert(incoming, record.seq(), System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitLeft));
+  }
+
   /**
    * Takes a request (any thread) for the default downstream. Fails with {@link RefusedException}, having taken
    * nothing, when the budget is used up.
@@ -162,12 +249,17 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
 
   @Override
   public Reservation reserve(ExportTraceServiceRequest request, Destination destination) {
+    SamplerJournal j = journal;
+    if (j != null && j.wouldExceed(request.getSerializedSize(), config.memoryBudgetBytes())) {
+      refused.increment(spanCount(request));
+      throw new RefusedException(RefusedException.Reason.QUEUE_FULL, "tail sampler \"" + config.name()
+          + "\": its write-ahead log is at its bound (memory_budget on disk); retry later");
+    }
     long cost = chargeOrRefuse(request);
     return new Reservation() {
       @Override
       public Future<Void> commit() {
-        TailSampler.this.commit(request, destination);
-        return Future.succeededFuture();
+        return TailSampler.this.commit(request, destination, cost);
       }
 
       @Override
@@ -215,9 +307,53 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     heap.free(bytes);
   }
 
-  /** Buffers a reserved request; its kept spans go to {@code destination}. */
-  void commit(ExportTraceServiceRequest request, Destination destination) {
-    context.runOnContext(v -> insert(request, destination));
+  /**
+   * Buffers a reserved request; its kept spans go to {@code destination}. With a journal the request is on disk
+   * before the returned future succeeds (the client's success); if it cannot be written the client is refused with a
+   * retryable error and nothing is buffered.
+   */
+  Future<Void> commit(ExportTraceServiceRequest request, Destination destination, long cost) {
+    // The spans are encoded for the buffer here, on the receiver's event loop, not on the sampler's one context.
+    List<Incoming> incoming = incoming(request, destination);
+    SamplerJournal j = journal;
+    if (j == null) {
+      context.runOnContext(v -> insert(incoming, -1, System.nanoTime() + config.decisionWait().toNanos()));
+      return Future.succeededFuture();
+    }
+    List<List<Incoming>> traces = Incoming.byTrace(incoming);
+    return j.append(destination.exporters(), System.currentTimeMillis(), traces).transform(ar -> {
+      if (ar.failed()) {
+        // Nothing of it is buffered or acknowledged (records written before the failure are replayed after a
+        // restart and decided then: a retried request may then be kept twice, never lost).
+        uncharge(cost);
+        journalLog.log(java.util.logging.Level.SEVERE, "wal", "tail sampler " + config.name() + ": "
+            + ar.cause().getMessage() + "; refusing spans until the write-ahead log works again");
+        return Future.failedFuture(new RefusedException(RefusedException.Reason.NOT_READY, "tail sampler \""
+            + config.name() + "\" cannot write to disk; retry later"));
+      }
+      long[] seqs = ar.result();
+      context.runOnContext(v -> {
+        long deadline = System.nanoTime() + config.decisionWait().toNanos();
+        for (int i = 0; i < seqs.length; i++) {
+          insert(traces.get(i), seqs[i], deadline);
+        }
+      });
+      return Future.succeededFuture();
+    });
+  }
+
+  /** A request's spans as buffer entries, with their trace IDs (any thread: it reads only final fields). */
+  private List<Incoming> incoming(ExportTraceServiceRequest request, Destination destination) {
+    List<Incoming> out = new ArrayList<>();
+    for (ResourceSpans rs : request.getResourceSpansList()) {
+      for (ScopeSpans ss : rs.getScopeSpansList()) {
+        for (Span s : ss.getSpansList()) {
+          out.add(new Incoming(s.getTraceId(), Trace.Entry.of(rs.getResource(), rs.getSchemaUrl(), ss.getScope(),
+              ss.getSchemaUrl(), s, attributeKeys, keepSpanNames, charge(s), destination)));
+        }
+      }
+    }
+    return out;
   }
 
   private static int spanCount(ExportTraceServiceRequest r) {
@@ -238,38 +374,69 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   }
 
   private void insert(ExportTraceServiceRequest request, Destination destination) {
-    long now = System.nanoTime();
+    insert(incoming(request, destination), -1, System.nanoTime() + config.decisionWait().toNanos());
+  }
+
+  /**
+   * Buffers spans whose traces are due for a decision at {@code deadlineNanos} (unless already buffered);
+   * {@code seq} is their journal record, or -1 without a journal. Returns the span count.
+   */
+  private int insert(List<Incoming> incoming, long seq, long deadlineNanos) {
     List<Trace.Entry> lateKept = null;
-    for (ResourceSpans rs : request.getResourceSpansList()) {
-      for (ScopeSpans ss : rs.getScopeSpansList()) {
-        for (Span s : ss.getSpansList()) {
-          Trace.Entry e = Trace.Entry.of(rs.getResource(), rs.getSchemaUrl(), ss.getScope(), ss.getSchemaUrl(), s,
-              attributeKeys, keepSpanNames, charge(s), destination);
-          ByteString id = s.getTraceId();
-          Boolean earlier = decided.get(id);
-          if (earlier != null) {
-            if (earlier) {
-              lateSampled.increment();
-              if (lateKept == null) {
-                lateKept = new ArrayList<>();
-              }
-              lateKept.add(e);
-            } else {
-              lateDropped.increment();
-              uncharge(e.bytes());
-            }
-            continue;
+    java.util.Set<ByteString> lateKeptTraces = null;
+    int units = 0;
+    for (Incoming in : incoming) {
+      Trace.Entry e = in.entry();
+      ByteString id = in.traceId();
+      Boolean earlier = decided.get(id);
+      if (earlier != null) {
+        if (earlier) {
+          lateSampled.increment();
+          if (lateKept == null) {
+            lateKept = new ArrayList<>();
+            lateKeptTraces = new java.util.HashSet<>();
           }
-          traces.computeIfAbsent(id, k -> new Trace(k, now + config.decisionWait().toNanos())).add(e);
+          lateKept.add(e);
+          lateKeptTraces.add(id);
+        } else {
+          lateDropped.increment();
+          uncharge(e.bytes());
         }
+        continue;
+      }
+      Trace t = traces.computeIfAbsent(id, k -> new Trace(k, deadlineNanos));
+      t.add(e);
+      if (seq >= 0 && t.heldBy(seq)) {
+        units++;
       }
     }
     bufferedTraces = traces.size();
+    long[] lateRecords = NO_RECORDS;
+    if (seq >= 0) {
+      int lateUnits = lateKeptTraces == null ? 0 : lateKeptTraces.size();
+      // Held once per trace it carries; a request of late spans that were all dropped is done at once.
+      journal.hold(seq, units + lateUnits + 1);
+      journal.release(seq);
+      if (lateUnits > 0) {
+        lateRecords = new long[lateUnits];
+        java.util.Arrays.fill(lateRecords, seq);
+      }
+    }
     if (lateKept != null) {
-      emit(lateKept);
+      emit(lateKept, lateRecords);
     }
     if (charged.get() > config.memoryBudgetBytes() * 9 / 10) {
       relieve();
+    }
+    return incoming.size();
+  }
+
+  private static final long[] NO_RECORDS = new long[0];
+
+  /** A trace left the sampler (dropped, or taken by every destination, or handed off): its records are released. */
+  private void released(long[] records) {
+    for (long seq : records) {
+      journal.release(seq);
     }
   }
 
@@ -319,10 +486,13 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     decided.put(id, keep);
     if (keep) {
       sampledTraces.increment();
-      emit(trace.entries);
+      emit(trace.entries, trace.records());
     } else {
       droppedTraces.increment();
       uncharge(trace.bytes);
+      if (trace.recordCount > 0) {
+        released(trace.records());
+      }
     }
   }
 
@@ -330,15 +500,41 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
    * Rebuilds one request per destination (grouped by resource and scope) and offers them; held and retried if the
    * queues are full.
    */
-  private void emit(List<Trace.Entry> entries) {
+  private void emit(List<Trace.Entry> entries, long[] records) {
+    emit(entries, records, true);
+  }
+
+  /** {@code mark}: write a kept marker for {@code records} (not when they are replayed as already kept). */
+  private void emit(List<Trace.Entry> entries, long[] records, boolean mark) {
+    if (mark && records.length > 0) {
+      journal.kept(records);
+    }
     Map<Downstream, List<Trace.Entry>> byDestination = new java.util.IdentityHashMap<>(2);
     for (Trace.Entry e : entries) {
       Downstream d = e.destination().downstream();
       byDestination.computeIfAbsent(d == null ? downstream : d, k -> new ArrayList<>(entries.size())).add(e);
     }
+    Taken taken = records.length == 0 ? null : new Taken(records, byDestination.size());
     byDestination.forEach((destination, list) -> pendingEmission.addLast(new Pending(list, bytes(list),
-        destination)));
+        destination, taken)));
     retryPending();
+  }
+
+  /** Counts the destinations of one emission down; when all have taken their spans, the records are released. */
+  private final class Taken {
+    private final long[] records;
+    private int left;
+
+    Taken(long[] records, int destinations) {
+      this.records = records;
+      this.left = destinations;
+    }
+
+    void one() {
+      if (--left == 0) {
+        released(records);
+      }
+    }
   }
 
   private static long bytes(List<Trace.Entry> entries) {
@@ -378,7 +574,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
    * A kept trace's spans for one destination, still encoded and still charged until that destination took them:
    * while the queues are full they cost what buffered spans cost, and the request is built only when there is room.
    */
-  private record Pending(List<Trace.Entry> entries, long bytes, Downstream destination) {
+  private record Pending(List<Trace.Entry> entries, long bytes, Downstream destination, Taken taken) {
     /** The rebuilt request's encoded size, near enough for the queues' byte bounds. */
     int encodedBytes() {
       long n = 0;
@@ -398,19 +594,40 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
       }
       pendingEmission.pollFirst();
       uncharge(p.bytes());
+      if (p.taken() != null) {
+        // Released once the queues have it (a persistent queue: in its own log); if that write fails, the journal
+        // keeps the records and a restart replays them.
+        f.onSuccess(x -> onContext(p.taken()::one));
+      }
     }
   }
 
-  /** Decides everything still buffered (graceful shutdown) and waits until it has been handed on, up to a timeout. */
+  /**
+   * Graceful shutdown: hands kept traces on, up to a timeout. Without a journal everything still buffered is decided
+   * first; with one, undecided traces stay in the journal undecided (a restart buffers them again with the wait they
+   * had left, so late spans still join them) and so do kept traces the queues could not take in time.
+   */
   public Future<Void> flush(long timeoutMillis) {
     Promise<Void> done = Promise.promise();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     context.runOnContext(v -> {
-      decideAll();
+      if (journal == null) {
+        decideAll();
+      } else if (tick >= 0) {
+        vertx.cancelTimer(tick); // no more decisions: what is buffered now is what the journal keeps
+        tick = -1;
+      }
       awaitEmitted(done, deadline);
     });
     return done.future();
   }
+
+  /** Spans this sampler's journal keeps for the next start after {@link #flush} (0 without a journal). */
+  public long journaledAtShutdown() {
+    return journaledAtShutdown;
+  }
+
+  private volatile long journaledAtShutdown;
 
   /** Decides every buffered trace now (shutdown; the benchmark). */
   void decideAll() {
@@ -426,6 +643,9 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   private void awaitEmitted(Promise<Void> done, long deadline) {
     retryPending();
     if (pendingEmission.isEmpty()) {
+      if (journal != null) {
+        keepPendingAtShutdown(); // counts and names what the journal keeps
+      }
       done.tryComplete();
     } else if (System.nanoTime() > deadline) {
       keepPendingAtShutdown();
@@ -440,6 +660,23 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
    * take them beyond their bounds; what memory queues cannot take is counted and said.
    */
   private void keepPendingAtShutdown() {
+    if (journal != null) {
+      long waiting = 0;
+      while (!pendingEmission.isEmpty()) {
+        Pending p = pendingEmission.pollFirst();
+        waiting += p.entries().size();
+        uncharge(p.bytes());
+      }
+      long undecided = 0;
+      for (Trace t : traces.values()) {
+        undecided += t.spanCount();
+      }
+      journaledAtShutdown = waiting + undecided;
+      LOG.info("tail sampler " + config.name() + ": " + undecided + " spans of undecided traces and " + waiting
+          + " kept spans the exporter queues had no room for stay in the write-ahead log in " + journal.directory()
+          + " for the next start");
+      return;
+    }
     int spans = 0;
     long lost = 0;
     while (!pendingEmission.isEmpty()) {
@@ -463,7 +700,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     if (tick >= 0) {
       vertx.cancelTimer(tick);
     }
-    return Future.succeededFuture();
+    return journal == null ? Future.succeededFuture() : journal.close();
   }
 
   /**
@@ -504,6 +741,9 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
         it.remove();
         moved++;
         uncharge(e.getValue().bytes);
+        if (e.getValue().recordCount > 0) {
+          released(e.getValue().records()); // the new owner holds them now
+        }
         for (Trace.Entry entry : e.getValue().entries) {
           byDestination.computeIfAbsent(entry.destination(), k -> new ArrayList<>()).add(entry);
         }
@@ -515,6 +755,14 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
       out.complete(list);
     });
     return out.future();
+  }
+
+  private void onContext(Runnable r) {
+    if (io.vertx.core.Vertx.currentContext() == context) {
+      r.run();
+    } else {
+      context.runOnContext(v -> r.run());
+    }
   }
 
   /** The sampler's context, available once deployed. */

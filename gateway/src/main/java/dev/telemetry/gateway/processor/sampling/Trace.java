@@ -84,6 +84,9 @@ final class Trace {
   final List<Entry> entries = new ArrayList<>(4);
   final long deadlineNanos;
   long bytes;
+  /** With a sampler journal: the records holding this trace's spans (each holds the trace once); else null. */
+  long[] records;
+  int recordCount;
 
   Trace(ByteString traceId, long deadlineNanos) {
     this.traceId = traceId;
@@ -93,6 +96,25 @@ final class Trace {
   void add(Entry e) {
     entries.add(e);
     bytes += e.bytes();
+  }
+
+  /** Notes that journal record {@code seq} has spans of this trace; false if it was noted already. */
+  boolean heldBy(long seq) {
+    if (recordCount > 0 && records[recordCount - 1] == seq) {
+      return false; // one insert is one record, and records arrive in order: only the last can repeat
+    }
+    if (records == null) {
+      records = new long[2];
+    } else if (recordCount == records.length) {
+      records = java.util.Arrays.copyOf(records, recordCount * 2);
+    }
+    records[recordCount++] = seq;
+    return true;
+  }
+
+  /** The journal records holding this trace (empty without a journal). */
+  long[] records() {
+    return records == null ? new long[0] : java.util.Arrays.copyOf(records, recordCount);
   }
 
   int spanCount() {
