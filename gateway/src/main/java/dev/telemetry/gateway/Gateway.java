@@ -114,9 +114,14 @@ public final class Gateway {
       }
     });
     if (cluster == null) {
-      journalSettings(config).ifPresent(js -> samplers.forEach((name, sampler) -> sampler.journal(
-          new SamplerJournal(new SamplerJournal.Settings(js.directory().resolve(name), js.fsync(),
-              js.fsyncInterval(), js.segmentBytes()), name))));
+      journalSettings(config).ifPresent(js -> {
+        samplers.forEach((name, sampler) -> sampler.journal(new SamplerJournal(new SamplerJournal.Settings(
+            js.directory().resolve(name), js.fsync(), js.fsyncInterval(), js.segmentBytes()), name)));
+        SamplerJournal.orphans(js.directory(), samplers.keySet()).forEach(d -> LOG.warning("tail sampler journal "
+            + d + " belongs to a tail_sampling processor this configuration does not run and may hold acknowledged "
+            + "spans, which are not replayed (configure a tail_sampling processor named \"" + d.getFileName()
+            + "\" to replay them, or delete the directory)"));
+      });
     }
     processors.forEach((n, p) -> {
       if (config.processors().get(n) instanceof RedactionProcessorConfig) {

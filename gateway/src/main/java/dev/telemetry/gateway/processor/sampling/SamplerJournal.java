@@ -56,6 +56,31 @@ public final class SamplerJournal {
     this.segmentBytes = settings.segmentBytes();
   }
 
+  /**
+   * Journal directories under {@code root} with log files that belong to none of the {@code running} samplers: left
+   * by a tail_sampling processor since removed or renamed (a journal that held nothing at its last stop removed its
+   * files), so they may hold acknowledged spans nobody will replay.
+   */
+  public static List<Path> orphans(Path root, java.util.Set<String> running) {
+    if (!java.nio.file.Files.isDirectory(root)) {
+      return List.of();
+    }
+    try (java.util.stream.Stream<Path> dirs = java.nio.file.Files.list(root)) {
+      return dirs.filter(java.nio.file.Files::isDirectory).filter(d -> !running.contains(d.getFileName().toString()))
+          .filter(SamplerJournal::holdsSegments).sorted().toList();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  private static boolean holdsSegments(Path dir) {
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+      return files.anyMatch(f -> f.getFileName().toString().endsWith(".wal"));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   Path directory() {
     return log.directory();
   }
@@ -197,9 +222,25 @@ public final class SamplerJournal {
    * crash before it is on disk only means the trace is decided again). Done when all the records are.
    */
   void kept(long[] records) {
-    long[] distinct = java.util.Arrays.stream(records).distinct().toArray();
-    log.appendAll(System.currentTimeMillis(), new int[] {0}, new byte[][] {encodeMarker(distinct)})
-        .onSuccess(written -> link(written.get(0).seq(), distinct));
+    for (long r : records) {
+      keptPending.add(r);
+    }
+    if (!keptScheduled) {
+      // One marker for every trace kept in this turn of the sampler's event loop (a tick decides many at once).
+      keptScheduled = true;
+      io.vertx.core.Vertx.currentContext().runOnContext(v -> writeKept());
+    }
+  }
+
+  private final java.util.LinkedHashSet<Long> keptPending = new java.util.LinkedHashSet<>();
+  private boolean keptScheduled;
+
+  private void writeKept() {
+    keptScheduled = false;
+    long[] named = keptPending.stream().mapToLong(Long::longValue).toArray();
+    keptPending.clear();
+    log.appendAll(System.currentTimeMillis(), new int[] {0}, new byte[][] {encodeMarker(named)})
+        .onSuccess(written -> link(written.get(0).seq(), named));
   }
 
   /** Makes {@code marker} done when the records it names that are still held are (at once if none is). */
@@ -249,9 +290,24 @@ public final class SamplerJournal {
     return holds.size();
   }
 
-  /** Forces what is written and the checkpoint to disk and closes the log; held records are replayed next start. */
+  /**
+   * Forces what is written and the checkpoint to disk and closes the log; held records are replayed next start. A
+   * journal that holds nothing is removed, so that files left in a journal directory always mean data (or a crash).
+   */
   Future<Void> close() {
-    return log.close();
+    boolean empty = holds.isEmpty();
+    return log.close().map(v -> {
+      if (empty) {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(log.directory())) {
+          for (Path f : files.toList()) {
+            java.nio.file.Files.deleteIfExists(f);
+          }
+        } catch (IOException e) {
+          // left in place: replaying an empty journal is harmless
+        }
+      }
+      return null;
+    });
   }
 
   /**

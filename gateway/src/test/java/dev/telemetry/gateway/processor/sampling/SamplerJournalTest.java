@@ -145,7 +145,7 @@ class SamplerJournalTest {
         throw new AssertionError("with a journal, kept spans the queues cannot take stay in the journal");
       }
     });
-    s.journal(new SamplerJournal(new SamplerJournal.Settings(dir, QueueConfig.Fsync.ALWAYS, Duration.ofSeconds(1),
+    s.journal(new SamplerJournal(new SamplerJournal.Settings(dir.resolve("ts"), QueueConfig.Fsync.ALWAYS, Duration.ofSeconds(1),
         256 * 1024), "ts"));
     vertx.deployVerticle(s).await(5, TimeUnit.SECONDS);
     s.restore(destinations).await(5, TimeUnit.SECONDS);
@@ -235,5 +235,21 @@ class SamplerJournalTest {
     Await.until("the restored trace reached the route's exporters", Duration.ofSeconds(5), () -> archived.size() == 1);
     assertThat(asked).containsExactly(List.of("archive"));
     assertThat(emitted).as("nothing went to the pipeline's own exporters").isEmpty();
+  }
+
+  /**
+   * A journal that held nothing at its stop leaves no files; one that still held spans does, and if its sampler is no
+   * longer configured it is reported as an orphan (the gateway warns at start).
+   */
+  @Test
+  void onlyJournalsThatStillHoldSpansAreReportedWhenTheirSamplerIsGone() throws Exception {
+    TailSampler empty = sampler(Duration.ofMinutes(5));
+    stop(empty);
+    assertThat(SamplerJournal.orphans(dir, java.util.Set.of())).as("an empty journal leaves nothing").isEmpty();
+    TailSampler holding = sampler(Duration.ofMinutes(5));
+    holding.accept(TailSamplerTest.request(List.of(span(1, 0, true)))).await(5, TimeUnit.SECONDS);
+    stop(holding);
+    assertThat(SamplerJournal.orphans(dir, java.util.Set.of("ts"))).isEmpty();
+    assertThat(SamplerJournal.orphans(dir, java.util.Set.of("another"))).containsExactly(dir.resolve("ts"));
   }
 }
