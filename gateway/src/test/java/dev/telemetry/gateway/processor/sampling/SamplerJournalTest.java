@@ -3,9 +3,7 @@ package dev.telemetry.gateway.processor.sampling;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.Message;
 import dev.telemetry.gateway.config.QueueConfig;
-import dev.telemetry.gateway.processor.Downstream;
 import dev.telemetry.gateway.testing.Await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
@@ -16,17 +14,13 @@ import io.opentelemetry.proto.resource.v1.Resource;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,8 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** The tail sampler's write-ahead log: one record per trace and request, replayed until its trace has left. */
 class SamplerJournalTest {
   final Vertx vertx = Vertx.vertx();
-  final List<Span> emitted = new CopyOnWriteArrayList<>();
-  final AtomicBoolean downstreamFull = new AtomicBoolean();
+  final RecordingDownstream downstream = new RecordingDownstream();
+  final List<Span> emitted = downstream.emitted;
+  final AtomicBoolean downstreamFull = downstream.full;
   SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   @TempDir
@@ -129,22 +124,7 @@ class SamplerJournalTest {
     registry = new SimpleMeterRegistry();
     TailSampler s = new TailSampler(new TailSamplingProcessorConfig("ts", wait, 64L << 20, 1000, 1000,
         List.of(TailSamplerTest.MARKED)), registry);
-    s.downstream(new Downstream() {
-      @Override
-      public Future<Void> offer(Supplier<? extends Message> request, int items, int bytes) {
-        if (downstreamFull.get()) {
-          return Future.failedFuture("full");
-        }
-        ((ExportTraceServiceRequest) request.get()).getResourceSpansList().forEach(rs -> rs.getScopeSpansList()
-            .forEach(ss -> emitted.addAll(ss.getSpansList())));
-        return Future.succeededFuture();
-      }
-
-      @Override
-      public long keepAtShutdown(Supplier<? extends Message> request, int items, int bytes) {
-        throw new AssertionError("with a journal, kept spans the queues cannot take stay in the journal");
-      }
-    });
+    s.downstream(downstream);
     s.journal(new SamplerJournal(new SamplerJournal.Settings(dir.resolve("ts"), QueueConfig.Fsync.ALWAYS, Duration.ofSeconds(1),
         256 * 1024), "ts"));
     vertx.deployVerticle(s).await(5, TimeUnit.SECONDS);
@@ -156,6 +136,8 @@ class SamplerJournalTest {
   void stop(TailSampler s) throws Exception {
     s.flush(500).await(5, TimeUnit.SECONDS);
     vertx.undeploy(vertx.deploymentIDs().iterator().next()).await(5, TimeUnit.SECONDS);
+    assertThat(downstream.keptAtShutdown).as("with a journal, kept spans the queues cannot take stay in the journal")
+        .hasValue(0);
   }
 
   double restored() {
@@ -213,20 +195,8 @@ class SamplerJournalTest {
     first.reserve(TailSamplerTest.request(List.of(span(5, 0, true))), routed).commit().await(5, TimeUnit.SECONDS);
     stop(first);
 
-    List<Span> archived = new CopyOnWriteArrayList<>();
-    Downstream archive = new Downstream() {
-      @Override
-      public Future<Void> offer(Supplier<? extends Message> request, int items, int bytes) {
-        ((ExportTraceServiceRequest) request.get()).getResourceSpansList().forEach(rs -> rs.getScopeSpansList()
-            .forEach(ss -> archived.addAll(ss.getSpansList())));
-        return Future.succeededFuture();
-      }
-
-      @Override
-      public long keepAtShutdown(Supplier<? extends Message> request, int items, int bytes) {
-        return items;
-      }
-    };
+    RecordingDownstream archive = new RecordingDownstream();
+    List<Span> archived = archive.emitted;
     List<List<String>> asked = new CopyOnWriteArrayList<>();
     sampler(Duration.ofMillis(50), names -> {
       asked.add(names);

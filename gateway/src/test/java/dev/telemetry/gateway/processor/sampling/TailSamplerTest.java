@@ -3,9 +3,6 @@ package dev.telemetry.gateway.processor.sampling;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import dev.telemetry.gateway.processor.Downstream;
-import java.util.function.Supplier;
-import com.google.protobuf.Message;
 import dev.telemetry.gateway.processor.sampling.TailSamplingProcessorConfig;
 import dev.telemetry.gateway.testing.Await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -28,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -37,9 +33,9 @@ import org.junit.jupiter.api.Test;
 class TailSamplerTest {
   final Vertx vertx = Vertx.vertx();
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  final List<Span> emitted = new CopyOnWriteArrayList<>();
-  final AtomicBoolean downstreamFull = new AtomicBoolean();
-  final java.util.concurrent.atomic.AtomicLong keptAtShutdown = new java.util.concurrent.atomic.AtomicLong();
+  final RecordingDownstream downstream = new RecordingDownstream();
+  final List<Span> emitted = downstream.emitted;
+  final AtomicBoolean downstreamFull = downstream.full;
 
   @AfterEach
   void close() {
@@ -52,23 +48,7 @@ class TailSamplerTest {
   TailSampler sampler(Duration wait, long budget, SamplingPolicy... policies) throws Exception {
     TailSampler s = new TailSampler(new TailSamplingProcessorConfig("ts", wait, budget, 1000, 1000,
         List.of(policies)), registry);
-    s.downstream(new Downstream() {
-      @Override
-      public Future<Void> offer(Supplier<? extends Message> request, int items, int bytes) {
-        if (downstreamFull.get()) {
-          return Future.failedFuture("full");
-        }
-        ((ExportTraceServiceRequest) request.get()).getResourceSpansList().forEach(rs -> rs.getScopeSpansList()
-            .forEach(ss -> emitted.addAll(ss.getSpansList())));
-        return Future.succeededFuture();
-      }
-
-      @Override
-      public long keepAtShutdown(Supplier<? extends Message> request, int items, int bytes) {
-        keptAtShutdown.addAndGet(items);
-        return items;
-      }
-    });
+    s.downstream(downstream);
     vertx.deployVerticle(s).await(5, TimeUnit.SECONDS);
     return s;
   }
