@@ -6,6 +6,7 @@ import com.google.protobuf.ByteString;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.testing.Await;
 import dev.telemetry.gateway.testing.ElasticsearchServer;
+import dev.telemetry.gateway.testing.GatewayProcess;
 import dev.telemetry.gateway.testing.Http;
 import dev.telemetry.gateway.testing.OtlpSink;
 import dev.telemetry.gateway.testing.Ports;
@@ -66,7 +67,6 @@ import org.junit.jupiter.api.io.TempDir;
  * and give its memory back: the heap ledger returns to zero and the heap after a collection to its baseline.
  */
 class OutageIT {
-  static final Path JAR = Path.of(System.getProperty("gateway.jar", "target/telemetry-gateway.jar"));
   static final int TRACES_PER_REQUEST = 10;
   static final int SPANS_PER_TRACE = 10;
   static final Duration OUTAGE = Duration.ofSeconds(60);
@@ -89,9 +89,7 @@ class OutageIT {
 
   @AfterEach
   void tearDown() throws Exception {
-    if (gateway != null && gateway.isAlive()) {
-      gateway.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
-    }
+    GatewayProcess.kill(gateway);
     vertx.close().await(10, TimeUnit.SECONDS);
   }
 
@@ -238,11 +236,7 @@ class OutageIT {
       System.out.printf("recovery (logs, 256m): %d records acknowledged, %d indexed%n", acknowledged, indexed);
       assertThat(indexed).as("every acknowledged record indexed once, nothing refused indexed")
           .isEqualTo(acknowledged);
-      long after = heapAfterGc();
-      System.out.printf("heap after GC (logs, 256m): baseline %d MiB, after recovery %d MiB%n", baseline >> 20,
-          after >> 20);
-      assertThat(after).as("heap after GC back near its baseline").isLessThan(baseline + (48L << 20));
-      assertThat(Files.readString(tmp.resolve("gateway.log"))).doesNotContain("OutOfMemoryError");
+      expectMemoryBack("logs, 256m", baseline);
     }
   }
 
@@ -276,11 +270,7 @@ class OutageIT {
       System.out.printf("recovery (metrics, 256m): %d points acknowledged, %d series in Prometheus%n",
           acknowledged, stored);
       assertThat(stored).as("every acknowledged point stored, nothing refused stored").isEqualTo(acknowledged);
-      long after = heapAfterGc();
-      System.out.printf("heap after GC (metrics, 256m): baseline %d MiB, after recovery %d MiB%n", baseline >> 20,
-          after >> 20);
-      assertThat(after).as("heap after GC back near its baseline").isLessThan(baseline + (48L << 20));
-      assertThat(Files.readString(tmp.resolve("gateway.log"))).doesNotContain("OutOfMemoryError");
+      expectMemoryBack("metrics, 256m", baseline);
     }
   }
 
@@ -339,10 +329,7 @@ class OutageIT {
   }
 
   void startGateway(String heap, Path config, Path log) throws Exception {
-    gateway = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
-        "-XX:+ExitOnOutOfMemoryError", "-jar", JAR.toAbsolutePath().toString(), "--config", config.toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    Await.until("the gateway is ready", Duration.ofSeconds(60), () -> status("/health/ready") == 200);
+    gateway = GatewayProcess.start(heap, config, log, client, admin);
   }
 
   /** One generated trace: which request, which service, whether it carries an error. */
@@ -390,7 +377,6 @@ class OutageIT {
 
   void run(String heap, String policies, String routes, Expect expect) throws Exception {
     Path config = tracesConfig(policies, routes, persistentQueue());
-    Path log = tmp.resolve("gateway.log");
     startGateway(heap, config);
     long baseline = heapAfterGc();
 
@@ -401,12 +387,17 @@ class OutageIT {
     try (OtlpSink sink = new OtlpSink(vertx, backend).start()) {
       expectDelivered(sink, acknowledged, expect, heap);
     }
+    expectMemoryBack(heap, baseline);
+  }
+
+  /** After the recovery: the heap after a full collection is back near its baseline, and no OutOfMemoryError. */
+  void expectMemoryBack(String label, long baseline) throws Exception {
     long after = heapAfterGc();
-    System.out.printf("heap after GC (%s): baseline %d MiB, after recovery %d MiB%n", heap, baseline >> 20,
+    System.out.printf("heap after GC (%s): baseline %d MiB, after recovery %d MiB%n", label, baseline >> 20,
         after >> 20);
     // What legitimately stays: the samplers' decision caches (10,000 trace IDs each here), JIT'd code's data.
     assertThat(after).as("heap after GC back near its baseline").isLessThan(baseline + (48L << 20));
-    assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError");
+    assertThat(Files.readString(tmp.resolve("gateway.log"))).doesNotContain("OutOfMemoryError");
   }
 
   /** Waits until every kept, acknowledged trace has arrived, then checks each arrived whole and once, and no other. */

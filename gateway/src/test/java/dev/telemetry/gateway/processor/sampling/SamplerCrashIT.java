@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.testing.Await;
+import dev.telemetry.gateway.testing.GatewayProcess;
 import dev.telemetry.gateway.testing.Http;
 import dev.telemetry.gateway.testing.OtlpSink;
 import dev.telemetry.gateway.testing.Ports;
@@ -51,7 +52,6 @@ import org.junit.jupiter.api.io.TempDir;
  * arrives whole; duplicates come only from replays and are bounded by them.
  */
 class SamplerCrashIT {
-  static final Path JAR = Path.of(System.getProperty("gateway.jar", "target/telemetry-gateway.jar"));
   static final int NEW_TRACES_PER_REQUEST = 5;
   static final int HALF = 5;
   static final int KILLS = 3;
@@ -73,9 +73,7 @@ class SamplerCrashIT {
 
   @AfterEach
   void tearDown() throws Exception {
-    if (gateway != null && gateway.isAlive()) {
-      gateway.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
-    }
+    GatewayProcess.kill(gateway);
     vertx.close().await(10, TimeUnit.SECONDS);
   }
 
@@ -149,11 +147,7 @@ class SamplerCrashIT {
   }
 
   void start(Path config, int life) throws Exception {
-    gateway = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-        "-XX:+ExitOnOutOfMemoryError", "-jar", JAR.toAbsolutePath().toString(), "--config", config.toString())
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("gateway-" + life + ".log").toFile()).start();
-    Await.until("the gateway is ready", Duration.ofSeconds(60),
-        () -> Http.status(client, "http://127.0.0.1:" + admin + "/health/ready") == 200);
+    gateway = GatewayProcess.start("512m", config, tmp.resolve("gateway-" + life + ".log"), client, admin);
   }
 
   /** Every fourth trace has an error, on its last span (in the second request). */

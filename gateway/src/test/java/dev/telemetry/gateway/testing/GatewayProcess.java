@@ -1,0 +1,35 @@
+package dev.telemetry.gateway.testing;
+
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The shipped jar as a process of its own: heap capped, {@code -XX:+ExitOnOutOfMemoryError} (an OutOfMemoryError
+ * ends it instead of hiding), stdout and stderr to a log file.
+ */
+public final class GatewayProcess {
+  public static final Path JAR = Path.of(System.getProperty("gateway.jar", "target/telemetry-gateway.jar"));
+
+  private GatewayProcess() {
+  }
+
+  /** Starts the jar on {@code config} and waits until its admin server on {@code adminPort} says ready. */
+  public static Process start(String heap, Path config, Path log, HttpClient client, int adminPort)
+      throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
+        "-XX:+ExitOnOutOfMemoryError", "-jar", JAR.toAbsolutePath().toString(), "--config", config.toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Await.until("the gateway is ready", Duration.ofSeconds(60),
+        () -> Http.status(client, "http://127.0.0.1:" + adminPort + "/health/ready") == 200);
+    return p;
+  }
+
+  /** Kills a gateway a test started, if it still runs (teardown). */
+  public static void kill(Process p) throws InterruptedException {
+    if (p != null && p.isAlive()) {
+      p.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+    }
+  }
+}
