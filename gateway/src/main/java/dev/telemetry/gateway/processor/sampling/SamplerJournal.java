@@ -28,6 +28,10 @@ import java.util.Map;
  * the sampler's context touches the holds.
  */
 public final class SamplerJournal {
+  /** Request bytes a replay keeps in memory from the log's first read; the rest is read back a chunk at a time. */
+  private static final long KEEP_IN_MEMORY = 8L << 20;
+  private static final int CHUNK = 512;
+
   /** Where and how: the directory is the sampler's own; fsync and segment size follow its persistent queues. */
   public record Settings(Path directory, QueueConfig.Fsync fsync, Duration fsyncInterval, long segmentBytes) {
   }
@@ -46,6 +50,9 @@ public final class SamplerJournal {
   /** Kept markers: the marker holding each record, and how many of its records are not done yet. */
   private final Map<Long, Long> markerOf = new HashMap<>();
   private final Map<Long, Integer> markerLeft = new HashMap<>();
+  /** Records of traces kept in this turn of the sampler's event loop: one marker names them all. */
+  private final java.util.LinkedHashSet<Long> keptPending = new java.util.LinkedHashSet<>();
+  private boolean keptScheduled;
 
   public SamplerJournal(Settings settings, String samplerName) {
     this.log = new DurableQueue(settings.directory(), settings.segmentBytes(), settings.fsync(),
@@ -142,9 +149,6 @@ public final class SamplerJournal {
     });
   }
 
-  private static final long KEEP_IN_MEMORY = 8L << 20;
-  private static final int CHUNK = 512;
-
   private Future<Void> replayFrom(List<WriteAheadLog.Entry> entries, int from, java.util.Set<Long> kept,
                                   java.util.function.Consumer<Restored> each, int[] unreadable) {
     if (from >= entries.size()) {
@@ -228,9 +232,6 @@ public final class SamplerJournal {
       io.vertx.core.Vertx.currentContext().runOnContext(v -> writeKept());
     }
   }
-
-  private final java.util.LinkedHashSet<Long> keptPending = new java.util.LinkedHashSet<>();
-  private boolean keptScheduled;
 
   private void writeKept() {
     keptScheduled = false;

@@ -73,6 +73,9 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   private long tick = -1;
   private volatile double budgetShare = 1.0;
   private volatile int bufferedTraces;
+  /** Spans the journal kept for the next start at the last flush (see {@link #journaledAtShutdown()}). */
+  private volatile long journaledAtShutdown;
+  private static final long[] NO_RECORDS = new long[0];
 
   public TailSampler(TailSamplingProcessorConfig config, MeterRegistry registry) {
     this(config, registry, HeapLedger.unbounded());
@@ -431,8 +434,6 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     return incoming.size();
   }
 
-  private static final long[] NO_RECORDS = new long[0];
-
   /** A trace left the sampler (dropped, or taken by every destination, or handed off): its records are released. */
   private void released(long[] records) {
     for (long seq : records) {
@@ -626,8 +627,6 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   public long journaledAtShutdown() {
     return journaledAtShutdown;
   }
-
-  private volatile long journaledAtShutdown;
 
   /** Decides every buffered trace now (shutdown; the benchmark). */
   void decideAll() {
