@@ -26,10 +26,21 @@ public final class GatewayProcess {
     return p;
   }
 
-  /** Kills a gateway a test started, if it still runs (teardown). */
-  public static void kill(Process p) throws InterruptedException {
-    if (p != null && p.isAlive()) {
+  /**
+   * Kills a gateway a test started, if it still runs (teardown), and removes its attach socket: a JVM killed after a
+   * {@code jcmd} attached to it leaves {@code /tmp/.java_pid<pid>} behind, owned by this user, and a later JVM that
+   * gets the same PID as another user cannot attach to itself — Elasticsearch (run as an unprivileged user) then
+   * fails to boot.
+   */
+  public static void kill(Process p) throws Exception {
+    if (p == null) {
+      return;
+    }
+    if (p.isAlive()) {
       p.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+    }
+    if (!p.isAlive()) {
+      java.nio.file.Files.deleteIfExists(Path.of("/tmp/.java_pid" + p.pid()));
     }
   }
 }
