@@ -38,6 +38,12 @@ import java.util.logging.Logger;
 public final class Cluster {
   private static final Logger LOG = Logger.getLogger(Cluster.class.getName());
 
+  /**
+   * After a ring change, how long new traces wait at least before their decision: a leaving or rebalancing member's
+   * hand-over travels after the others switched rings (a sync round and a forward).
+   */
+  static final long HANDOVER_HOLD_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+
   private final ClusterConfig config;
   private final Vertx vertx;
   private final HazelcastClusterManager manager;
@@ -47,6 +53,7 @@ public final class Cluster {
   private ForwardTransport transport;
   private Forwarder forwarder;
   private ForwardReceiver receiver;
+  private ReplicaStore replicas;
   private ClusterRoutes routes;
 
   private Cluster(ClusterConfig config, Vertx vertx, HazelcastClusterManager manager, MeterRegistry registry) {
@@ -142,16 +149,53 @@ public final class Cluster {
           ? new OtlpGrpcTransport(vertx, manager, config.forwarding().token(), config.forwarding().compression(),
               timeout)
           : new EventBusTransport(vertx, membership.self(), config.forwarding().compression(), timeout);
-      forwarder = new Forwarder(config.forwarding(), transport, membership, registry, heap);
-      receiver = new ForwardReceiver(membership, forwarder, samplers, registry);
+      int copies = config.replicationFactor() - 1;
+      forwarder = new Forwarder(config.forwarding(), copies, transport, membership, registry, heap);
+      replicas = new ReplicaStore(membership, replicaBudget(), replicaHold(), heap, registry);
+      receiver = new ForwardReceiver(membership, forwarder, replicas, samplers, registry);
+      replicas.adopter(receiver::adopt);
       forwarder.local(receiver);
-      return vertx.deployVerticle(forwarder);
+      announceDecisions(copies);
+      return vertx.deployVerticle(forwarder).compose(x -> vertx.deployVerticle(replicas));
     }).compose(id -> transport.start(receiver)).onSuccess(v -> membership.onChange(this::ringChanged));
+  }
+
+  /** Replicas are bounded like what they copy: the samplers' memory budgets. */
+  private long replicaBudget() {
+    return samplers.values().stream().mapToLong(TailSampler::memoryBudgetBytes).sum();
+  }
+
+  /**
+   * How long a copy is kept without its owner's word: until the owner must have decided (decision_wait, the hand-
+   * over hold and the adopt grace) and announced a kept one (its export's time), plus the time a crash takes to be
+   * noticed, with slack for a loaded member.
+   */
+  private long replicaHold() {
+    long wait = samplers.values().stream().mapToLong(s -> s.decisionWait().toNanos()).max().orElse(0);
+    return 2 * wait + HANDOVER_HOLD_NANOS + ForwardReceiver.ADOPT_GRACE_NANOS + DecisionAnnouncer.KEPT_DELAY_NANOS
+        + config.failureTimeout().toNanos() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+  }
+
+  /** Each sampler's decisions release the trace's copies on its successors (and here). */
+  private void announceDecisions(int copies) {
+    io.micrometer.core.instrument.Counter sent = io.micrometer.core.instrument.Counter
+        .builder("gateway.cluster.replica.releases.sent").description("Decided trace IDs announced to the members "
+            + "holding their replicas").register(registry);
+    io.micrometer.core.instrument.Counter dropped = io.micrometer.core.instrument.Counter
+        .builder("gateway.cluster.replica.releases.dropped").description("Decision announcements not sent "
+            + "(too many waiting for one member); those replicas expire instead").register(registry);
+    if (copies <= 0) {
+      return;
+    }
+    for (TailSampler s : samplers.values()) {
+      DecisionAnnouncer a = new DecisionAnnouncer(vertx, membership, copies, replicas, sent, dropped);
+      s.onDecided(a::decided);
+    }
   }
 
   /** The sampling stage for a local sampler: owned traces stay, others go to their owners. */
   public SamplingStage stage(TailSampler sampler) {
-    return new ClusteredSampling(sampler, membership, forwarder);
+    return new ClusteredSampling(sampler, membership, forwarder, replicas, config.replicationFactor() - 1);
   }
 
   /** Lets forwarded spans in: {@code destinations} resolves exporter names in this member's traces pipeline. */
@@ -230,6 +274,11 @@ public final class Cluster {
   /** After the ring changed: forwards re-split, traces owned elsewhere handed over, rate budgets re-shared. */
   private void ringChanged(HashRing ring) {
     forwarder.ringChanged(ring);
+    for (TailSampler s : samplers.values()) {
+      // A trace this member now owns may get fresh spans before the previous owner's hand-over of its older ones.
+      s.holdNewTraces(HANDOVER_HOLD_NANOS);
+    }
+    replicas.ringChanged(ring, membership::leftGracefully);
     handOffAll(ring);
   }
 
@@ -246,7 +295,8 @@ public final class Cluster {
       moved.add(s.handOff(id -> self.equals(ring.owner(id))).onSuccess(handoffs -> {
         for (TailSampler.Handoff h : handoffs) {
           TraceSplitter.split(h.request(), ring).forEach((owner, part) -> forwarder.handOver(owner,
-              new ForwardReceiver.Part(s.name(), h.destination().exporters(), part.toByteString(), true, 0,
+              new ForwardReceiver.Part(s.name(), h.destination().exporters(), part.toByteString(),
+                  ForwardReceiver.Kind.HANDOFF, 0,
                   TraceSplitter.spanCount(part))));
         }
       }));
@@ -269,7 +319,9 @@ public final class Cluster {
     return new JsonObject().put("name", config.name()).put("self", membership.self())
         .put("leaving", membership.leaving()).put("cluster_nodes", manager.getNodes().size())
         .put("ring", members).put("transport", config.forwarding().transport().name().toLowerCase())
-        .put("forward_queue_bytes", forwarder == null ? 0 : forwarder.queuedBytes());
+        .put("forward_queue_bytes", forwarder == null ? 0 : forwarder.queuedBytes())
+        .put("replication_factor", config.replicationFactor())
+        .put("replica_spans", replicas == null ? 0 : replicas.heldSpans());
   }
 
   /** Stops forwarding; the caller closes the Vert.x instance, which leaves the Hazelcast cluster. */

@@ -48,7 +48,7 @@ final class ForwardCodec {
 
   static ForwardPart part(ForwardReceiver.Part p) {
     ForwardPart.Builder fp = ForwardPart.newBuilder().setSampler(p.sampler()).setRequest(p.request())
-        .setHandoff(p.handoff());
+        .setHandoff(p.handoff()).setReplica(p.replica());
     if (p.exporters() == null) {
       fp.setDefaultExporters(true);
     } else {
@@ -59,7 +59,8 @@ final class ForwardCodec {
 
   static ForwardReceiver.Part part(ForwardPart fp, int hops) {
     return new ForwardReceiver.Part(fp.getSampler(), fp.getDefaultExporters() ? null : List.copyOf(
-        fp.getExportersList()), fp.getRequest(), fp.getHandoff(), hops, 0);
+        fp.getExportersList()), fp.getRequest(), fp.getReplica() ? ForwardReceiver.Kind.REPLICA
+        : fp.getHandoff() ? ForwardReceiver.Kind.HANDOFF : ForwardReceiver.Kind.TRAFFIC, hops, 0);
   }
 
   static Batch decode(byte[] bytes) throws IOException {

@@ -28,24 +28,47 @@ final class ForwardReceiver {
    * Spans for one sampler and destination; {@code request} is an encoded ExportTraceServiceRequest of {@code spans}
    * spans (counted where it is built, for metrics; not sent).
    */
-  record Part(String sampler, List<String> exporters, ByteString request, boolean handoff, int hops, int spans) {
+  record Part(String sampler, List<String> exporters, ByteString request, Kind kind, int hops, int spans) {
     int size() {
       return request.size();
     }
+
+    boolean handoff() {
+      return kind == Kind.HANDOFF;
+    }
+
+    boolean replica() {
+      return kind == Kind.REPLICA;
+    }
+
+    Part with(ByteString request, int hops, int spans) {
+      return new Part(sampler, exporters, request, kind, hops, spans);
+    }
   }
+
+  /** Fresh client traffic for its owner, buffered traces handed to a new owner, or a copy for a successor. */
+  enum Kind { TRAFFIC, HANDOFF, REPLICA }
+
+  /**
+   * How long a trace taken over from a crashed owner's replicas waits beyond decision_wait: the survivors' retried
+   * forwards of its spans (they waited for the dead owner until the ring changed) join it rather than arrive late.
+   */
+  static final long ADOPT_GRACE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
 
   private final Membership membership;
   private final Forwarder forwarder;
+  private final ReplicaStore replicas;
   private final Map<String, TailSampler> samplers;
   private final Counter receivedSpans;
   private final Counter handoffSpans;
   private final Counter refusedBatches;
   private volatile Function<List<String>, Destination> destinations;
 
-  ForwardReceiver(Membership membership, Forwarder forwarder, Map<String, TailSampler> samplers,
-                  MeterRegistry registry) {
+  ForwardReceiver(Membership membership, Forwarder forwarder, ReplicaStore replicas,
+                  Map<String, TailSampler> samplers, MeterRegistry registry) {
     this.membership = membership;
     this.forwarder = forwarder;
+    this.replicas = replicas;
     this.samplers = Map.copyOf(samplers);
     receivedSpans = Counter.builder("gateway.cluster.forward.received.spans").description("Spans other members "
         + "forwarded here, by kind").tag("kind", "traffic").register(registry);
@@ -96,6 +119,12 @@ final class ForwardReceiver {
         Destination d = dest.apply(p.exporters());
         ExportTraceServiceRequest request = decoded != null ? decoded
             : ExportTraceServiceRequest.parseFrom(p.request());
+        if (p.replica()) {
+          // A copy: held here whatever this member's ring view says (the sender chose it as a successor).
+          held.add(replicas.reserve(p.sampler(), p.exporters(), decoded != null ? decoded.toByteString()
+              : p.request(), request));
+          continue;
+        }
         int n = TraceSplitter.spanCount(request);
         spans += p.handoff() ? 0 : n;
         handoff += p.handoff() ? n : 0;
@@ -109,8 +138,7 @@ final class ForwardReceiver {
           } else {
             ByteString bytes = e.getValue() == request && decoded == null ? p.request()
                 : e.getValue().toByteString();
-            onward.add(Map.entry(e.getKey(), new Part(p.sampler(), p.exporters(), bytes, p.handoff(), hops + 1,
-                TraceSplitter.spanCount(e.getValue()))));
+            onward.add(Map.entry(e.getKey(), p.with(bytes, hops + 1, TraceSplitter.spanCount(e.getValue()))));
             onwardBytes += bytes.size();
           }
         }
@@ -128,10 +156,10 @@ final class ForwardReceiver {
       return Future.failedFuture(new IllegalArgumentException("forwarded batch from " + origin + " rejected: "
           + e.getMessage(), e));
     }
-    held.forEach(Reservation::commit);
     receivedSpans.increment(spans);
     handoffSpans.increment(handoff);
-    return Future.succeededFuture();
+    // Spans sent on to their owner are taken once that owner has them: the sender's success waits for it too.
+    return Reservation.all(held.size(), held::get).commit();
   }
 
   /**
@@ -145,6 +173,11 @@ final class ForwardReceiver {
       return false;
     }
     try {
+      if (p.replica()) {
+        replicas.holdBeyondBound(p.sampler(), p.exporters(), p.request(),
+            ExportTraceServiceRequest.parseFrom(p.request()));
+        return true;
+      }
       sampler.reserve(ExportTraceServiceRequest.parseFrom(p.request()), dest.apply(p.exporters())).commit();
       return true;
     } catch (RefusedException e) {
@@ -152,5 +185,19 @@ final class ForwardReceiver {
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("a queued forward no longer parses", e); // we encoded it ourselves
     }
+  }
+
+  /**
+   * Puts spans taken over from a crashed owner's replicas into the named sampler (any thread), to be decided after
+   * decision_wait plus {@link #ADOPT_GRACE_NANOS}.
+   */
+  void adopt(String samplerName, List<String> exporters, ExportTraceServiceRequest request) {
+    TailSampler sampler = samplers.get(samplerName);
+    Function<List<String>, Destination> dest = destinations;
+    if (sampler == null || dest == null) {
+      throw new IllegalStateException("no tail_sampling processor \"" + samplerName + "\" to take replicas over");
+    }
+    sampler.adopt(request, dest.apply(exporters), System.nanoTime() + sampler.decisionWait().toNanos()
+        + ADOPT_GRACE_NANOS);
   }
 }

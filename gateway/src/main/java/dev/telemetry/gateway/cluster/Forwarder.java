@@ -32,22 +32,26 @@ import java.util.logging.Logger;
  *
  * <p>Nothing is dropped: a batch the owner refuses, or that fails, goes back to the front of its queue and is retried
  * with backoff; when a member leaves the ring, what waits for it is split again by the new ring (this member may
- * own some of it now). All state is confined to this verticle's context.
+ * own some of it now). A commit completes only when every part's owner has taken it, so the client's success means
+ * the owner has the spans. All state is confined to this verticle's context.
  */
 final class Forwarder extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(Forwarder.class.getName());
   static final int IN_FLIGHT = 2;
 
   private final ClusterConfig.Forwarding config;
+  /** Successors holding a copy of each trace (replication factor minus one): where a replica part goes again. */
+  private final int copies;
   private final ForwardTransport transport;
   private final Membership membership;
   private final AtomicLong queuedBytes = new AtomicLong();
   /** Queued parts are charged there too (encoded bytes cost about their size on the heap). */
   private final HeapLedger heap;
   private final Map<String, Peer> peers = new HashMap<>();
-  private final ArrayDeque<ForwardReceiver.Part> localBacklog = new ArrayDeque<>();
+  private final ArrayDeque<Queued> localBacklog = new ArrayDeque<>();
   private final Counter sentSpans;
   private final Counter handoffSpans;
+  private final Counter replicaSpans;
   private final Counter sentBatches;
   private final Counter failedBatches;
   private final Counter refusedBatches;
@@ -56,8 +60,9 @@ final class Forwarder extends VerticleBase {
   private ForwardReceiver local;
   private long localTimer = -1;
 
-  Forwarder(ClusterConfig.Forwarding config, ForwardTransport transport, Membership membership,
+  Forwarder(ClusterConfig.Forwarding config, int copies, ForwardTransport transport, Membership membership,
             MeterRegistry registry, HeapLedger heap) {
+    this.copies = copies;
     this.heap = heap;
     this.config = config;
     this.transport = transport;
@@ -66,6 +71,8 @@ final class Forwarder extends VerticleBase {
         + "owning their trace, by kind").tag("kind", "traffic").register(registry);
     handoffSpans = Counter.builder("gateway.cluster.forward.sent.spans").description("Spans forwarded to the member "
         + "owning their trace, by kind").tag("kind", "handoff").register(registry);
+    replicaSpans = Counter.builder("gateway.cluster.forward.sent.spans").description("Spans forwarded to the member "
+        + "owning their trace, by kind").tag("kind", "replica").register(registry);
     sentBatches = batches(registry, "sent");
     failedBatches = batches(registry, "failed");
     refusedBatches = batches(registry, "refused");
@@ -88,9 +95,10 @@ final class Forwarder extends VerticleBase {
   }
 
   /**
-   * Reserves {@code bytes} (any thread); committing builds the parts, member by member, and queues them. Throws
-   * {@link RefusedException} when the forwarder is full. The parts are built only once room is there, so a refusal
-   * under overload costs no encoding.
+   * Reserves {@code bytes} (any thread); committing builds the parts, member by member, and queues them, and
+   * completes once every part's owner has taken it — the client's success waits for that, so a crash of this member
+   * cannot lose spans it acknowledged and had not forwarded yet. Throws {@link RefusedException} when the forwarder
+   * is full. The parts are built only once room is there, so a refusal under overload costs no encoding.
    */
   Reservation reserve(long bytes, java.util.function.Supplier<List<Map.Entry<String, ForwardReceiver.Part>>> parts) {
     if (!tryReserve(bytes)) {
@@ -101,8 +109,14 @@ final class Forwarder extends VerticleBase {
     return new Reservation() {
       @Override
       public Future<Void> commit() {
-        parts.get().forEach(p -> enqueue(p.getKey(), p.getValue()));
-        return Future.succeededFuture();
+        List<Map.Entry<String, ForwardReceiver.Part>> ps = parts.get();
+        if (ps.isEmpty()) {
+          return Future.succeededFuture();
+        }
+        Promise<Void> taken = Promise.promise();
+        Ack ack = new Ack(ps.size(), taken, null);
+        ps.forEach(p -> enqueue(p.getKey(), new Queued(p.getValue(), ack)));
+        return taken.future();
       }
 
       @Override
@@ -140,14 +154,46 @@ final class Forwarder extends VerticleBase {
   }
 
   /** Queues a reserved part for {@code member} (any thread). */
-  private void enqueue(String member, ForwardReceiver.Part part) {
-    context.runOnContext(v -> add(member, part));
+  private void enqueue(String member, Queued q) {
+    context.runOnContext(v -> add(member, q));
   }
 
-  /** Queues hand-over spans beyond the bound: they are accepted data already. */
+  /** Queues hand-over spans beyond the bound: they are accepted data already (no client waits for them). */
   void handOver(String member, ForwardReceiver.Part part) {
     queued(part.size());
-    enqueue(member, part);
+    enqueue(member, new Queued(part, Ack.NONE));
+  }
+
+  /** A part on its way, and what to tell when its owner has taken it. */
+  private record Queued(ForwardReceiver.Part part, Ack ack) {
+  }
+
+  /**
+   * Counts down the parts of one commit (or of one part split again after a ring change); at zero the commit's
+   * promise completes, or its parent counts one. Forwarder context only.
+   */
+  private static final class Ack {
+    static final Ack NONE = new Ack(Integer.MAX_VALUE, null, null);
+    private int left;
+    private final Promise<Void> promise;
+    private final Ack parent;
+
+    Ack(int parts, Promise<Void> promise, Ack parent) {
+      this.left = parts;
+      this.promise = promise;
+      this.parent = parent;
+    }
+
+    void one() {
+      if (this == NONE || --left > 0) {
+        return;
+      }
+      if (promise != null) {
+        promise.tryComplete();
+      } else if (parent != null) {
+        parent.one();
+      }
+    }
   }
 
   double sentSpans() {
@@ -162,12 +208,21 @@ final class Forwarder extends VerticleBase {
   /** The ring changed (forwarder context or any): what waits for members no longer on it is split again. */
   void ringChanged(HashRing ring) {
     context.runOnContext(v -> {
-      List<ForwardReceiver.Part> orphaned = new ArrayList<>();
+      List<Queued> orphaned = new ArrayList<>();
       for (Peer p : peers.values()) {
-        if (!ring.members().contains(p.member) && !p.items.isEmpty()) {
-          orphaned.addAll(p.items);
-          p.items.clear();
-          p.bytes = 0;
+        if (ring.members().contains(p.member)) {
+          continue;
+        }
+        p.drainTo(orphaned::add);
+        if (!membership.leftGracefully(p.member)) {
+          // It crashed: a batch on its way there will only time out (forwarding.timeout), while its clients wait.
+          // Sent again now; should the dead member have taken it after all, its traces died with it.
+          for (Flight f : p.flights) {
+            if (!f.abandoned) {
+              f.abandoned = true;
+              orphaned.addAll(f.batch);
+            }
+          }
         }
       }
       orphaned.forEach(this::resplit);
@@ -175,25 +230,25 @@ final class Forwarder extends VerticleBase {
     });
   }
 
-  private void add(String member, ForwardReceiver.Part part) {
+  private void add(String member, Queued q) {
     if (member.equals(membership.self())) {
-      deliverLocally(part);
+      deliverLocally(q);
       return;
     }
     if (!membership.ring().members().contains(member) && !membership.ring().isEmpty()) {
-      resplit(part); // its owner left while it was on the way here
+      resplit(q); // its owner left while it was on the way here
       return;
     }
     Peer p = peers.computeIfAbsent(member, Peer::new);
-    p.items.addLast(part);
-    p.bytes += part.size();
+    p.add(q);
     schedule(p);
   }
 
-  private void resplit(ForwardReceiver.Part part) {
+  private void resplit(Queued q) {
+    ForwardReceiver.Part part = q.part();
     HashRing ring = membership.ring();
     if (ring.isEmpty()) {
-      deliverLocally(part);
+      deliverLocally(q);
       return;
     }
     ExportTraceServiceRequest request;
@@ -202,30 +257,36 @@ final class Forwarder extends VerticleBase {
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("a queued forward no longer parses", e); // we encoded it ourselves
     }
-    Map<String, ExportTraceServiceRequest> byOwner = TraceSplitter.split(request, ring);
+    // A copy goes to the traces' successors on the new ring, anything else to their owners.
+    Map<String, ExportTraceServiceRequest> byOwner = part.replica() ? TraceSplitter.replicas(request, ring, copies)
+        : TraceSplitter.split(request, ring);
     queued(-part.size());
+    if (byOwner.isEmpty()) {
+      q.ack().one(); // a copy with no successor left to hold it (one member remains)
+      return;
+    }
+    Ack ack = q.ack() == Ack.NONE ? Ack.NONE : new Ack(byOwner.size(), null, q.ack());
     for (Map.Entry<String, ExportTraceServiceRequest> e : byOwner.entrySet()) {
       ByteString bytes = e.getValue() == request ? part.request() : e.getValue().toByteString();
       queued(bytes.size());
-      ForwardReceiver.Part p = new ForwardReceiver.Part(part.sampler(), part.exporters(), bytes, part.handoff(), 0,
-          TraceSplitter.spanCount(e.getValue()));
+      ForwardReceiver.Part p = part.with(bytes, 0, TraceSplitter.spanCount(e.getValue()));
       if (e.getKey().equals(membership.self())) {
-        deliverLocally(p);
+        deliverLocally(new Queued(p, ack));
       } else {
         Peer peer = peers.computeIfAbsent(e.getKey(), Peer::new);
-        peer.items.addLast(p);
-        peer.bytes += p.size();
+        peer.add(new Queued(p, ack));
         schedule(peer);
       }
     }
   }
 
-  private void deliverLocally(ForwardReceiver.Part part) {
-    if (localBacklog.isEmpty() && local.deliverLocally(part)) {
-      queued(-part.size());
+  private void deliverLocally(Queued q) {
+    if (localBacklog.isEmpty() && local.deliverLocally(q.part())) {
+      queued(-q.part().size());
+      q.ack().one();
       return;
     }
-    localBacklog.addLast(part);
+    localBacklog.addLast(q);
     if (localTimer < 0) {
       localTimer = vertx.setTimer(50, id -> {
         localTimer = -1;
@@ -235,8 +296,10 @@ final class Forwarder extends VerticleBase {
   }
 
   private void retryLocal() {
-    while (!localBacklog.isEmpty() && local.deliverLocally(localBacklog.peekFirst())) {
-      queued(-localBacklog.pollFirst().size());
+    while (!localBacklog.isEmpty() && local.deliverLocally(localBacklog.peekFirst().part())) {
+      Queued q = localBacklog.pollFirst();
+      queued(-q.part().size());
+      q.ack().one();
     }
     if (!localBacklog.isEmpty() && localTimer < 0) {
       localTimer = vertx.setTimer(50, id -> {
@@ -251,6 +314,12 @@ final class Forwarder extends VerticleBase {
       if (p.bytes < config.batchMaxBytes() && !config.batchTimeout().isZero() && p.inFlight > 0) {
         // A batch is on the wire: let this one fill up while it travels (sent when that one returns).
         return;
+      }
+      if (p.waiting > 0) {
+        // Clients wait for their spans to reach the owner: nothing on the wire, so send now (batches still form
+        // while one travels, above) instead of lingering for batch_timeout.
+        send(p);
+        continue;
       }
       if (p.bytes < config.batchMaxBytes() && !config.batchTimeout().isZero() && !p.lingered) {
         if (p.batchTimer < 0) {
@@ -272,28 +341,37 @@ final class Forwarder extends VerticleBase {
       p.batchTimer = -1;
     }
     p.lingered = false;
-    List<ForwardReceiver.Part> batch = new ArrayList<>();
+    List<Queued> batch = new ArrayList<>();
     long bytes = 0;
     int hops = 0;
-    while (!p.items.isEmpty() && (batch.isEmpty() || bytes + p.items.peekFirst().size() <= config.batchMaxBytes())) {
-      ForwardReceiver.Part part = p.items.pollFirst();
-      batch.add(part);
-      bytes += part.size();
-      hops = Math.max(hops, part.hops());
+    while (!p.items.isEmpty()
+        && (batch.isEmpty() || bytes + p.items.peekFirst().part().size() <= config.batchMaxBytes())) {
+      Queued q = p.poll();
+      batch.add(q);
+      bytes += q.part().size();
+      hops = Math.max(hops, q.part().hops());
     }
-    p.bytes -= bytes;
     p.inFlight++;
+    Flight flight = new Flight(batch);
+    p.flights.add(flight);
     long sent = bytes;
     long started = System.nanoTime();
-    transport.send(p.member, membership.self(), hops, merge(batch)).onComplete(ar -> context.runOnContext(v -> {
+    transport.send(p.member, membership.self(), hops, merge(batch.stream().map(Queued::part).toList()))
+        .onComplete(ar -> context.runOnContext(v -> {
       p.inFlight--;
+      p.flights.remove(flight);
+      if (flight.abandoned) {
+        return; // split again and resent when its member was found dead
+      }
       if (ar.succeeded()) {
         queued(-sent);
         latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         sentBatches.increment();
         sentBytes.increment(sent);
-        for (ForwardReceiver.Part part : batch) {
-          (part.handoff() ? handoffSpans : sentSpans).increment(part.spans());
+        for (Queued q : batch) {
+          (q.part().handoff() ? handoffSpans : q.part().replica() ? replicaSpans : sentSpans)
+              .increment(q.part().spans());
+          q.ack().one();
         }
         p.failures = 0;
         schedule(p);
@@ -308,15 +386,11 @@ final class Forwarder extends VerticleBase {
         }
       }
       for (int i = batch.size() - 1; i >= 0; i--) {
-        p.items.addFirst(batch.get(i));
+        p.pushBack(batch.get(i));
       }
-      p.bytes += sent;
       p.failures++;
       if (!membership.ring().members().contains(p.member) && !membership.ring().isEmpty()) {
-        List<ForwardReceiver.Part> orphaned = new ArrayList<>(p.items);
-        p.items.clear();
-        p.bytes = 0;
-        orphaned.forEach(this::resplit);
+        p.drainTo(this::resplit);
         return;
       }
       long delay = Math.min(1000, 20L << Math.min(6, p.failures - 1));
@@ -334,9 +408,9 @@ final class Forwarder extends VerticleBase {
     }
     Map<List<Object>, ForwardReceiver.Part> merged = new LinkedHashMap<>();
     for (ForwardReceiver.Part part : batch) {
-      List<Object> key = java.util.Arrays.asList(part.sampler(), part.exporters(), part.handoff());
-      merged.merge(key, part, (a, b) -> new ForwardReceiver.Part(a.sampler(), a.exporters(),
-          a.request().concat(b.request()), a.handoff(), Math.max(a.hops(), b.hops()), a.spans() + b.spans()));
+      List<Object> key = java.util.Arrays.asList(part.sampler(), part.exporters(), part.kind());
+      merged.merge(key, part, (a, b) -> a.with(a.request().concat(b.request()), Math.max(a.hops(), b.hops()),
+          a.spans() + b.spans()));
     }
     return new ArrayList<>(merged.values());
   }
@@ -359,12 +433,28 @@ final class Forwarder extends VerticleBase {
     }
   }
 
+  /** A batch on the wire. */
+  private static final class Flight {
+    final List<Queued> batch;
+    boolean abandoned;
+
+    Flight(List<Queued> batch) {
+      this.batch = batch;
+    }
+  }
+
   /** A member's queue; touched only on the forwarder's context. */
   private static final class Peer {
     final String member;
-    final ArrayDeque<ForwardReceiver.Part> items = new ArrayDeque<>();
+    final ArrayDeque<Queued> items = new ArrayDeque<>();
     long bytes;
+    /**
+     * Queued parts that should not linger for batch_timeout: a client waits on them, or they are hand-overs (their
+     * new owner may already be deciding the trace on fresh spans).
+     */
+    int waiting;
     int inFlight;
+    final List<Flight> flights = new ArrayList<>(2);
     int failures;
     long batchTimer = -1;
     long backoffTimer = -1;
@@ -372,6 +462,35 @@ final class Forwarder extends VerticleBase {
 
     Peer(String member) {
       this.member = member;
+    }
+
+    void add(Queued q) {
+      items.addLast(q);
+      counted(q, 1);
+    }
+
+    void pushBack(Queued q) {
+      items.addFirst(q);
+      counted(q, 1);
+    }
+
+    Queued poll() {
+      Queued q = items.pollFirst();
+      counted(q, -1);
+      return q;
+    }
+
+    void drainTo(java.util.function.Consumer<Queued> to) {
+      while (!items.isEmpty()) {
+        to.accept(poll());
+      }
+    }
+
+    private void counted(Queued q, int sign) {
+      bytes += sign * q.part().size();
+      if (q.ack() != Ack.NONE || q.part().handoff()) {
+        waiting += sign;
+      }
     }
   }
 }

@@ -49,6 +49,44 @@ public final class HashRing {
     return points.length == 0 ? null : ownerOf(hash(traceId));
   }
 
+  /**
+   * The owner's successors for this trace ID: the next {@code n} distinct members clockwise after the owner's point
+   * (fewer when the ring is smaller). They hold its replicas; removing the owner makes the first of them the owner,
+   * so a replica is already where the trace goes next.
+   */
+  public List<String> successors(ByteString traceId, int n) {
+    if (n <= 0 || members.size() < 2) {
+      return List.of();
+    }
+    int want = Math.min(n, members.size() - 1);
+    int at = index(hash(traceId));
+    String owner = owners[at];
+    String[] out = new String[want];
+    int found = 0;
+    for (int k = 1; k < points.length && found < want; k++) {
+      String m = owners[(at + k) % points.length];
+      if (m.equals(owner)) {
+        continue;
+      }
+      boolean seen = false;
+      for (int j = 0; j < found && !seen; j++) {
+        seen = out[j].equals(m);
+      }
+      if (!seen) {
+        out[found++] = m;
+      }
+    }
+    return found == want ? List.of(out) : List.of(java.util.Arrays.copyOf(out, found));
+  }
+
+  private int index(long hash) {
+    int at = Arrays.binarySearch(points, hash);
+    if (at < 0) {
+      at = -at - 1;
+    }
+    return at == points.length ? 0 : at;
+  }
+
   String ownerOf(long hash) {
     int at = Arrays.binarySearch(points, hash);
     if (at < 0) {

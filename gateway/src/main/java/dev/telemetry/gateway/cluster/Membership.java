@@ -41,6 +41,9 @@ public final class Membership extends VerticleBase {
   private final Counter changes;
   private volatile HashRing ring;
   private volatile boolean leaving;
+  private volatile boolean ready;
+  /** Members seen leaving gracefully (they hand their traces over themselves); others that vanish crashed. */
+  private final Set<String> seenLeaving = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private AsyncMap<String, String> states;
   private long timer = -1;
   private String self;
@@ -73,6 +76,11 @@ public final class Membership extends VerticleBase {
     return leaving;
   }
 
+  /** True when {@code member} was seen leaving gracefully (any thread); false for one that vanished (crashed). */
+  public boolean leftGracefully(String member) {
+    return seenLeaving.contains(member);
+  }
+
   /** Called on this verticle's context with every new ring. */
   public void onChange(Consumer<HashRing> listener) {
     listeners.add(listener);
@@ -103,6 +111,7 @@ public final class Membership extends VerticleBase {
 
   /** Puts this member on the ring (its pipelines are running) and tells the others. */
   public Future<Void> ready() {
+    ready = true;
     return states.put(self, READY).compose(v -> announce());
   }
 
@@ -151,7 +160,18 @@ public final class Membership extends VerticleBase {
       }
       Set<String> live = new HashSet<>(manager.getNodes());
       List<String> members = new ArrayList<>();
+      if (ready && !leaving && !READY.equals(ar.result().get(self))) {
+        // The cluster map lost this member's state: Hazelcast keeps one backup, so members dying in quick
+        // succession can take an entry's owner and backup with them. Say it again rather than drop off the ring.
+        LOG.warning("this member's ready state was missing from the cluster map (members lost in quick "
+            + "succession); declaring it again");
+        states.put(self, READY).onSuccess(v -> publish());
+        members.add(self);
+      }
       for (Map.Entry<String, String> e : ar.result().entrySet()) {
+        if (live.contains(e.getKey()) && LEAVING.equals(e.getValue()) && seenLeaving.size() < 100_000) {
+          seenLeaving.add(e.getKey());
+        }
         if (live.contains(e.getKey()) && READY.equals(e.getValue()) && !(leaving && e.getKey().equals(self))) {
           members.add(e.getKey());
         } else if (!live.contains(e.getKey()) && isJanitor(live)) {

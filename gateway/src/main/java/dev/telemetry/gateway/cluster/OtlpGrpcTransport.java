@@ -118,8 +118,7 @@ final class OtlpGrpcTransport implements ForwardTransport {
 
   private Future<Void> call(SocketAddress address, String origin, int hops, ForwardReceiver.Part p) {
     ForwardBatch meta = ForwardBatch.newBuilder().setOrigin(origin).setHops(hops)
-        .addParts(ForwardCodec.part(new ForwardReceiver.Part(p.sampler(), p.exporters(),
-            com.google.protobuf.ByteString.EMPTY, p.handoff(), hops, 0))).build();
+        .addParts(ForwardCodec.part(p.with(com.google.protobuf.ByteString.EMPTY, hops, 0))).build();
     Promise<Void> done = Promise.promise();
     client.request(address, EXPORT).compose(req -> {
       req.headers().add(FORWARD_HEADER, Base64.getUrlEncoder().withoutPadding().encodeToString(meta.toByteArray()));

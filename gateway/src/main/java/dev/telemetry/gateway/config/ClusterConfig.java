@@ -10,20 +10,27 @@ import java.util.List;
  * <p>{@code bind} is where Hazelcast listens, {@code eventBus} where the Vert.x event bus listens (port 0: any free
  * port, members learn it from the cluster); {@code advertiseHost} is the address other members use (a pod IP when
  * binding 0.0.0.0). A member silent for {@code failureTimeout} is declared dead and its traces go to the others;
- * {@code leaveTimeout} bounds a graceful leave's hand-over.
+ * {@code leaveTimeout} bounds a graceful leave's hand-over. Each undecided trace is held by its owner and the next
+ * {@code replicationFactor - 1} members on the ring, so that many minus one can crash without losing it.
  */
 public record ClusterConfig(String name, HostPort bind, String advertiseHost, Discovery discovery, HostPort eventBus,
                             int virtualNodes, Forwarding forwarding, Duration leaveTimeout,
-                            Duration failureTimeout) {
+                            Duration failureTimeout, int replicationFactor) {
   public static final String DEFAULT_NAME = "telemetry-gateway";
   public static final HostPort DEFAULT_BIND = new HostPort("127.0.0.1", 5701);
   public static final int DEFAULT_VIRTUAL_NODES = 128;
   public static final Duration DEFAULT_LEAVE_TIMEOUT = Duration.ofSeconds(20);
   public static final Duration DEFAULT_FAILURE_TIMEOUT = Duration.ofSeconds(10);
+  /** Owner plus one ring successor hold every undecided trace: one member can crash without losing any. */
+  public static final int DEFAULT_REPLICATION_FACTOR = 2;
+  public static final int MAX_REPLICATION_FACTOR = 5;
 
   public ClusterConfig {
     if (virtualNodes < 1 || virtualNodes > 4096) {
       throw new IllegalArgumentException("virtual_nodes: 1-4096");
+    }
+    if (replicationFactor < 1 || replicationFactor > MAX_REPLICATION_FACTOR) {
+      throw new IllegalArgumentException("replication_factor: 1-" + MAX_REPLICATION_FACTOR);
     }
   }
 

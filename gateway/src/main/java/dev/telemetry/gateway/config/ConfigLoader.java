@@ -262,7 +262,7 @@ public final class ConfigLoader {
   private static ClusterConfig cluster(ConfigNode c, Map<String, ReceiverConfig> receivers,
                                        List<PipelineConfig> pipelines) {
     c.allowOnly("name", "bind", "advertise_host", "discovery", "event_bus", "virtual_nodes", "forwarding",
-        "leave_timeout", "failure_timeout");
+        "leave_timeout", "failure_timeout", "replication_factor");
     String name = c.string("name", ClusterConfig.DEFAULT_NAME);
     HostPort bind = c.hostPort("bind", ClusterConfig.DEFAULT_BIND);
     String advertise = c.has("advertise_host") ? c.string("advertise_host", null) : null;
@@ -270,6 +270,8 @@ public final class ConfigLoader {
     int vnodes = (int) c.integer("virtual_nodes", ClusterConfig.DEFAULT_VIRTUAL_NODES, 1, 4096);
     Duration leave = c.duration("leave_timeout", ClusterConfig.DEFAULT_LEAVE_TIMEOUT, Duration.ofSeconds(1));
     Duration failure = c.duration("failure_timeout", ClusterConfig.DEFAULT_FAILURE_TIMEOUT, Duration.ofSeconds(2));
+    int replication = (int) c.integer("replication_factor", ClusterConfig.DEFAULT_REPLICATION_FACTOR, 1,
+        ClusterConfig.MAX_REPLICATION_FACTOR);
 
     ConfigNode d = c.object("discovery");
     String type = d.has("type") ? d.string("type", null) : null;
@@ -336,6 +338,6 @@ public final class ConfigLoader {
     }
     ClusterConfig.Discovery disc = discovery;
     return c.build(null, () -> new ClusterConfig(name, bind, advertise, disc, eventBus, vnodes, forwarding, leave,
-        failure));
+        failure, replication));
   }
 }

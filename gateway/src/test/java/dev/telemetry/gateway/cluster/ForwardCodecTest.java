@@ -15,8 +15,12 @@ class ForwardCodecTest {
   @Test
   void roundTripsWithAndWithoutGzip() throws IOException {
     List<ForwardReceiver.Part> parts = List.of(
-        new ForwardReceiver.Part("keep-all", null, ByteString.copyFromUtf8("x".repeat(5000)), false, 1, 3),
-        new ForwardReceiver.Part("errors", List.of("jaeger", "archive"), ByteString.copyFromUtf8("yz"), true, 1, 1));
+        new ForwardReceiver.Part("keep-all", null, ByteString.copyFromUtf8("x".repeat(5000)),
+            ForwardReceiver.Kind.TRAFFIC, 1, 3),
+        new ForwardReceiver.Part("errors", List.of("jaeger", "archive"), ByteString.copyFromUtf8("yz"),
+            ForwardReceiver.Kind.HANDOFF, 1, 1),
+        new ForwardReceiver.Part("errors", List.of("jaeger"), ByteString.copyFromUtf8("r"),
+            ForwardReceiver.Kind.REPLICA, 1, 1));
     for (boolean gzip : new boolean[] {true, false}) {
       byte[] wire = ForwardCodec.encode("node-a", 1, parts, gzip);
       if (gzip) {
@@ -26,9 +30,13 @@ class ForwardCodecTest {
       assertThat(batch.origin()).isEqualTo("node-a");
       assertThat(batch.hops()).isEqualTo(1);
       assertThat(batch.parts()).extracting(ForwardReceiver.Part::sampler, ForwardReceiver.Part::exporters,
-          ForwardReceiver.Part::request, ForwardReceiver.Part::handoff).containsExactly(
-              org.assertj.core.groups.Tuple.tuple("keep-all", null, parts.get(0).request(), false),
-              org.assertj.core.groups.Tuple.tuple("errors", List.of("jaeger", "archive"), parts.get(1).request(), true));
+          ForwardReceiver.Part::request, ForwardReceiver.Part::kind).containsExactly(
+              org.assertj.core.groups.Tuple.tuple("keep-all", null, parts.get(0).request(),
+                  ForwardReceiver.Kind.TRAFFIC),
+              org.assertj.core.groups.Tuple.tuple("errors", List.of("jaeger", "archive"), parts.get(1).request(),
+                  ForwardReceiver.Kind.HANDOFF),
+              org.assertj.core.groups.Tuple.tuple("errors", List.of("jaeger"), parts.get(2).request(),
+                  ForwardReceiver.Kind.REPLICA));
     }
   }
 

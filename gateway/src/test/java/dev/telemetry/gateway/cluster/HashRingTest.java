@@ -69,6 +69,31 @@ class HashRingTest {
   }
 
   @Test
+  void successorsAreDistinctNotTheOwnerAndTheFirstOneOwnsTheTraceWhenTheOwnerIsGone() {
+    List<String> members = List.of("a", "b", "c", "d");
+    HashRing four = new HashRing(members, 128);
+    Random r = new Random(4);
+    Map<String, Integer> firstSuccessor = new HashMap<>();
+    for (int i = 0; i < 20_000; i++) {
+      ByteString id = traceId(r);
+      String owner = four.owner(id);
+      List<String> next = four.successors(id, 2);
+      assertThat(next).hasSize(2).doesNotContain(owner).doesNotHaveDuplicates();
+      assertThat(four.successors(id, 1)).containsExactly(next.get(0));
+      assertThat(four.successors(id, 9)).hasSize(3).startsWith(next.get(0), next.get(1));
+      // The owner crashes: its successor owns the trace, and the next one succeeds it (a second crash, RF 3).
+      HashRing without = new HashRing(members.stream().filter(m -> !m.equals(owner)).toList(), 128);
+      assertThat(without.owner(id)).isEqualTo(next.get(0));
+      assertThat(without.successors(id, 1)).containsExactly(next.get(1));
+      firstSuccessor.merge(next.get(0), 1, Integer::sum);
+    }
+    // Replicas spread like ownership does.
+    for (String m : members) {
+      assertThat(firstSuccessor.get(m) / 20_000.0).as(m).isCloseTo(0.25, offset(0.06));
+    }
+  }
+
+  @Test
   void edgeCases() {
     HashRing empty = new HashRing(List.of(), 16);
     assertThat(empty.isEmpty()).isTrue();
@@ -76,5 +101,7 @@ class HashRingTest {
     HashRing single = new HashRing(List.of("only"), 1);
     assertThat(single.owner(ByteString.copyFrom(new byte[16]))).isEqualTo("only");
     assertThat(single.share("only")).isEqualTo(1.0);
+    assertThat(single.successors(ByteString.copyFrom(new byte[16]), 1)).isEmpty();
+    assertThat(empty.successors(ByteString.copyFrom(new byte[16]), 1)).isEmpty();
   }
 }

@@ -71,4 +71,38 @@ class TraceSplitterTest {
     assertThat(parts.values().iterator().next()).isSameAs(request);
     assertThat(TraceSplitter.split(ExportTraceServiceRequest.getDefaultInstance(), ring)).isEmpty();
   }
+
+  @Test
+  void replicasGoToEachTracesSuccessorsWithResourceAndScope() {
+    List<Span> first = new ArrayList<>();
+    List<Span> second = new ArrayList<>();
+    for (long t = 0; t < 40; t++) {
+      first.add(span(t, t * 10));
+      second.add(span(t, t * 10 + 1));
+    }
+    ExportTraceServiceRequest request = request(first, second);
+    Map<String, ExportTraceServiceRequest> replicas = TraceSplitter.replicas(request, ring, 2);
+    int copies = 0;
+    for (Map.Entry<String, ExportTraceServiceRequest> e : replicas.entrySet()) {
+      for (ResourceSpans rs : e.getValue().getResourceSpansList()) {
+        for (ScopeSpans ss : rs.getScopeSpansList()) {
+          // the scope still belongs to its resource
+          assertThat(ss.getScope().getName()).isEqualTo(rs.getSchemaUrl().equals("r1") ? "s1" : "s2");
+          for (Span s : ss.getSpansList()) {
+            assertThat(ring.successors(s.getTraceId(), 2)).contains(e.getKey());
+            assertThat(ring.owner(s.getTraceId())).isNotEqualTo(e.getKey());
+            copies++;
+          }
+        }
+      }
+    }
+    assertThat(copies).as("every span on both successors").isEqualTo(80 * 2);
+    assertThat(TraceSplitter.replicas(request, ring, 0)).isEmpty();
+    assertThat(TraceSplitter.replicas(request, new HashRing(List.of("a"), 64), 1)).isEmpty();
+    // One trace: the request itself, for each successor.
+    ExportTraceServiceRequest one = request(List.of(span(7, 1), span(7, 2)), List.of(span(7, 3)));
+    Map<String, ExportTraceServiceRequest> same = TraceSplitter.replicas(one, ring, 1);
+    assertThat(same).hasSize(1);
+    assertThat(same.values().iterator().next()).isSameAs(one);
+  }
 }

@@ -99,10 +99,12 @@ class ConfigLoaderTest {
   @Test
   void clusterIsValidatedWithPathsAndFixes() throws Exception {
     String base = config("{\"jaeger\": {\"type\": \"otlp\", \"endpoint\": \"http://j:4317\"}}", TRACES_TO_JAEGER);
-    assertThat(problems(base.replaceFirst("\\}$", ", \"cluster\": {\"virtual_nodes\": 0, \"discovery\": "
+    assertThat(problems(base.replaceFirst("\\}$", ", \"cluster\": {\"virtual_nodes\": 0, \"replication_factor\": 9, "
+        + "\"discovery\": "
         + "{\"type\": \"tcp\", \"members\": [\"nohost\"]}, \"forwarding\": {\"transport\": \"otlp_grpc\", "
         + "\"receiver\": \"otlp\", \"compression\": \"zstd\"}}}"))).containsExactlyInAnyOrder(
             "cluster.virtual_nodes: 0 is out of range [1, 4096]",
+            "cluster.replication_factor: 9 is out of range [1, 5]",
             "cluster.discovery.members[0]: not host:port: \"nohost\" (e.g. \"localhost:4317\" or \"0.0.0.0:4317\")",
             "cluster.forwarding.compression: must be \"gzip\" or \"none\"",
             "cluster.forwarding: token: otlp_grpc forwarding needs a shared token of at least 16 characters "

@@ -61,7 +61,11 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   private final Counter refused;
   private final Counter handedOff;
   private final Counter restoredSpans;
+  private final Counter adoptedSpans;
+  private final Counter duplicateSpans;
   private Downstream downstream;
+  /** Told of every decision, on the sampler's context (a cluster releases the trace's replicas); set before start. */
+  private volatile java.util.function.BiConsumer<ByteString, Boolean> decisions;
   /** Set before start when the sampler's buffer must survive a crash (its pipeline has persistent queues). */
   private SamplerJournal journal;
 
@@ -71,6 +75,8 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   private final int decidedCapacity;
   private final Deque<Pending> pendingEmission = new ArrayDeque<>();
   private long tick = -1;
+  /** Traces first seen before this (nanoTime) are not decided before it: hand-overs may still join them. */
+  private long holdNewUntil = Long.MIN_VALUE;
   private volatile double budgetShare = 1.0;
   private volatile int bufferedTraces;
   /** Spans the journal kept for the next start at the last flush (see {@link #journaledAtShutdown()}). */
@@ -111,6 +117,10 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     restoredSpans = counter("gateway.processor.tail_sampling.restored_spans", "Spans buffered again from the "
         + "sampler's write-ahead log at start (acknowledged, undecided or not yet queued at the last stop or crash)",
         p, null);
+    adoptedSpans = counter("gateway.processor.tail_sampling.adopted_spans", "Spans taken over from a crashed "
+        + "cluster member's replicas (this member became their traces' owner)", p, null);
+    duplicateSpans = counter("gateway.processor.tail_sampling.duplicate_spans", "Spans dropped because their "
+        + "trace already held them (a taken-over replica and a retried forward of the same span)", p, null);
     Gauge.builder("gateway.processor.tail_sampling.buffered.traces", () -> bufferedTraces)
         .description("Traces waiting for a decision").tag("processor", p).register(registry);
     Gauge.builder("gateway.processor.tail_sampling.buffered.size", charged::get).baseUnit("bytes")
@@ -123,6 +133,45 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
       b.tag("decision", decision);
     }
     return b.register(registry);
+  }
+
+  /** Called with the ID of every trace this sampler decides and whether it is kept, on its context; set once. */
+  public void onDecided(java.util.function.BiConsumer<ByteString, Boolean> listener) {
+    this.decisions = listener;
+  }
+
+  /**
+   * Undecided traces that start within {@code nanos} from now wait at least until then: after a membership change,
+   * the previous owner's hand-over of a trace may arrive after the new owner saw the trace's first fresh span.
+   */
+  public void holdNewTraces(long nanos) {
+    long until = System.nanoTime() + nanos;
+    onContext(() -> holdNewUntil = Math.max(holdNewUntil, until));
+  }
+
+  /**
+   * Takes over spans another member held (any thread): charged beyond the budget (they were acknowledged), merged
+   * into their traces without duplicating a span the trace already has, and decided no earlier than
+   * {@code deadlineNanos}. For a crashed owner's replicas, whose spans may also arrive again as retried forwards.
+   */
+  public void adopt(ExportTraceServiceRequest request, Destination destination, long deadlineNanos) {
+    List<Incoming> incoming = incoming(request, destination);
+    long cost = 0;
+    for (Incoming in : incoming) {
+      cost += in.entry().bytes();
+    }
+    charged.addAndGet(cost);
+    heap.charge(cost);
+    adoptedSpans.increment(incoming.size());
+    onContext(() -> {
+      for (Incoming in : incoming) {
+        Trace t = traces.get(in.traceId());
+        if (t != null && t.seen == null) {
+          t.dedupe();
+        }
+      }
+      insert(incoming, -1, deadlineNanos, true);
+    });
   }
 
   /** Where sampled traces go; set once by the pipeline before start. */
@@ -176,6 +225,14 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
    */
   public static long charge(Span s) {
     return s.getSerializedSize() + 240;
+  }
+
+  public java.time.Duration decisionWait() {
+    return config.decisionWait();
+  }
+
+  public long memoryBudgetBytes() {
+    return config.memoryBudgetBytes();
   }
 
   public long chargedBytes() {
@@ -385,6 +442,11 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
    * {@code seq} is their journal record, or -1 without a journal. Returns the span count.
    */
   private int insert(List<Incoming> incoming, long seq, long deadlineNanos) {
+    return insert(incoming, seq, deadlineNanos, false);
+  }
+
+  /** {@code dedupe}: the traces these spans start remember their spans, so a second copy of one is dropped. */
+  private int insert(List<Incoming> incoming, long seq, long deadlineNanos, boolean dedupe) {
     List<Trace.Entry> lateKept = null;
     java.util.Set<ByteString> lateKeptTraces = null;
     int units = 0;
@@ -407,7 +469,18 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
         }
         continue;
       }
-      Trace t = traces.computeIfAbsent(id, k -> new Trace(k, deadlineNanos));
+      Trace t = traces.get(id);
+      if (t == null) {
+        t = new Trace(id, Math.max(deadlineNanos, holdNewUntil));
+        if (dedupe) {
+          t.dedupe();
+        }
+        traces.put(id, t);
+      } else if (t.seen != null && !t.seen.add(e.encoded())) {
+        duplicateSpans.increment();
+        uncharge(e.bytes());
+        continue;
+      }
       t.add(e);
       if (seq >= 0 && t.heldBy(seq)) {
         units++;
@@ -485,6 +558,10 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     }
     boolean keep = sample && !veto;
     decided.put(id, keep);
+    java.util.function.BiConsumer<ByteString, Boolean> listener = decisions;
+    if (listener != null) {
+      listener.accept(id, keep);
+    }
     if (keep) {
       sampledTraces.increment();
       emit(trace.entries, trace.records());

@@ -93,9 +93,25 @@ final class Trace {
     this.deadlineNanos = deadlineNanos;
   }
 
+  /** The encodings of its spans, once two copies of a span may arrive (taken over from replicas); else null. */
+  java.util.Set<ByteString> seen;
+
   void add(Entry e) {
     entries.add(e);
     bytes += e.bytes();
+    if (seen != null) {
+      seen.add(e.encoded());
+    }
+  }
+
+  /** From now on a span whose encoding the trace already has is a duplicate. */
+  void dedupe() {
+    if (seen == null) {
+      seen = new java.util.HashSet<>();
+      for (Entry e : entries) {
+        seen.add(e.encoded());
+      }
+    }
   }
 
   /** Notes that journal record {@code seq} has spans of this trace; false if it was noted already. */

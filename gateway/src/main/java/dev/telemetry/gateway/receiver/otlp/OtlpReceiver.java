@@ -23,6 +23,9 @@ import java.util.logging.Logger;
 public final class OtlpReceiver implements Receiver {
   private static final Logger LOG = Logger.getLogger(OtlpReceiver.class.getName());
 
+  /** How long requests in flight at a stop may take to be answered before their connections are closed. */
+  static final long IN_FLIGHT_GRACE_SECONDS = 5;
+
   private final Vertx vertx;
   private final OtlpReceiverConfig config;
   private final OtlpIngest ingest;
@@ -82,9 +85,12 @@ public final class OtlpReceiver implements Receiver {
 
     @Override
     public Future<?> stop() {
+      // Graceful: no new connections, and requests in flight — a client waiting for its data to reach a
+      // write-ahead log or its trace's owner — are still answered, so a success is never lost to the stop (the
+      // client would retry it elsewhere: a duplicate). New requests are refused by the pipelines meanwhile.
       List<Future<Void>> closes = new ArrayList<>();
       for (HttpServer s : servers) {
-        closes.add(s.close());
+        closes.add(s.shutdown(IN_FLIGHT_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS));
       }
       return Future.all(closes);
     }

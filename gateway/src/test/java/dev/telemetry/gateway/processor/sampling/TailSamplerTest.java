@@ -172,6 +172,38 @@ class TailSamplerTest {
     assertThat(s.chargedBytes()).isZero();
   }
 
+  @Test
+  void adoptedSpansJoinTheirTracesOnceAndSecondCopiesAreDropped() throws Exception {
+    TailSampler s = sampler(Duration.ofMillis(500), 64L << 20, MARKED);
+    List<ByteString> decidedIds = java.util.Collections.synchronizedList(new ArrayList<>());
+    s.onDecided((id, keep) -> decidedIds.add(id));
+    // Trace 1: a fresh span first, then a crashed owner's copies of it and of its marked span.
+    s.accept(request(List.of(span(1, 0, false))));
+    s.adopt(request(List.of(span(1, 0, false), span(1, 1, true))), Destination.DEFAULT,
+        System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300));
+    // Then a retried forward of the marked span again: a second copy.
+    s.accept(request(List.of(span(1, 1, true))));
+    Await.until("trace 1 emitted", Duration.ofSeconds(5), () -> emitted.size() == 2);
+    Thread.sleep(300);
+    assertThat(emitted).extracting(Span::getSpanId).containsExactlyInAnyOrder(span(1, 0, false).getSpanId(),
+        span(1, 1, true).getSpanId());
+    assertThat(counter("gateway.processor.tail_sampling.duplicate_spans", null)).isEqualTo(2);
+    assertThat(counter("gateway.processor.tail_sampling.adopted_spans", null)).isEqualTo(2);
+    assertThat(decidedIds).containsExactly(traceId(1));
+    Await.until("nothing charged", Duration.ofSeconds(5), () -> s.chargedBytes() == 0);
+  }
+
+  @Test
+  void afterAMembershipChangeNewTracesWaitForHandOvers() throws Exception {
+    TailSampler s = sampler(Duration.ofMillis(50), 64L << 20, MARKED);
+    s.holdNewTraces(TimeUnit.MILLISECONDS.toNanos(600));
+    s.accept(request(List.of(span(1, 0, false))));
+    Thread.sleep(300); // past decision_wait: without the hold it would be decided without its marked span
+    s.accept(request(List.of(span(1, 1, true))));
+    Await.until("trace 1 emitted whole", Duration.ofSeconds(5), () -> emitted.size() == 2);
+    assertThat(counter("gateway.processor.tail_sampling.late_spans", "not_sampled")).isZero();
+  }
+
   double counter(String name, String decision) {
     var search = registry.find(name);
     if (decision != null) {
