@@ -66,7 +66,7 @@ import org.HdrHistogram.Recorder;
  * <pre>java -cp load-tests/target/benchmarks.jar dev.telemetry.gateway.loadtest.SaturationBenchmark \
  *   [--config full-pipeline|passthrough|FILE] [--transport http|grpc] [--p99-ms 5] [--step-seconds 10]
  *   [--start-items 20000] [--max-steps 10] [--in-flight 64] [--spans-per-request 100]
- *   [--nodes 3 --forwarding event_bus|otlp_grpc]</pre>
+ *   [--nodes 3 --forwarding event_bus|otlp_grpc [--replication 1|2|3]]</pre>
  * With {@code --forwarding}, the gateways form a cluster in this JVM (loopback, one Hazelcast member each) and
  * clients send round-robin over their HTTP receivers, so most spans are forwarded to the member owning their trace.
  * Prints one JSON object per step and a final summary object.
@@ -81,6 +81,7 @@ public final class SaturationBenchmark {
         "spans-per-request", "100", "signal", "traces"));
     opt.put("nodes", "1");
     opt.put("forwarding", "none");
+    opt.put("replication", "2"); // the gateway's default replication_factor
     for (int i = 0; i + 1 < args.length; i += 2) {
       opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
     }
@@ -135,6 +136,7 @@ public final class SaturationBenchmark {
         json = new JsonObject(json).put("cluster", new JsonObject().put("name", "saturation-" + sinkPort)
             .put("bind", "127.0.0.1:" + hazelcastPorts[i]).put("event_bus", "127.0.0.1:" + eventBusPorts[i])
             .put("discovery", new JsonObject().put("type", "tcp").put("members", members))
+            .put("replication_factor", Integer.parseInt(opt.get("replication")))
             .put("forwarding", new JsonObject().put("transport", forwarding).put("receiver", "otlp")
                 .put("token", "saturation-benchmark-token"))).encode();
       }
@@ -199,7 +201,8 @@ public final class SaturationBenchmark {
       JsonObject summary = new JsonObject().put("summary", true).put("signal", signal.id())
           .put("config", opt.get("config"))
           .put("transport", opt.get("transport")).put("p99_bound_ms", p99Bound).put("nodes", nodeCount)
-          .put("forwarding", forwarding).put("forwarded_spans", forwardedSpans())
+          .put("forwarding", forwarding).put("replication_factor", Integer.parseInt(opt.get("replication")))
+          .put("forwarded_spans", forwardedSpans())
           .put("max_sustained_items_per_second", best == null ? 0 : best.getLong("achieved_items_per_second"))
           .put("at", best);
       System.out.println(summary.encode());
