@@ -73,7 +73,13 @@ final class ClusteredSampling implements SamplingStage {
       parts.add(() -> local.reserve(mine, destination));
     }
     if (myCopy != null) {
-      parts.add(() -> replicas.reserve(local.name(), destination.exporters(), myCopy.toByteString(), myCopy));
+      parts.add(() -> {
+        try {
+          return replicas.reserve(local.name(), destination.exporters(), myCopy.toByteString());
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new IllegalStateException("a request encoded here does not scan", e);
+        }
+      });
     }
     return Reservation.all(parts.size(), i -> parts.get(i).get());
   }

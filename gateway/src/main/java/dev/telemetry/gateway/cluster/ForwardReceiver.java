@@ -117,14 +117,15 @@ final class ForwardReceiver {
               + "(members must run the same configuration)");
         }
         Destination d = dest.apply(p.exporters());
-        ExportTraceServiceRequest request = decoded != null ? decoded
-            : ExportTraceServiceRequest.parseFrom(p.request());
         if (p.replica()) {
-          // A copy: held here whatever this member's ring view says (the sender chose it as a successor).
+          // A copy: held here whatever this member's ring view says (the sender chose it as a successor); only
+          // its trace IDs are read, not the spans.
           held.add(replicas.reserve(p.sampler(), p.exporters(), decoded != null ? decoded.toByteString()
-              : p.request(), request));
+              : p.request()));
           continue;
         }
+        ExportTraceServiceRequest request = decoded != null ? decoded
+            : ExportTraceServiceRequest.parseFrom(p.request());
         int n = TraceSplitter.spanCount(request);
         spans += p.handoff() ? 0 : n;
         handoff += p.handoff() ? n : 0;
@@ -174,8 +175,7 @@ final class ForwardReceiver {
     }
     try {
       if (p.replica()) {
-        replicas.holdBeyondBound(p.sampler(), p.exporters(), p.request(),
-            ExportTraceServiceRequest.parseFrom(p.request()));
+        replicas.holdBeyondBound(p.sampler(), p.exporters(), p.request());
         return true;
       }
       sampler.reserve(ExportTraceServiceRequest.parseFrom(p.request()), dest.apply(p.exporters())).commit();

@@ -165,22 +165,21 @@ final class ReplicaStore extends VerticleBase {
    * Reserves room for a replica part (any thread); throws {@link RefusedException} when the store is full. The
    * commit completes once the copy is held, which is what the sender's client waits for.
    */
-  Reservation reserve(String sampler, List<String> exporters, ByteString encoded,
-                      ExportTraceServiceRequest request) {
-    List<ByteString> ids = traceIds(request);
-    long cost = encoded.size() + ENTRY_OVERHEAD * (ids.size() + 1);
+  Reservation reserve(String sampler, List<String> exporters, ByteString encoded)
+      throws InvalidProtocolBufferException {
+    Map<ByteString, Integer> traces = TraceIdScan.spansPerTrace(encoded);
+    long cost = encoded.size() + ENTRY_OVERHEAD * (traces.size() + 1);
     long after = charged.addAndGet(cost);
     if (after > budgetBytes && after != cost || !heap.tryCharge(cost)) {
       charged.addAndGet(-cost);
-      refused.increment(TraceSplitter.spanCount(request));
+      refused.increment(spans(traces));
       throw new RefusedException(RefusedException.Reason.QUEUE_FULL, "cluster replicas are at their bound ("
           + budgetBytes + " bytes, the samplers' memory_budget); retry later");
     }
-    int spans = TraceSplitter.spanCount(request);
     return new Reservation() {
       @Override
       public Future<Void> commit() {
-        context.runOnContext(v -> hold(new Fragment(sampler, exporters, encoded, cost), ids, request, spans));
+        context.runOnContext(v -> hold(new Fragment(sampler, exporters, encoded, cost), traces));
         return Future.succeededFuture();
       }
 
@@ -192,24 +191,31 @@ final class ReplicaStore extends VerticleBase {
   }
 
   /** A replica part this member forwarded to itself (the ring changed on the way): held beyond the bound. */
-  void holdBeyondBound(String sampler, List<String> exporters, ByteString encoded,
-                       ExportTraceServiceRequest request) {
-    List<ByteString> ids = traceIds(request);
-    long cost = encoded.size() + ENTRY_OVERHEAD * (ids.size() + 1);
+  void holdBeyondBound(String sampler, List<String> exporters, ByteString encoded)
+      throws InvalidProtocolBufferException {
+    Map<ByteString, Integer> traces = TraceIdScan.spansPerTrace(encoded);
+    long cost = encoded.size() + ENTRY_OVERHEAD * (traces.size() + 1);
     charged.addAndGet(cost);
     heap.charge(cost);
-    int spans = TraceSplitter.spanCount(request);
-    context.runOnContext(v -> hold(new Fragment(sampler, exporters, encoded, cost), ids, request, spans));
+    context.runOnContext(v -> hold(new Fragment(sampler, exporters, encoded, cost), traces));
   }
 
-  private void hold(Fragment f, List<ByteString> ids, ExportTraceServiceRequest request, int spans) {
-    received.increment(spans);
-    Map<ByteString, Integer> perTrace = spansPerTrace(request, ids.size());
+  private static int spans(Map<ByteString, Integer> traces) {
+    int n = 0;
+    for (int c : traces.values()) {
+      n += c;
+    }
+    return n;
+  }
+
+  private void hold(Fragment f, Map<ByteString, Integer> traces) {
+    received.increment(spans(traces));
     HashRing ring = membership.ring();
     long expiresAt = System.nanoTime() + holdNanos;
     long held = 0;
-    for (ByteString id : ids) {
-      int n = perTrace.getOrDefault(id, 0);
+    for (Map.Entry<ByteString, Integer> t : traces.entrySet()) {
+      ByteString id = t.getKey();
+      int n = t.getValue();
       if (recentlyReleased.containsKey(id)) {
         releasedDecided.increment(n); // a span after its trace's decision: the owner has it and decides it alone
         continue;
@@ -362,47 +368,6 @@ final class ReplicaStore extends VerticleBase {
       }
     }
     return out.build();
-  }
-
-  /** Distinct trace IDs in request order. */
-  private static List<ByteString> traceIds(ExportTraceServiceRequest request) {
-    List<ByteString> ids = new ArrayList<>(4);
-    ByteString last = null;
-    Set<ByteString> seen = null;
-    for (ResourceSpans rs : request.getResourceSpansList()) {
-      for (ScopeSpans ss : rs.getScopeSpansList()) {
-        for (Span s : ss.getSpansList()) {
-          ByteString id = s.getTraceId();
-          if (id.equals(last)) {
-            continue;
-          }
-          last = id;
-          if (ids.isEmpty()) {
-            ids.add(id);
-            continue;
-          }
-          if (seen == null) {
-            seen = new HashSet<>(ids);
-          }
-          if (seen.add(id)) {
-            ids.add(id);
-          }
-        }
-      }
-    }
-    return ids;
-  }
-
-  private static Map<ByteString, Integer> spansPerTrace(ExportTraceServiceRequest request, int traces) {
-    Map<ByteString, Integer> n = new HashMap<>(traces * 2);
-    for (ResourceSpans rs : request.getResourceSpansList()) {
-      for (ScopeSpans ss : rs.getScopeSpansList()) {
-        for (Span s : ss.getSpansList()) {
-          n.merge(s.getTraceId(), 1, Integer::sum);
-        }
-      }
-    }
-    return n;
   }
 
   /** Spans held now (for tests and the admin view). */
