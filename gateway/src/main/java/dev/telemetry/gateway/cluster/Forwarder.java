@@ -269,7 +269,7 @@ final class Forwarder extends VerticleBase {
     for (Map.Entry<String, ExportTraceServiceRequest> e : byOwner.entrySet()) {
       ByteString bytes = e.getValue() == request ? part.request() : e.getValue().toByteString();
       queued(bytes.size());
-      ForwardReceiver.Part p = part.with(bytes, 0, TraceSplitter.spanCount(e.getValue()));
+      ForwardReceiver.Part p = part.with(bytes, part.hops(), TraceSplitter.spanCount(e.getValue()));
       if (e.getKey().equals(membership.self())) {
         deliverLocally(new Queued(p, ack));
       } else {
@@ -310,8 +310,12 @@ final class Forwarder extends VerticleBase {
   }
 
   private void schedule(Peer p) {
-    while (!p.items.isEmpty() && p.inFlight < IN_FLIGHT && p.backoffTimer < 0) {
-      if (p.bytes < config.batchMaxBytes() && !config.batchTimeout().isZero() && p.inFlight > 0) {
+    // Relayed parts (spans a member passed on because it does not own them) go out at once, past the window: the
+    // batch that brought them waits for them, and it may be the very batch this queue waits for — two members
+    // relaying to each other while their views of the ring differ would otherwise wait for each other until the
+    // forward timeout.
+    while (!p.items.isEmpty() && (p.inFlight < IN_FLIGHT || p.relays > 0) && p.backoffTimer < 0) {
+      if (p.relays == 0 && p.bytes < config.batchMaxBytes() && !config.batchTimeout().isZero() && p.inFlight > 0) {
         // A batch is on the wire: let this one fill up while it travels (sent when that one returns).
         return;
       }
@@ -453,6 +457,8 @@ final class Forwarder extends VerticleBase {
      * new owner may already be deciding the trace on fresh spans).
      */
     int waiting;
+    /** Queued parts relayed for another member, whose sender waits for them (hops above 0). */
+    int relays;
     int inFlight;
     final List<Flight> flights = new ArrayList<>(2);
     int failures;
@@ -490,6 +496,9 @@ final class Forwarder extends VerticleBase {
       bytes += sign * q.part().size();
       if (q.ack() != Ack.NONE || q.part().handoff()) {
         waiting += sign;
+      }
+      if (q.ack() != Ack.NONE && q.part().hops() > 0) {
+        relays += sign;
       }
     }
   }

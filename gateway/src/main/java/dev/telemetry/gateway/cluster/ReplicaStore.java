@@ -45,8 +45,11 @@ import java.util.logging.Logger;
 final class ReplicaStore extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(ReplicaStore.class.getName());
   static final String RELEASE_ADDRESS = "gateway.cluster.replicas.release.";
-  /** Decided trace IDs remembered, so that a copy arriving after its trace's decision is not kept. */
-  private static final int RECENTLY_RELEASED = 200_000;
+  /**
+   * Decided trace IDs remembered, so that a copy arriving after its trace's decision is not kept (about 6 MB; a late
+   * copy of an older trace is held until it expires instead).
+   */
+  private static final int RECENTLY_RELEASED = 50_000;
   /** Per trace and per fragment, on top of the encoded bytes. */
   private static final long ENTRY_OVERHEAD = 160;
 

@@ -140,6 +140,10 @@ class ClusterIT extends ClusterHarness {
     awaitRing(List.of(nodes[0], nodes[1]), 2);
     awaitQuiet();
     Outcome o = check(ledger);
+    if (o.duplicated() > 0) {
+      nodes[0].log("duplicates after the graceful leave");
+      nodes[1].log("duplicates after the graceful leave");
+    }
     assertThat(o.lost()).as("acknowledged error traces lost or partial").isEmpty();
     assertThat(o.duplicated()).isZero();
     assertThat(o.unexpected()).isZero();
