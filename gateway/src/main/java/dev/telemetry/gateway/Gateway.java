@@ -4,6 +4,7 @@ import dev.telemetry.gateway.admin.AdminServer;
 import dev.telemetry.gateway.admin.Health;
 import dev.telemetry.gateway.backpressure.HeapLedger;
 import dev.telemetry.gateway.component.BuildContext;
+import dev.telemetry.gateway.connector.Connector;
 import dev.telemetry.gateway.component.ComponentRegistry;
 import dev.telemetry.gateway.component.Components;
 import dev.telemetry.gateway.config.ExporterConfig;
@@ -70,6 +71,8 @@ public final class Gateway {
   /** Tail samplers by processor name: each is one policy set with its own buffer and budget. */
   private final Map<String, TailSampler> samplers = new LinkedHashMap<>();
   private final List<Receiver> receivers = new ArrayList<>();
+  /** Connectors by name: taps of the pipeline they export from, receivers of the one they feed. */
+  private final Map<String, Connector> connectors = new LinkedHashMap<>();
   private final AdminServer admin;
   private final RouteTables routeTables;
   private final RoutesFile routesFile;
@@ -95,7 +98,9 @@ public final class Gateway {
     this.vertx = vertx;
     this.registry = registry;
     this.heap = new HeapLedger(config.memoryLimit().chargedLimit(Runtime.getRuntime().maxMemory()), registry);
-    this.context = new BuildContext(vertx, registry, heap);
+    this.context = new BuildContext(vertx, registry, heap, cluster != null ? cluster.nodeId()
+        : java.util.Objects.requireNonNullElse(System.getenv("HOSTNAME"), "localhost") + ":"
+            + config.admin().endpoint().port());
     this.cluster = cluster;
     this.admin = new AdminServer(vertx, config.admin(), registry, health);
     this.memoryGuard = config.memoryLimit().maxHeapPercent() == 0 ? null
@@ -123,6 +128,7 @@ public final class Gateway {
             + "\" to replay them, or delete the directory)"));
       });
     }
+    config.connectors().forEach((name, cc) -> connectors.put(name, components.createConnector(context, cc)));
     processors.forEach((n, p) -> {
       if (config.processors().get(n) instanceof RedactionProcessorConfig) {
         redactionProfiles.put(n, p);
@@ -160,7 +166,7 @@ public final class Gateway {
    */
   static Optional<SamplerJournal.Settings> journalSettings(GatewayConfig config) {
     List<QueueConfig> persistent = config.pipeline(Signal.TRACES).map(p -> p.exporters().stream()
-        .map(e -> config.exporters().get(e).queue()).filter(q -> q.type() == QueueConfig.Type.PERSISTENT).toList())
+        .filter(config.exporters()::containsKey).map(e -> config.exporters().get(e).queue()).filter(q -> q.type() == QueueConfig.Type.PERSISTENT).toList())
         .orElse(List.of());
     if (persistent.isEmpty()) {
       return Optional.empty();
@@ -177,7 +183,8 @@ public final class Gateway {
   /** The names a routing table may use, from the gateway config. */
   public static RoutingCatalog catalog(GatewayConfig config) {
     Map<Signal, List<String>> exporters = new EnumMap<>(Signal.class);
-    config.pipelines().forEach(p -> exporters.put(p.signal(), p.exporters()));
+    config.pipelines().forEach(p -> exporters.put(p.signal(), p.exporters().stream()
+        .filter(config.exporters()::containsKey).toList())); // connectors are not route destinations
     Set<String> redaction = new HashSet<>();
     Set<String> sampling = new HashSet<>();
     config.processors().forEach((n, pc) -> {
@@ -251,6 +258,9 @@ public final class Gateway {
       List<Future<String>> deployments = new ArrayList<>();
       for (String name : pc.exporters()) {
         ExporterConfig ec = config.exporters().get(name);
+        if (ec == null) {
+          continue; // a connector: a tap, not a queue
+        }
         ExporterVerticle v = new ExporterVerticle(ctx -> new ExporterQueue(name, pc.signal(),
             components.createExporter(context, ec, pc.signal()), ctx, ec.queue(), ec.batch(), ec.retry(), registry,
             heap));
@@ -264,6 +274,7 @@ public final class Gateway {
             .findFirst().orElse(null);
         Pipeline pipeline = new Pipeline(pc.signal(), chain(pc), own, qs, redactionProfiles,
             pc.signal() == Signal.TRACES ? stages : Map.of());
+        pipeline.tap(pc.exporters().stream().filter(connectors::containsKey).map(connectors::get).toList());
         if (pc.signal() == Signal.TRACES) {
           // Every sampler releases kept spans without a route destination into the traces pipeline's queues.
           samplers.values().forEach(s -> s.downstream(pipeline.downstream()));
@@ -281,7 +292,9 @@ public final class Gateway {
   private Future<Void> startReceivers() {
     Set<String> used = new LinkedHashSet<>();
     config.pipelines().forEach(p -> used.addAll(p.receivers()));
+    used.removeAll(connectors.keySet());
     List<Future<Void>> bound = new ArrayList<>();
+    connectors.values().forEach(c -> bound.add(c.start(pipelines)));
     for (String name : used) {
       Receiver r = components.createReceiver(context, config.receivers().get(name),
           cluster == null ? pipelines : cluster.intercepting(pipelines));
@@ -304,6 +317,11 @@ public final class Gateway {
     if (memoryGuard != null) {
       memoryGuard.stop(vertx);
     }
+    // Connectors send what they derived last, while the pipelines still take it.
+    return Future.join(connectors.values().stream().map(Connector::stop).toList()).transform(x -> stopData());
+  }
+
+  private Future<Void> stopData() {
     pipelines.close();
     List<Future<Void>> closing = new ArrayList<>();
     for (Receiver r : receivers) {

@@ -139,6 +139,11 @@ public final class Cluster {
     return membership;
   }
 
+  /** This member's node ID (known once joined). */
+  public String nodeId() {
+    return manager.getNodeId();
+  }
+
   /** Starts membership and forwarding for these samplers (by processor name). */
   /** {@code heap}: what the forwarder queues is charged there. */
   public Future<Void> start(Map<String, TailSampler> localSamplers, HeapLedger heap) {

@@ -1,5 +1,8 @@
 package dev.telemetry.gateway.component;
 
+import dev.telemetry.gateway.config.ConnectorConfig;
+import dev.telemetry.gateway.connector.Connector;
+
 import dev.telemetry.gateway.config.ComponentReader;
 import dev.telemetry.gateway.config.ComponentTypes;
 import dev.telemetry.gateway.config.ConfigLoader;
@@ -27,6 +30,7 @@ public final class ComponentRegistry {
   private final Map<String, ProcessorFactory<ProcessorConfig>> processors;
   private final Map<String, SamplerFactory<ProcessorConfig>> samplers;
   private final Map<String, ExporterFactory<ExporterConfig>> exporters;
+  private final Map<String, ConnectorFactory<ConnectorConfig>> connectors;
 
   private ComponentRegistry(Builder b) {
     this.types = b.types.build();
@@ -34,6 +38,7 @@ public final class ComponentRegistry {
     this.processors = Map.copyOf(b.processors);
     this.samplers = Map.copyOf(b.samplers);
     this.exporters = Map.copyOf(b.exporters);
+    this.connectors = Map.copyOf(b.connectors);
   }
 
   public static Builder builder() {
@@ -71,6 +76,10 @@ public final class ComponentRegistry {
     return factory(exporters, config.type()).create(context, config, signal);
   }
 
+  public Connector createConnector(BuildContext context, ConnectorConfig config) {
+    return factory(connectors, config.type()).create(context, config);
+  }
+
   private static <F> F factory(Map<String, F> factories, String type) {
     F f = factories.get(type);
     if (f == null) {
@@ -86,6 +95,16 @@ public final class ComponentRegistry {
     private final Map<String, ProcessorFactory<ProcessorConfig>> processors = new HashMap<>();
     private final Map<String, SamplerFactory<ProcessorConfig>> samplers = new HashMap<>();
     private final Map<String, ExporterFactory<ExporterConfig>> exporters = new HashMap<>();
+    private final Map<String, ConnectorFactory<ConnectorConfig>> connectors = new HashMap<>();
+
+    /** A connector from the {@code from} pipeline (where it is an exporter) to the {@code to} one (a receiver). */
+    @SuppressWarnings("unchecked")
+    public <C extends ConnectorConfig> Builder connector(String type, Signal from, Signal to, ComponentReader<C> reader,
+                                                         ConnectorFactory<C> factory) {
+      types.connector(type, reader, from, to);
+      connectors.put(type, (ConnectorFactory<ConnectorConfig>) factory);
+      return this;
+    }
 
     @SuppressWarnings("unchecked")
     public <C extends ReceiverConfig> Builder receiver(String type, ComponentReader<C> reader,

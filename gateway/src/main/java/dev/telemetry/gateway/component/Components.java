@@ -1,6 +1,8 @@
 package dev.telemetry.gateway.component;
 
 import dev.telemetry.gateway.config.ConfigLoader;
+import dev.telemetry.gateway.connector.spanmetrics.SpanMetricsConnector;
+import dev.telemetry.gateway.connector.spanmetrics.SpanMetricsConnectorConfig;
 import dev.telemetry.gateway.otlp.Signal;
 import java.util.Set;
 import dev.telemetry.gateway.exporter.elasticsearch.ElasticsearchExporter;
@@ -47,6 +49,8 @@ public final class Components {
           (ctx, c, signal) -> new PrometheusRemoteWriteExporter(ctx.vertx(), c, ctx.registry()))
       .exporter(ElasticsearchExporterConfig.TYPE, Set.of(Signal.LOGS), ElasticsearchExporterConfig::read,
           (ctx, c, signal) -> new ElasticsearchExporter(ctx.vertx(), c, ctx.registry()))
+      .connector(SpanMetricsConnectorConfig.TYPE, Signal.TRACES, Signal.METRICS, SpanMetricsConnectorConfig::read,
+          (ctx, c) -> new SpanMetricsConnector(ctx.vertx(), c, ctx.registry(), ctx.instance()))
       .build();
 
   /** A config loader for the built-in components that reads the process environment. */

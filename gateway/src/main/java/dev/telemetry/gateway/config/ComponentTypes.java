@@ -17,14 +17,20 @@ public final class ComponentTypes {
   record Type<C>(String name, ComponentReader<? extends C> reader, Set<Signal> signals, String mustComeLast) {
   }
 
+  /** A connector type: read like the others; {@code from} is the pipeline it exports from, {@code to} the one it feeds. */
+  record ConnectorType(String name, ComponentReader<? extends ConnectorConfig> reader, Signal from, Signal to) {
+  }
+
   /** What a sampling stage answers when it is not the last processor. */
   static final String HOLDS_TRACES = "it holds spans and releases whole traces to the exporters";
 
   private final Map<String, Type<ReceiverConfig>> receivers;
   private final Map<String, Type<ProcessorConfig>> processors;
   private final Map<String, Type<ExporterConfig>> exporters;
+  private final Map<String, ConnectorType> connectors;
 
   private ComponentTypes(Builder b) {
+    this.connectors = Map.copyOf(b.connectors);
     this.receivers = Map.copyOf(b.receivers);
     this.processors = Map.copyOf(b.processors);
     this.exporters = Map.copyOf(b.exporters);
@@ -46,6 +52,10 @@ public final class ComponentTypes {
     return exporters;
   }
 
+  Map<String, ConnectorType> connectors() {
+    return connectors;
+  }
+
   /** The known type names of a kind, sorted (for error messages). */
   static Set<String> names(Map<String, ?> types) {
     return new TreeSet<>(types.keySet());
@@ -56,6 +66,16 @@ public final class ComponentTypes {
     private final Map<String, Type<ReceiverConfig>> receivers = new LinkedHashMap<>();
     private final Map<String, Type<ProcessorConfig>> processors = new LinkedHashMap<>();
     private final Map<String, Type<ExporterConfig>> exporters = new LinkedHashMap<>();
+    private final Map<String, ConnectorType> connectors = new LinkedHashMap<>();
+
+    /** A connector from one signal's pipeline to another's. */
+    public Builder connector(String type, ComponentReader<? extends ConnectorConfig> reader, Signal from,
+                             Signal to) {
+      if (connectors.put(type, new ConnectorType(type, reader, from, to)) != null) {
+        throw new IllegalStateException("connector type \"" + type + "\" registered twice");
+      }
+      return this;
+    }
 
     public Builder receiver(String type, ComponentReader<? extends ReceiverConfig> reader) {
       put(receivers, type, new Type<>(type, reader, EnumSet.allOf(Signal.class), null));

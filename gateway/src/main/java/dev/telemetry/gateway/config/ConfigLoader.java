@@ -59,7 +59,7 @@ public final class ConfigLoader {
     ConfigErrors errors = new ConfigErrors();
     ConfigNode root = new ConfigNode("", json, errors, new EnvSubstitution(env));
     root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "routing", "memory_limit",
-        "admin", "logging", "shutdown_timeout", "cluster");
+        "admin", "logging", "shutdown_timeout", "cluster", "connectors");
 
     Map<String, ConfigNode> receiverNodes = root.object("receivers").entries();
     Map<String, ComponentTypes.Type<ReceiverConfig>> receiverTypes = new LinkedHashMap<>();
@@ -71,10 +71,14 @@ public final class ConfigLoader {
     Map<String, ConfigNode> exporterNodes = root.object("exporters").entries();
     Map<String, ComponentTypes.Type<ExporterConfig>> exporterTypes = new LinkedHashMap<>();
     Map<String, ExporterConfig> exporters = components(exporterNodes, "exporter", types.exporters(), exporterTypes);
+    Map<String, ConfigNode> connectorNodes = root.object("connectors").entries();
+    Map<String, ConnectorConfig> connectors = connectors(connectorNodes, exporterNodes.keySet(),
+        receiverNodes.keySet());
     // Cross-references are checked against declared names, so a broken component is reported once, not again by
     // every pipeline that uses it.
     List<PipelineConfig> pipelines = pipelines(root.object("pipelines"), receiverNodes.keySet(),
-        processorNodes.keySet(), exporterNodes.keySet(), processorTypes, exporterTypes, errors);
+        processorNodes.keySet(), exporterNodes.keySet(), processorTypes, exporterTypes, connectorTypes(connectorNodes),
+        errors);
     checkExclusiveDirectories(exporters, root);
     checkDistinctListeners(receivers, root);
 
@@ -121,7 +125,7 @@ public final class ConfigLoader {
 
     errors.throwIfAny();
     return new GatewayConfig(receivers, processors, exporters, pipelines, routing, memoryLimit, adminConfig, log,
-        shutdown, cluster);
+        shutdown, cluster, connectors);
   }
 
   /**
@@ -152,11 +156,59 @@ public final class ConfigLoader {
     return out;
   }
 
+  /** Connectors by name; a name may not also be a receiver's or an exporter's (pipelines name both the same way). */
+  private Map<String, ConnectorConfig> connectors(Map<String, ConfigNode> nodes, Set<String> exporters,
+                                                  Set<String> receivers) {
+    Map<String, ConnectorConfig> out = new LinkedHashMap<>();
+    nodes.forEach((name, node) -> {
+      if (exporters.contains(name) || receivers.contains(name)) {
+        node.error(null, "\"" + name + "\" is also the name of " + (exporters.contains(name) ? "an exporter"
+            : "a receiver") + "; pipelines name connectors, exporters and receivers alike, so give it another name");
+        return;
+      }
+      String type = node.string("type", null);
+      if (type == null) {
+        return;
+      }
+      ComponentTypes.ConnectorType t = types.connectors().get(type);
+      if (t == null) {
+        node.error("type", "unknown connector type \"" + type + "\" (known types: "
+            + String.join(", ", ComponentTypes.names(types.connectors())) + ")");
+        return;
+      }
+      ConnectorConfig c = t.reader().read(name, node);
+      if (c != null) {
+        out.put(name, c);
+      }
+    });
+    return out;
+  }
+
+  /** The declared connectors' types (known ones only: an unknown type is reported where it is declared). */
+  private Map<String, ComponentTypes.ConnectorType> connectorTypes(Map<String, ConfigNode> nodes) {
+    Map<String, ComponentTypes.ConnectorType> out = new LinkedHashMap<>();
+    nodes.forEach((name, node) -> {
+      Object type = node.value("type");
+      ComponentTypes.ConnectorType t = type instanceof String s ? types.connectors().get(s) : null;
+      if (t != null) {
+        out.put(name, t);
+      }
+    });
+    return out;
+  }
+
   private static List<PipelineConfig> pipelines(ConfigNode node, Set<String> receivers, Set<String> processors,
                                                 Set<String> exporters,
                                                 Map<String, ComponentTypes.Type<ProcessorConfig>> processorTypes,
                                                 Map<String, ComponentTypes.Type<ExporterConfig>> exporterTypes,
+                                                Map<String, ComponentTypes.ConnectorType> connectorTypes,
                                                 ConfigErrors errors) {
+    Set<String> connectorsExported = new HashSet<>();
+    Set<String> connectorsReceived = new HashSet<>();
+    Set<String> receiversOrConnectors = new HashSet<>(receivers);
+    receiversOrConnectors.addAll(connectorTypes.keySet());
+    Set<String> exportersOrConnectors = new HashSet<>(exporters);
+    exportersOrConnectors.addAll(connectorTypes.keySet());
     node.allowOnly("traces", "metrics", "logs");
     List<PipelineConfig> out = new ArrayList<>();
     Map<String, ConfigNode> entries = node.entries();
@@ -187,12 +239,31 @@ public final class ConfigLoader {
         }
       }
       List<String> xs = p.stringList("exporters", null);
-      checkNames(p, "receivers", rs, receivers, "receiver");
-      checkNames(p, "exporters", xs, exporters, "exporter");
+      String orConnector = connectorTypes.isEmpty() ? "" : " or connector";
+      checkNames(p, "receivers", rs, receiversOrConnectors, "receiver" + orConnector);
+      checkNames(p, "exporters", xs, exportersOrConnectors, "exporter" + orConnector);
       for (int i = 0; xs != null && i < xs.size(); i++) {
         ComponentTypes.Type<ExporterConfig> x = exporterTypes.get(xs.get(i));
         if (x != null && !x.signals().contains(signal)) {
           p.error("exporters[" + i + "]", "exporter \"" + xs.get(i) + "\" (" + x.name() + ") " + takes(x.signals()));
+        }
+        ComponentTypes.ConnectorType c = connectorTypes.get(xs.get(i));
+        if (c != null) {
+          connectorsExported.add(xs.get(i));
+          if (c.from() != signal) {
+            p.error("exporters[" + i + "]", "connector \"" + xs.get(i) + "\" (" + c.name() + ") takes "
+                + c.from().id() + "; list it in pipelines." + c.from().id() + ".exporters");
+          }
+        }
+      }
+      for (int i = 0; rs != null && i < rs.size(); i++) {
+        ComponentTypes.ConnectorType c = connectorTypes.get(rs.get(i));
+        if (c != null) {
+          connectorsReceived.add(rs.get(i));
+          if (c.to() != signal) {
+            p.error("receivers[" + i + "]", "connector \"" + rs.get(i) + "\" (" + c.name() + ") emits "
+                + c.to().id() + "; list it in pipelines." + c.to().id() + ".receivers");
+          }
         }
       }
       if (errors.count() == before) {
@@ -200,6 +271,13 @@ public final class ConfigLoader {
         if (pc != null) {
           out.add(pc);
         }
+      }
+    }
+    for (Map.Entry<String, ComponentTypes.ConnectorType> c : connectorTypes.entrySet()) {
+      ComponentTypes.ConnectorType t = c.getValue();
+      if (!connectorsExported.contains(c.getKey()) || !connectorsReceived.contains(c.getKey())) {
+        errors.add("connectors." + c.getKey(), "a connector joins two pipelines: list \"" + c.getKey()
+            + "\" in pipelines." + t.from().id() + ".exporters and in pipelines." + t.to().id() + ".receivers");
       }
     }
     return out;

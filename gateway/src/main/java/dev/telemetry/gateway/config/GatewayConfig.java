@@ -10,7 +10,8 @@ import java.util.Optional;
 public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, ProcessorConfig> processors,
                             Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines,
                             RoutingConfig routing, MemoryLimitConfig memoryLimit, AdminConfig admin,
-                            LoggingConfig logging, Duration shutdownTimeout, ClusterConfig cluster) {
+                            LoggingConfig logging, Duration shutdownTimeout, ClusterConfig cluster,
+                            Map<String, ConnectorConfig> connectors) {
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
   public GatewayConfig {
@@ -18,6 +19,7 @@ public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, P
     processors = Map.copyOf(processors);
     exporters = Map.copyOf(exporters);
     pipelines = List.copyOf(pipelines);
+    connectors = Map.copyOf(connectors);
   }
 
   /** Clustered mode, when configured; standalone otherwise. */

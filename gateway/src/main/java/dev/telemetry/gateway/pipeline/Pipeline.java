@@ -31,6 +31,7 @@ public final class Pipeline {
   private final List<Processor> processors;
   private final List<ExporterQueue> queues;
   private final SamplingStage sampler;
+  private List<dev.telemetry.gateway.connector.Connector> taps = List.of();
   private final Branches branches;
 
   public Pipeline(Signal signal, List<ExporterQueue> queues) {
@@ -59,6 +60,14 @@ public final class Pipeline {
       local.downstream(downstream());
     }
     this.branches = new Branches(signal, this.queues, sampler, routable, samplers);
+  }
+
+  /**
+   * Connectors this pipeline exports to: each accepted request, after the pipeline's processors and before routing
+   * and sampling, is handed to them (set before the pipeline opens).
+   */
+  public void tap(List<dev.telemetry.gateway.connector.Connector> connectors) {
+    this.taps = List.copyOf(connectors);
   }
 
   public Signal signal() {
@@ -116,14 +125,25 @@ public final class Pipeline {
         }
       }
     }
+    Future<Void> offered;
     if (matcher != null) {
-      return offerRouted(request, items, bytes, matcher, tenant);
-    }
-    if (sampler != null) {
+      offered = offerRouted(request, items, bytes, matcher, tenant);
+    } else if (sampler != null) {
       ExportTraceServiceRequest traces = (ExportTraceServiceRequest) request;
-      return commit(() -> sampler.reserve(traces, Destination.DEFAULT));
+      offered = commit(() -> sampler.reserve(traces, Destination.DEFAULT));
+    } else {
+      offered = offerToQueues(request, items, bytes);
     }
-    return offerToQueues(request, items, bytes);
+    if (taps.isEmpty()) {
+      return offered;
+    }
+    // Once accepted, and only then: a refused request comes back, and would be counted twice.
+    Message accepted = request;
+    return offered.onSuccess(v -> {
+      for (dev.telemetry.gateway.connector.Connector c : taps) {
+        c.take(accepted);
+      }
+    });
   }
 
   private Future<Void> offerRouted(Message request, int items, int bytes, RouteMatcher matcher, String tenant) {

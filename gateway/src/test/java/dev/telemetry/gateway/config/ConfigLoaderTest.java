@@ -97,6 +97,33 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void connectorsJoinTwoPipelinesAndAreValidatedWithPathsAndFixes() throws Exception {
+    String exporters = "{\"jaeger\": {\"type\": \"otlp\", \"endpoint\": \"http://j:4317\"}, "
+        + "\"prom\": {\"type\": \"prometheus_remote_write\", \"endpoint\": \"http://p:9090/api/v1/write\"}}";
+    String good = config(exporters, "{\"traces\": {\"receivers\": [\"otlp\"], \"exporters\": [\"jaeger\", \"red\"]}, "
+        + "\"metrics\": {\"receivers\": [\"red\"], \"exporters\": [\"prom\"]}}");
+    String connectors = ", \"connectors\": {\"red\": {\"type\": \"span_metrics\", \"dimensions\": [\"http.route\"]}}}";
+    GatewayConfig ok = loader.parse(good.replaceFirst("\\}$", connectors), Path.of("."));
+    assertThat(ok.connectors()).containsOnlyKeys("red");
+    assertThat(((dev.telemetry.gateway.connector.spanmetrics.SpanMetricsConnectorConfig) ok.connectors().get("red"))
+        .dimensions()).containsExactly("http.route");
+    // Wrong sides, a bad option, and a connector used on one side only.
+    String wrong = config(exporters, "{\"traces\": {\"receivers\": [\"otlp\", \"red\"], \"exporters\": [\"jaeger\"]}, "
+        + "\"metrics\": {\"receivers\": [\"otlp\"], \"exporters\": [\"prom\", \"red\"]}}");
+    assertThat(problems(wrong.replaceFirst("\\}$", ", \"connectors\": {\"red\": {\"type\": \"span_metrics\", "
+        + "\"buckets_ms\": [5, 2]}, \"spare\": {\"type\": \"span_metrics\"}, \"x\": {\"type\": \"graph\"}}}")))
+        .containsExactlyInAnyOrder(
+            "connectors.red.buckets_ms[1]: expected a number above 0 and above the one before it, found 2",
+            "connectors.x.type: unknown connector type \"graph\" (known types: span_metrics)",
+            "pipelines.traces.receivers[1]: connector \"red\" (span_metrics) emits metrics; list it in "
+                + "pipelines.metrics.receivers",
+            "pipelines.metrics.exporters[1]: connector \"red\" (span_metrics) takes traces; list it in "
+                + "pipelines.traces.exporters",
+            "connectors.spare: a connector joins two pipelines: list \"spare\" in pipelines.traces.exporters and in "
+                + "pipelines.metrics.receivers");
+  }
+
+  @Test
   void clusterIsValidatedWithPathsAndFixes() throws Exception {
     String base = config("{\"jaeger\": {\"type\": \"otlp\", \"endpoint\": \"http://j:4317\"}}", TRACES_TO_JAEGER);
     assertThat(problems(base.replaceFirst("\\}$", ", \"cluster\": {\"virtual_nodes\": 0, \"replication_factor\": 9, "

@@ -40,7 +40,8 @@ class SchemaDefaultsTest {
       new Fragment("enrichmentProcessor", "processors", "traces", "{\"type\": \"enrichment\"}"),
       new Fragment("redactionProcessor", "processors", "traces", "{\"type\": \"redaction\"}"),
       new Fragment("tailSamplingProcessor", "processors", "traces",
-          "{\"type\": \"tail_sampling\", \"policies\": [{\"name\": \"all\", \"type\": \"always_sample\"}]}"));
+          "{\"type\": \"tail_sampling\", \"policies\": [{\"name\": \"all\", \"type\": \"always_sample\"}]}"),
+      new Fragment("spanMetricsConnector", "connectors", "traces", "{\"type\": \"span_metrics\"}"));
 
   /** Root sections with defaults, and what they need besides to load. */
   static final Map<String, String> ROOT_SECTIONS = Map.of(
@@ -131,7 +132,8 @@ class SchemaDefaultsTest {
     JsonNode schema = schema();
     ComponentTypes types = Components.BUILT_IN.configTypes();
     Map<String, java.util.Set<String>> registered = Map.of("receivers", types.receivers().keySet(), "processors",
-        types.processors().keySet(), "exporters", types.exporters().keySet());
+        types.processors().keySet(), "exporters", types.exporters().keySet(), "connectors",
+        types.connectors().keySet());
     registered.forEach((section, names) -> {
       JsonNode entry = schema.at("/properties/" + section + "/additionalProperties");
       java.util.Set<String> enumNames = new java.util.TreeSet<>();
@@ -175,6 +177,17 @@ class SchemaDefaultsTest {
         {"receivers": {"r": {"type": "otlp", "grpc": {"endpoint": "localhost:14317"},
                              "http": {"endpoint": "localhost:14318"}}},
          "processors": {}, "exporters": {"x": {"type": "file", "directory": "x"}}, "pipelines": {}}""");
+    if (f.section().equals("connectors")) {
+      // A connector joins two pipelines: traces in, metrics out.
+      root.putObject("connectors").set("c", MAPPER.readTree(f.minimal()));
+      ObjectNode traces = ((ObjectNode) root.get("pipelines")).putObject("traces");
+      traces.putArray("receivers").add("r");
+      traces.putArray("exporters").add("x").add("c");
+      ObjectNode metrics = ((ObjectNode) root.get("pipelines")).putObject("metrics");
+      metrics.putArray("receivers").add("c");
+      metrics.putArray("exporters").add("x");
+      return root;
+    }
     ((ObjectNode) root.get(f.section())).set("c", MAPPER.readTree(f.minimal()));
     ObjectNode pipeline = ((ObjectNode) root.get("pipelines")).putObject(f.signal());
     pipeline.putArray("receivers").add(f.section().equals("receivers") ? "c" : "r");
@@ -190,6 +203,7 @@ class SchemaDefaultsTest {
       return switch (section) {
         case "receivers" -> config.receivers().get(name);
         case "processors" -> config.processors().get(name);
+        case "connectors" -> config.connectors().get(name);
         default -> config.exporters().get(name);
       };
     }
