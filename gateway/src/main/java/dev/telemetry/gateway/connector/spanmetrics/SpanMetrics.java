@@ -113,21 +113,55 @@ public final class SpanMetrics {
     }
   }
 
-  /** Counts every span of the request. */
+  /** One request's counts for one label set, added to the shared series once per request. */
+  private static final class Local {
+    long calls;
+    double sumMs;
+    final long[] buckets;
+
+    Local(int bucketCount) {
+      buckets = new long[bucketCount];
+    }
+  }
+
+  /**
+   * Counts every span of the request. Spans are tallied per label set first, then each set's series is updated
+   * once: a request's spans share few label sets, and the shared counters are touched by every event loop.
+   */
   public void add(ExportTraceServiceRequest request) {
     long now = System.nanoTime();
+    Map<Key, Local> tally = new java.util.HashMap<>(8);
     for (ResourceSpans rs : request.getResourceSpansList()) {
       List<KeyValue> resourceAttrs = rs.getResource().getAttributesList();
       String service = string(resourceAttrs, "service.name");
       for (ScopeSpans ss : rs.getScopeSpansList()) {
         for (Span s : ss.getSpansList()) {
-          add(s, service, resourceAttrs, now);
+          Local l = tally.computeIfAbsent(key(s, service, resourceAttrs), k -> new Local(bounds.length + 1));
+          double ms = Math.max(0, s.getEndTimeUnixNano() - s.getStartTimeUnixNano()) / 1e6;
+          l.calls++;
+          l.sumMs += ms;
+          l.buckets[bucket(ms)]++;
+        }
+      }
+    }
+    for (Map.Entry<Key, Local> e : tally.entrySet()) {
+      Series target = series(e.getKey(), now);
+      Local l = e.getValue();
+      if (target.key == null) {
+        overflowSpans.add(l.calls); // the overflow series
+      }
+      target.touchedNanos = now;
+      target.calls.add(l.calls);
+      target.sumMs.add(l.sumMs);
+      for (int i = 0; i < l.buckets.length; i++) {
+        if (l.buckets[i] != 0) {
+          target.buckets.addAndGet(i, l.buckets[i]);
         }
       }
     }
   }
 
-  private void add(Span s, String service, List<KeyValue> resourceAttrs, long now) {
+  private Key key(Span s, String service, List<KeyValue> resourceAttrs) {
     String[] values = new String[4 + dimensions.size()];
     values[0] = service;
     values[1] = s.getName();
@@ -137,12 +171,7 @@ public final class SpanMetrics {
       String v = string(s.getAttributesList(), dimensions.get(i));
       values[4 + i] = v != null ? v : string(resourceAttrs, dimensions.get(i));
     }
-    Series target = series(new Key(values), now);
-    target.touchedNanos = now;
-    target.calls.increment();
-    double ms = Math.max(0, s.getEndTimeUnixNano() - s.getStartTimeUnixNano()) / 1e6;
-    target.sumMs.add(ms);
-    target.buckets.incrementAndGet(bucket(ms));
+    return new Key(values);
   }
 
   private Series series(Key key, long now) {
@@ -152,7 +181,6 @@ public final class SpanMetrics {
     }
     if (size.incrementAndGet() > cardinalityLimit) {
       size.decrementAndGet();
-      overflowSpans.increment();
       Series o = overflow;
       if (o == null) {
         synchronized (this) {
