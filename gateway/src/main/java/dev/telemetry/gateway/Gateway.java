@@ -166,7 +166,8 @@ public final class Gateway {
    */
   static Optional<SamplerJournal.Settings> journalSettings(GatewayConfig config) {
     List<QueueConfig> persistent = config.pipeline(Signal.TRACES).map(p -> p.exporters().stream()
-        .filter(config.exporters()::containsKey).map(e -> config.exporters().get(e).queue()).filter(q -> q.type() == QueueConfig.Type.PERSISTENT).toList())
+        .filter(config.exporters()::containsKey) // connectors have no queue
+        .map(e -> config.exporters().get(e).queue()).filter(q -> q.type() == QueueConfig.Type.PERSISTENT).toList())
         .orElse(List.of());
     if (persistent.isEmpty()) {
       return Optional.empty();

@@ -12,6 +12,7 @@ import dev.telemetry.gateway.pipeline.TelemetryConsumer;
 import dev.telemetry.gateway.processor.sampling.Destination;
 import dev.telemetry.gateway.processor.sampling.SamplingStage;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.vertx.core.Future;
@@ -183,10 +184,10 @@ public final class Cluster {
 
   /** Each sampler's decisions release the trace's copies on its successors (and here). */
   private void announceDecisions(int copies) {
-    io.micrometer.core.instrument.Counter sent = io.micrometer.core.instrument.Counter
+    Counter sent = Counter
         .builder("gateway.cluster.replica.releases.sent").description("Decided trace IDs announced to the members "
             + "holding their replicas").register(registry);
-    io.micrometer.core.instrument.Counter dropped = io.micrometer.core.instrument.Counter
+    Counter dropped = Counter
         .builder("gateway.cluster.replica.releases.dropped").description("Decision announcements not sent "
             + "(too many waiting for one member); those replicas expire instead").register(registry);
     if (copies <= 0) {

@@ -36,10 +36,13 @@ final class DecisionAnnouncer {
   private final Counter dropped;
   private final Map<String, List<ByteString>> pending = new HashMap<>();
   private List<ByteString> mine = new ArrayList<>();
-  /** Kept traces waiting out {@link #KEPT_DELAY_NANOS}, in decision order, with when they were decided. */
-  private final java.util.ArrayDeque<ByteString> kept = new java.util.ArrayDeque<>();
-  private final java.util.ArrayDeque<Long> keptAt = new java.util.ArrayDeque<>();
+  /** Kept traces waiting out {@link #KEPT_DELAY_NANOS}, in decision order. */
+  private final java.util.ArrayDeque<Kept> kept = new java.util.ArrayDeque<>();
   private boolean scheduled;
+
+  /** A kept trace and when it was decided. */
+  private record Kept(ByteString traceId, long decidedNanos) {
+  }
 
   DecisionAnnouncer(Vertx vertx, Membership membership, int copies, ReplicaStore local, Counter sent,
                     Counter dropped) {
@@ -57,8 +60,7 @@ final class DecisionAnnouncer {
       if (kept.size() >= MAX_PENDING) {
         dropped.increment();
       } else {
-        kept.addLast(traceId);
-        keptAt.addLast(System.nanoTime());
+        kept.addLast(new Kept(traceId, System.nanoTime()));
       }
       schedule();
       return;
@@ -95,12 +97,13 @@ final class DecisionAnnouncer {
   private void flush() {
     scheduled = false;
     long now = System.nanoTime();
-    while (!keptAt.isEmpty() && now - keptAt.peekFirst() >= KEPT_DELAY_NANOS) {
-      keptAt.pollFirst();
-      announce(kept.pollFirst());
+    while (!kept.isEmpty() && now - kept.peekFirst().decidedNanos() >= KEPT_DELAY_NANOS) {
+      announce(kept.pollFirst().traceId());
     }
-    local.release(mine);
-    mine = new ArrayList<>();
+    if (!mine.isEmpty()) {
+      local.release(mine);
+      mine = new ArrayList<>();
+    }
     String self = membership.self();
     pending.forEach((member, ids) -> {
       for (int from = 0; from < ids.size(); from += PER_MESSAGE) {

@@ -314,8 +314,9 @@ final class Forwarder extends VerticleBase {
     // batch that brought them waits for them, and it may be the very batch this queue waits for — two members
     // relaying to each other while their views of the ring differ would otherwise wait for each other until the
     // forward timeout.
-    while (!p.items.isEmpty() && (p.inFlight < IN_FLIGHT || p.relays > 0) && p.backoffTimer < 0) {
-      if (p.relays == 0 && p.bytes < config.batchMaxBytes() && !config.batchTimeout().isZero() && p.inFlight > 0) {
+    while (!p.items.isEmpty() && (p.flights.size() < IN_FLIGHT || p.relays > 0) && p.backoffTimer < 0) {
+      if (p.relays == 0 && p.bytes < config.batchMaxBytes() && !config.batchTimeout().isZero()
+          && !p.flights.isEmpty()) {
         // A batch is on the wire: let this one fill up while it travels (sent when that one returns).
         return;
       }
@@ -355,14 +356,12 @@ final class Forwarder extends VerticleBase {
       bytes += q.part().size();
       hops = Math.max(hops, q.part().hops());
     }
-    p.inFlight++;
     Flight flight = new Flight(batch);
     p.flights.add(flight);
     long sent = bytes;
     long started = System.nanoTime();
     transport.send(p.member, membership.self(), hops, merge(batch.stream().map(Queued::part).toList()))
         .onComplete(ar -> context.runOnContext(v -> {
-      p.inFlight--;
       p.flights.remove(flight);
       if (flight.abandoned) {
         return; // split again and resent when its member was found dead
@@ -459,7 +458,7 @@ final class Forwarder extends VerticleBase {
     int waiting;
     /** Queued parts relayed for another member, whose sender waits for them (hops above 0). */
     int relays;
-    int inFlight;
+    /** Batches on the wire. */
     final List<Flight> flights = new ArrayList<>(2);
     int failures;
     long batchTimer = -1;

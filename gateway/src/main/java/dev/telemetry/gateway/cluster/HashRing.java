@@ -88,11 +88,7 @@ public final class HashRing {
   }
 
   String ownerOf(long hash) {
-    int at = Arrays.binarySearch(points, hash);
-    if (at < 0) {
-      at = -at - 1;
-    }
-    return owners[at == points.length ? 0 : at];
+    return owners[index(hash)];
   }
 
   /** The fraction of the hash space {@code member} owns (0 when not on the ring). */

@@ -63,22 +63,24 @@ public final class ConfigLoader {
 
     Map<String, ConfigNode> receiverNodes = root.object("receivers").entries();
     Map<String, ComponentTypes.Type<ReceiverConfig>> receiverTypes = new LinkedHashMap<>();
-    Map<String, ReceiverConfig> receivers = components(receiverNodes, "receiver", types.receivers(), receiverTypes);
+    Map<String, ReceiverConfig> receivers = components(receiverNodes, "receiver", types.receivers(),
+        ComponentTypes.Type::reader, receiverTypes);
     Map<String, ConfigNode> processorNodes = root.object("processors").entries();
     Map<String, ComponentTypes.Type<ProcessorConfig>> processorTypes = new LinkedHashMap<>();
     Map<String, ProcessorConfig> processors = components(processorNodes, "processor", types.processors(),
-        processorTypes);
+        ComponentTypes.Type::reader, processorTypes);
     Map<String, ConfigNode> exporterNodes = root.object("exporters").entries();
     Map<String, ComponentTypes.Type<ExporterConfig>> exporterTypes = new LinkedHashMap<>();
-    Map<String, ExporterConfig> exporters = components(exporterNodes, "exporter", types.exporters(), exporterTypes);
-    Map<String, ConfigNode> connectorNodes = root.object("connectors").entries();
-    Map<String, ConnectorConfig> connectors = connectors(connectorNodes, exporterNodes.keySet(),
-        receiverNodes.keySet());
+    Map<String, ExporterConfig> exporters = components(exporterNodes, "exporter", types.exporters(),
+        ComponentTypes.Type::reader, exporterTypes);
+    Map<String, ComponentTypes.ConnectorType> connectorTypes = new LinkedHashMap<>();
+    Map<String, ConnectorConfig> connectors = components(uniquelyNamed(root.object("connectors").entries(),
+        exporterNodes.keySet(), receiverNodes.keySet()), "connector", types.connectors(),
+        ComponentTypes.ConnectorType::reader, connectorTypes);
     // Cross-references are checked against declared names, so a broken component is reported once, not again by
     // every pipeline that uses it.
     List<PipelineConfig> pipelines = pipelines(root.object("pipelines"), receiverNodes.keySet(),
-        processorNodes.keySet(), exporterNodes.keySet(), processorTypes, exporterTypes, connectorTypes(connectorNodes),
-        errors);
+        processorNodes.keySet(), exporterNodes.keySet(), processorTypes, exporterTypes, connectorTypes, errors);
     checkExclusiveDirectories(exporters, root);
     checkDistinctListeners(receivers, root);
 
@@ -132,23 +134,23 @@ public final class ConfigLoader {
    * Reads each named component through the reader its {@code type} selects; one that fails to read is left out
    * (its problems are reported), so pipelines naming it are not reported again.
    */
-  private static <C> Map<String, C> components(Map<String, ConfigNode> nodes, String kind,
-                                               Map<String, ComponentTypes.Type<C>> known,
-                                               Map<String, ComponentTypes.Type<C>> typeByName) {
+  private static <C, T> Map<String, C> components(Map<String, ConfigNode> nodes, String kind, Map<String, T> known,
+                                                  Function<T, ComponentReader<? extends C>> reader,
+                                                  Map<String, T> typeByName) {
     Map<String, C> out = new LinkedHashMap<>();
     nodes.forEach((name, node) -> {
       String type = node.string("type", null);
       if (type == null) {
         return;
       }
-      ComponentTypes.Type<C> t = known.get(type);
+      T t = known.get(type);
       if (t == null) {
         node.error("type", "unknown " + kind + " type \"" + type + "\" (known types: "
             + String.join(", ", ComponentTypes.names(known)) + ")");
         return;
       }
       typeByName.put(name, t);
-      C c = t.reader().read(name, node);
+      C c = reader.apply(t).read(name, node);
       if (c != null) {
         out.put(name, c);
       }
@@ -156,42 +158,19 @@ public final class ConfigLoader {
     return out;
   }
 
-  /** Connectors by name; a name may not also be a receiver's or an exporter's (pipelines name both the same way). */
-  private Map<String, ConnectorConfig> connectors(Map<String, ConfigNode> nodes, Set<String> exporters,
-                                                  Set<String> receivers) {
-    Map<String, ConnectorConfig> out = new LinkedHashMap<>();
+  /**
+   * The connector nodes whose names no receiver or exporter has (pipelines name all three alike); the others are
+   * reported.
+   */
+  private static Map<String, ConfigNode> uniquelyNamed(Map<String, ConfigNode> nodes, Set<String> exporters,
+                                                       Set<String> receivers) {
+    Map<String, ConfigNode> out = new LinkedHashMap<>();
     nodes.forEach((name, node) -> {
       if (exporters.contains(name) || receivers.contains(name)) {
         node.error(null, "\"" + name + "\" is also the name of " + (exporters.contains(name) ? "an exporter"
             : "a receiver") + "; pipelines name connectors, exporters and receivers alike, so give it another name");
-        return;
-      }
-      String type = node.string("type", null);
-      if (type == null) {
-        return;
-      }
-      ComponentTypes.ConnectorType t = types.connectors().get(type);
-      if (t == null) {
-        node.error("type", "unknown connector type \"" + type + "\" (known types: "
-            + String.join(", ", ComponentTypes.names(types.connectors())) + ")");
-        return;
-      }
-      ConnectorConfig c = t.reader().read(name, node);
-      if (c != null) {
-        out.put(name, c);
-      }
-    });
-    return out;
-  }
-
-  /** The declared connectors' types (known ones only: an unknown type is reported where it is declared). */
-  private Map<String, ComponentTypes.ConnectorType> connectorTypes(Map<String, ConfigNode> nodes) {
-    Map<String, ComponentTypes.ConnectorType> out = new LinkedHashMap<>();
-    nodes.forEach((name, node) -> {
-      Object type = node.value("type");
-      ComponentTypes.ConnectorType t = type instanceof String s ? types.connectors().get(s) : null;
-      if (t != null) {
-        out.put(name, t);
+      } else {
+        out.put(name, node);
       }
     });
     return out;
@@ -247,25 +226,9 @@ public final class ConfigLoader {
         if (x != null && !x.signals().contains(signal)) {
           p.error("exporters[" + i + "]", "exporter \"" + xs.get(i) + "\" (" + x.name() + ") " + takes(x.signals()));
         }
-        ComponentTypes.ConnectorType c = connectorTypes.get(xs.get(i));
-        if (c != null) {
-          connectorsExported.add(xs.get(i));
-          if (c.from() != signal) {
-            p.error("exporters[" + i + "]", "connector \"" + xs.get(i) + "\" (" + c.name() + ") takes "
-                + c.from().id() + "; list it in pipelines." + c.from().id() + ".exporters");
-          }
-        }
       }
-      for (int i = 0; rs != null && i < rs.size(); i++) {
-        ComponentTypes.ConnectorType c = connectorTypes.get(rs.get(i));
-        if (c != null) {
-          connectorsReceived.add(rs.get(i));
-          if (c.to() != signal) {
-            p.error("receivers[" + i + "]", "connector \"" + rs.get(i) + "\" (" + c.name() + ") emits "
-                + c.to().id() + "; list it in pipelines." + c.to().id() + ".receivers");
-          }
-        }
-      }
+      connectorSide(p, "exporters", xs, signal, connectorTypes, connectorsExported);
+      connectorSide(p, "receivers", rs, signal, connectorTypes, connectorsReceived);
       if (errors.count() == before) {
         PipelineConfig pc = p.build(null, () -> new PipelineConfig(signal, rs, ps, xs));
         if (pc != null) {
@@ -281,6 +244,27 @@ public final class ConfigLoader {
       }
     }
     return out;
+  }
+
+  /**
+   * The connectors among a pipeline's {@code exporters} (they take the pipeline's signal) or {@code receivers} (they
+   * emit it): noted in {@code listed}, and reported when the signal is not theirs on that side.
+   */
+  private static void connectorSide(ConfigNode p, String key, List<String> names, Signal signal,
+                                    Map<String, ComponentTypes.ConnectorType> connectorTypes, Set<String> listed) {
+    boolean exporting = key.equals("exporters");
+    for (int i = 0; names != null && i < names.size(); i++) {
+      ComponentTypes.ConnectorType c = connectorTypes.get(names.get(i));
+      if (c == null) {
+        continue;
+      }
+      listed.add(names.get(i));
+      Signal side = exporting ? c.from() : c.to();
+      if (side != signal) {
+        p.error(key + "[" + i + "]", "connector \"" + names.get(i) + "\" (" + c.name() + ") "
+            + (exporting ? "takes " : "emits ") + side.id() + "; list it in pipelines." + side.id() + "." + key);
+      }
+    }
   }
 
   /** "takes metrics only; list it in pipelines.metrics" for a component limited to some signals. */

@@ -6,6 +6,7 @@ import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.processor.Downstream;
 import dev.telemetry.gateway.processor.Processor;
+import dev.telemetry.gateway.connector.Connector;
 import dev.telemetry.gateway.processor.sampling.Destination;
 import dev.telemetry.gateway.processor.sampling.SamplingStage;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
@@ -31,7 +32,7 @@ public final class Pipeline {
   private final List<Processor> processors;
   private final List<ExporterQueue> queues;
   private final SamplingStage sampler;
-  private List<dev.telemetry.gateway.connector.Connector> taps = List.of();
+  private List<Connector> taps = List.of();
   private final Branches branches;
 
   public Pipeline(Signal signal, List<ExporterQueue> queues) {
@@ -66,7 +67,7 @@ public final class Pipeline {
    * Connectors this pipeline exports to: each accepted request, after the pipeline's processors and before routing
    * and sampling, is handed to them (set before the pipeline opens).
    */
-  public void tap(List<dev.telemetry.gateway.connector.Connector> connectors) {
+  public void tap(List<Connector> connectors) {
     this.taps = List.copyOf(connectors);
   }
 
@@ -140,7 +141,7 @@ public final class Pipeline {
     // Once accepted, and only then: a refused request comes back, and would be counted twice.
     Message accepted = request;
     return offered.onSuccess(v -> {
-      for (dev.telemetry.gateway.connector.Connector c : taps) {
+      for (Connector c : taps) {
         c.take(accepted);
       }
     });

@@ -121,6 +121,11 @@ class ConfigLoaderTest {
                 + "pipelines.traces.exporters",
             "connectors.spare: a connector joins two pipelines: list \"spare\" in pipelines.traces.exporters and in "
                 + "pipelines.metrics.receivers");
+    // A connector named like an exporter: pipelines could not tell them apart.
+    assertThat(problems(good.replaceFirst("\\}$", ", \"connectors\": {\"red\": {\"type\": \"span_metrics\"}, "
+        + "\"prom\": {\"type\": \"span_metrics\"}}}"))).containsExactly(
+            "connectors.prom: \"prom\" is also the name of an exporter; pipelines name connectors, exporters and "
+                + "receivers alike, so give it another name");
   }
 
   @Test

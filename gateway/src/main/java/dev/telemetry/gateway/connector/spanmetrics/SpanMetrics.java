@@ -46,16 +46,12 @@ public final class SpanMetrics {
   /** The Collector's default explicit bounds, in milliseconds. */
   public static final double[] DEFAULT_BOUNDS_MS = {2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000,
       10_000, 15_000};
-  private static final List<String> KINDS = List.of("SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
-      "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT", "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER");
-  private static final List<String> CODES = List.of("STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR");
 
   private final List<String> dimensions;
   private final double[] bounds;
   private final int cardinalityLimit;
   private final long expiryNanos;
   private final Resource resource;
-  private final long startUnixNanos;
   private final Map<Key, Series> series = new ConcurrentHashMap<>();
   private final AtomicInteger size = new AtomicInteger();
   private final LongAdder overflowSpans = new LongAdder();
@@ -81,7 +77,6 @@ public final class SpanMetrics {
     this.cardinalityLimit = cardinalityLimit;
     this.expiryNanos = expiryNanos;
     this.resource = resource;
-    this.startUnixNanos = System.currentTimeMillis() * 1_000_000L;
   }
 
   /** The label values of one series; {@code values} in the order service, span name, kind, code, dimensions. */
@@ -145,7 +140,7 @@ public final class SpanMetrics {
       }
     }
     for (Map.Entry<Key, Local> e : tally.entrySet()) {
-      Series target = series(e.getKey(), now);
+      Series target = series(e.getKey());
       Local l = e.getValue();
       if (target.key == null) {
         overflowSpans.add(l.calls); // the overflow series
@@ -165,8 +160,11 @@ public final class SpanMetrics {
     String[] values = new String[4 + dimensions.size()];
     values[0] = service;
     values[1] = s.getName();
-    values[2] = name(KINDS, s.getKindValue(), "SPAN_KIND_");
-    values[3] = name(CODES, s.getStatus().getCodeValue(), "STATUS_CODE_");
+    Span.SpanKind kind = Span.SpanKind.forNumber(s.getKindValue());
+    values[2] = kind != null ? kind.name() : "SPAN_KIND_" + s.getKindValue();
+    Status.StatusCode code = s.getStatus().getCode();
+    values[3] = code != Status.StatusCode.UNRECOGNIZED ? code.name()
+        : "STATUS_CODE_" + s.getStatus().getCodeValue();
     for (int i = 0; i < dimensions.size(); i++) {
       String v = string(s.getAttributesList(), dimensions.get(i));
       values[4 + i] = v != null ? v : string(resourceAttrs, dimensions.get(i));
@@ -174,7 +172,7 @@ public final class SpanMetrics {
     return new Key(values);
   }
 
-  private Series series(Key key, long now) {
+  private Series series(Key key) {
     Series existing = series.get(key);
     if (existing != null) {
       return existing;
@@ -291,11 +289,6 @@ public final class SpanMetrics {
     }
   }
 
-  /** {@code SPAN_KIND_SERVER} → {@code SPAN_KIND_SERVER}, as the Collector labels it; unknown numbers as is. */
-  private static String name(List<String> names, int value, String prefix) {
-    return value >= 0 && value < names.size() ? names.get(value) : prefix + value;
-  }
-
   /** An attribute's value as a label: strings as they are, other scalars printed; absent: null. */
   static String string(List<KeyValue> attrs, String key) {
     for (KeyValue kv : attrs) {
@@ -326,9 +319,5 @@ public final class SpanMetrics {
   /** Series tracked now (without the overflow series). */
   public int seriesCount() {
     return size.get();
-  }
-
-  static String statusName(Status.StatusCode code) {
-    return name(CODES, code.getNumber(), "STATUS_CODE_");
   }
 }

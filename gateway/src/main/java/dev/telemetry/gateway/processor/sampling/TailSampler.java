@@ -163,15 +163,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     charged.addAndGet(cost);
     heap.charge(cost);
     adoptedSpans.increment(incoming.size());
-    onContext(() -> {
-      for (Incoming in : incoming) {
-        Trace t = traces.get(in.traceId());
-        if (t != null && t.seen == null) {
-          t.dedupe();
-        }
-      }
-      insert(incoming, -1, deadlineNanos, true);
-    });
+    onContext(() -> insert(incoming, -1, deadlineNanos, true));
   }
 
   /** Where sampled traces go; set once by the pipeline before start. */
@@ -472,11 +464,12 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
       Trace t = traces.get(id);
       if (t == null) {
         t = new Trace(id, Math.max(deadlineNanos, holdNewUntil));
-        if (dedupe) {
-          t.dedupe();
-        }
         traces.put(id, t);
-      } else if (t.seen != null && !t.seen.add(e.encoded())) {
+      }
+      if (dedupe) {
+        t.dedupe();
+      }
+      if (t.seen != null && !t.seen.add(e.encoded())) {
         duplicateSpans.increment();
         uncharge(e.bytes());
         continue;

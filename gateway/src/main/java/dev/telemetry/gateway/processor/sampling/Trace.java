@@ -87,14 +87,13 @@ final class Trace {
   /** With a sampler journal: the records holding this trace's spans (each holds the trace once); else null. */
   long[] records;
   int recordCount;
+  /** The encodings of its spans, once two copies of a span may arrive (taken over from replicas); else null. */
+  java.util.Set<ByteString> seen;
 
   Trace(ByteString traceId, long deadlineNanos) {
     this.traceId = traceId;
     this.deadlineNanos = deadlineNanos;
   }
-
-  /** The encodings of its spans, once two copies of a span may arrive (taken over from replicas); else null. */
-  java.util.Set<ByteString> seen;
 
   void add(Entry e) {
     entries.add(e);
