@@ -275,7 +275,17 @@ public final class Gateway {
             .findFirst().orElse(null);
         Pipeline pipeline = new Pipeline(pc.signal(), chain(pc), own, qs, redactionProfiles,
             pc.signal() == Signal.TRACES ? stages : Map.of());
-        pipeline.tap(pc.exporters().stream().filter(connectors::containsKey).map(connectors::get).toList());
+        List<Connector> taps = pc.exporters().stream().filter(connectors::containsKey).map(connectors::get).toList();
+        // In a cluster, pairing connectors see a sampled trace's spans on its owner (where sampling sends them).
+        boolean onOwner = cluster != null && own != null;
+        pipeline.tap(taps.stream().filter(c -> !(onOwner && c.pairsByTrace())).toList());
+        if (onOwner) {
+          cluster.tapOnOwner(taps.stream().filter(Connector::pairsByTrace).toList());
+        }
+        if (pc.signal() == Signal.TRACES) {
+          taps.stream().map(Connector::samplerDecisions).filter(java.util.Objects::nonNull)
+              .forEach(l -> samplers.values().forEach(s -> s.addDecisionListener(l)));
+        }
         if (pc.signal() == Signal.TRACES) {
           // Every sampler releases kept spans without a route destination into the traces pipeline's queues.
           samplers.values().forEach(s -> s.downstream(pipeline.downstream()));

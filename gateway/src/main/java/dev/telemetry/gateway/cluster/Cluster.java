@@ -51,6 +51,7 @@ public final class Cluster {
   private final MeterRegistry registry;
   private final Membership membership;
   private final Map<String, TailSampler> samplers = new LinkedHashMap<>();
+  private final OwnerTaps ownerTaps = new OwnerTaps();
   private ForwardTransport transport;
   private Forwarder forwarder;
   private ForwardReceiver receiver;
@@ -158,7 +159,7 @@ public final class Cluster {
       int copies = config.replicationFactor() - 1;
       forwarder = new Forwarder(config.forwarding(), copies, transport, membership, registry, heap);
       replicas = new ReplicaStore(membership, replicaBudget(), replicaHold(), heap, registry);
-      receiver = new ForwardReceiver(membership, forwarder, replicas, samplers, registry);
+      receiver = new ForwardReceiver(membership, forwarder, replicas, samplers, ownerTaps, registry);
       replicas.adopter(receiver::adopt);
       forwarder.local(receiver);
       announceDecisions(copies);
@@ -195,13 +196,22 @@ public final class Cluster {
     }
     for (TailSampler s : samplers.values()) {
       DecisionAnnouncer a = new DecisionAnnouncer(vertx, membership, copies, replicas, sent, dropped);
-      s.onDecided(a::decided);
+      s.addDecisionListener((id, kept, spans) -> a.decided(id, kept));
     }
   }
 
   /** The sampling stage for a local sampler: owned traces stay, others go to their owners. */
   public SamplingStage stage(TailSampler sampler) {
-    return new ClusteredSampling(sampler, membership, forwarder, replicas, config.replicationFactor() - 1);
+    return new ClusteredSampling(sampler, membership, forwarder, replicas, config.replicationFactor() - 1,
+        ownerTaps);
+  }
+
+  /**
+   * Connectors that pair spans of a trace (the service graph): fed on each trace's owner with the spans this member
+   * takes as owner, instead of on the member that received them.
+   */
+  public void tapOnOwner(List<dev.telemetry.gateway.connector.Connector> connectors) {
+    ownerTaps.set(connectors);
   }
 
   /** Lets forwarded spans in: {@code destinations} resolves exporter names in this member's traces pipeline. */

@@ -23,9 +23,11 @@ final class ClusteredSampling implements SamplingStage {
   private final ReplicaStore replicas;
   /** Successors holding a copy: replication factor minus one. */
   private final int copies;
+  private final OwnerTaps taps;
 
   ClusteredSampling(TailSampler local, Membership membership, Forwarder forwarder, ReplicaStore replicas,
-                    int copies) {
+                    int copies, OwnerTaps taps) {
+    this.taps = taps;
     this.local = local;
     this.membership = membership;
     this.forwarder = forwarder;
@@ -43,14 +45,14 @@ final class ClusteredSampling implements SamplingStage {
     HashRing ring = membership.ring();
     if (ring.isEmpty()) {
       // No member is ready yet (this one is starting alone): decide here.
-      return local.reserve(request, destination);
+      return taps.tapped(local.reserve(request, destination), request);
     }
     String self = membership.self();
     Map<String, ExportTraceServiceRequest> byOwner = TraceSplitter.split(request, ring);
     Map<String, ExportTraceServiceRequest> copiesBySuccessor = TraceSplitter.replicas(request, ring, copies);
     ExportTraceServiceRequest mine = byOwner.get(self);
     if (mine != null && byOwner.size() == 1 && copiesBySuccessor.isEmpty()) {
-      return local.reserve(request, destination);
+      return taps.tapped(local.reserve(request, destination), request);
     }
     ExportTraceServiceRequest myCopy = copiesBySuccessor.get(self);
     long remote = 0;
@@ -70,7 +72,7 @@ final class ClusteredSampling implements SamplingStage {
       parts.add(() -> forwarder.reserve(forwarded, () -> parts(byOwner, copiesBySuccessor, self, destination)));
     }
     if (mine != null) {
-      parts.add(() -> local.reserve(mine, destination));
+      parts.add(() -> taps.tapped(local.reserve(mine, destination), mine));
     }
     if (myCopy != null) {
       parts.add(() -> {

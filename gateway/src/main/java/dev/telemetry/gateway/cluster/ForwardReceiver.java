@@ -59,14 +59,16 @@ final class ForwardReceiver {
   private final Forwarder forwarder;
   private final ReplicaStore replicas;
   private final Map<String, TailSampler> samplers;
+  private final OwnerTaps taps;
   private final Counter receivedSpans;
   private final Counter handoffSpans;
   private final Counter refusedBatches;
   private volatile Function<List<String>, Destination> destinations;
 
   ForwardReceiver(Membership membership, Forwarder forwarder, ReplicaStore replicas,
-                  Map<String, TailSampler> samplers, MeterRegistry registry) {
+                  Map<String, TailSampler> samplers, OwnerTaps taps, MeterRegistry registry) {
     this.membership = membership;
+    this.taps = taps;
     this.forwarder = forwarder;
     this.replicas = replicas;
     this.samplers = Map.copyOf(samplers);
@@ -135,7 +137,8 @@ final class ForwardReceiver {
             : TraceSplitter.split(request, ring);
         for (Map.Entry<String, ExportTraceServiceRequest> e : byOwner.entrySet()) {
           if (e.getKey().equals(self)) {
-            held.add(sampler.reserve(e.getValue(), d));
+            Reservation r = sampler.reserve(e.getValue(), d);
+            held.add(p.handoff() ? r : taps.tapped(r, e.getValue()));
           } else {
             ByteString bytes = e.getValue() == request && decoded == null ? p.request()
                 : e.getValue().toByteString();
@@ -178,7 +181,11 @@ final class ForwardReceiver {
         replicas.holdBeyondBound(p.sampler(), p.exporters(), p.request());
         return true;
       }
-      sampler.reserve(ExportTraceServiceRequest.parseFrom(p.request()), dest.apply(p.exporters())).commit();
+      ExportTraceServiceRequest request = ExportTraceServiceRequest.parseFrom(p.request());
+      sampler.reserve(request, dest.apply(p.exporters())).commit();
+      if (!p.handoff()) {
+        taps.taken(request);
+      }
       return true;
     } catch (RefusedException e) {
       return false;

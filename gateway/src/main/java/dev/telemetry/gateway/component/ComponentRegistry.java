@@ -17,6 +17,7 @@ import dev.telemetry.gateway.processor.sampling.TailSampler;
 import dev.telemetry.gateway.receiver.Receiver;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -97,10 +98,13 @@ public final class ComponentRegistry {
     private final Map<String, ExporterFactory<ExporterConfig>> exporters = new HashMap<>();
     private final Map<String, ConnectorFactory<ConnectorConfig>> connectors = new HashMap<>();
 
-    /** A connector from the {@code from} pipeline (where it is an exporter) to the {@code to} one (a receiver). */
+    /**
+     * A connector from the {@code from} pipelines (where it is an exporter; listed in at least one) to the {@code to}
+     * one (a receiver).
+     */
     @SuppressWarnings("unchecked")
-    public <C extends ConnectorConfig> Builder connector(String type, Signal from, Signal to, ComponentReader<C> reader,
-                                                         ConnectorFactory<C> factory) {
+    public <C extends ConnectorConfig> Builder connector(String type, Set<Signal> from, Signal to,
+                                                         ComponentReader<C> reader, ConnectorFactory<C> factory) {
       types.connector(type, reader, from, to);
       connectors.put(type, (ConnectorFactory<ConnectorConfig>) factory);
       return this;

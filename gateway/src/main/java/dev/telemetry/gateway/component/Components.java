@@ -3,6 +3,10 @@ package dev.telemetry.gateway.component;
 import dev.telemetry.gateway.config.ConfigLoader;
 import dev.telemetry.gateway.connector.spanmetrics.SpanMetricsConnector;
 import dev.telemetry.gateway.connector.spanmetrics.SpanMetricsConnectorConfig;
+import dev.telemetry.gateway.connector.genai.GenAiMetricsConnector;
+import dev.telemetry.gateway.connector.genai.GenAiMetricsConnectorConfig;
+import dev.telemetry.gateway.connector.servicegraph.ServiceGraphConnector;
+import dev.telemetry.gateway.connector.servicegraph.ServiceGraphConnectorConfig;
 import dev.telemetry.gateway.otlp.Signal;
 import java.util.Set;
 import dev.telemetry.gateway.exporter.elasticsearch.ElasticsearchExporter;
@@ -49,8 +53,15 @@ public final class Components {
           (ctx, c, signal) -> new PrometheusRemoteWriteExporter(ctx.vertx(), c, ctx.registry()))
       .exporter(ElasticsearchExporterConfig.TYPE, Set.of(Signal.LOGS), ElasticsearchExporterConfig::read,
           (ctx, c, signal) -> new ElasticsearchExporter(ctx.vertx(), c, ctx.registry()))
-      .connector(SpanMetricsConnectorConfig.TYPE, Signal.TRACES, Signal.METRICS, SpanMetricsConnectorConfig::read,
+      .connector(SpanMetricsConnectorConfig.TYPE, Set.of(Signal.TRACES), Signal.METRICS,
+          SpanMetricsConnectorConfig::read,
           (ctx, c) -> new SpanMetricsConnector(ctx.vertx(), c, ctx.registry(), ctx.instance()))
+      .connector(ServiceGraphConnectorConfig.TYPE, Set.of(Signal.TRACES), Signal.METRICS,
+          ServiceGraphConnectorConfig::read,
+          (ctx, c) -> new ServiceGraphConnector(ctx.vertx(), c, ctx.registry(), ctx.instance()))
+      .connector(GenAiMetricsConnectorConfig.TYPE, Set.of(Signal.TRACES, Signal.METRICS), Signal.METRICS,
+          GenAiMetricsConnectorConfig::read,
+          (ctx, c) -> new GenAiMetricsConnector(ctx.vertx(), c, ctx.registry(), ctx.instance()))
       .build();
 
   /** A config loader for the built-in components that reads the process environment. */

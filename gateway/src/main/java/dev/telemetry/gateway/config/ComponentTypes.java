@@ -17,8 +17,11 @@ public final class ComponentTypes {
   record Type<C>(String name, ComponentReader<? extends C> reader, Set<Signal> signals, String mustComeLast) {
   }
 
-  /** A connector type: read like the others; {@code from} is the pipeline it exports from, {@code to} the one it feeds. */
-  record ConnectorType(String name, ComponentReader<? extends ConnectorConfig> reader, Signal from, Signal to) {
+  /**
+   * A connector type: read like the others; {@code from} the pipelines it may export from (at least one of them),
+   * {@code to} the one it feeds.
+   */
+  record ConnectorType(String name, ComponentReader<? extends ConnectorConfig> reader, Set<Signal> from, Signal to) {
   }
 
   /** What a sampling stage answers when it is not the last processor. */
@@ -68,10 +71,10 @@ public final class ComponentTypes {
     private final Map<String, Type<ExporterConfig>> exporters = new LinkedHashMap<>();
     private final Map<String, ConnectorType> connectors = new LinkedHashMap<>();
 
-    /** A connector from one signal's pipeline to another's. */
-    public Builder connector(String type, ComponentReader<? extends ConnectorConfig> reader, Signal from,
+    /** A connector from signals' pipelines to another's. */
+    public Builder connector(String type, ComponentReader<? extends ConnectorConfig> reader, Set<Signal> from,
                              Signal to) {
-      if (connectors.put(type, new ConnectorType(type, reader, from, to)) != null) {
+      if (connectors.put(type, new ConnectorType(type, reader, Set.copyOf(from), to)) != null) {
         throw new IllegalStateException("connector type \"" + type + "\" registered twice");
       }
       return this;

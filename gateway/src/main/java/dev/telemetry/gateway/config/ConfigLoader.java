@@ -240,7 +240,7 @@ public final class ConfigLoader {
       ComponentTypes.ConnectorType t = c.getValue();
       if (!connectorsExported.contains(c.getKey()) || !connectorsReceived.contains(c.getKey())) {
         errors.add("connectors." + c.getKey(), "a connector joins two pipelines: list \"" + c.getKey()
-            + "\" in pipelines." + t.from().id() + ".exporters and in pipelines." + t.to().id() + ".receivers");
+            + "\" in " + pipelinesOf(t.from()) + ".exporters and in pipelines." + t.to().id() + ".receivers");
       }
     }
     return out;
@@ -259,12 +259,20 @@ public final class ConfigLoader {
         continue;
       }
       listed.add(names.get(i));
-      Signal side = exporting ? c.from() : c.to();
-      if (side != signal) {
+      Set<Signal> side = exporting ? c.from() : Set.of(c.to());
+      if (!side.contains(signal)) {
+        String ids = String.join(" or ", java.util.Arrays.stream(Signal.values()).filter(side::contains)
+            .map(Signal::id).toList());
         p.error(key + "[" + i + "]", "connector \"" + names.get(i) + "\" (" + c.name() + ") "
-            + (exporting ? "takes " : "emits ") + side.id() + "; list it in pipelines." + side.id() + "." + key);
+            + (exporting ? "takes " : "emits ") + ids + "; list it in " + pipelinesOf(side) + "." + key);
       }
     }
+  }
+
+  /** "pipelines.traces" or "pipelines.traces or pipelines.metrics". */
+  private static String pipelinesOf(Set<Signal> signals) {
+    return String.join(" or ", java.util.Arrays.stream(Signal.values()).filter(signals::contains)
+        .map(s -> "pipelines." + s.id()).toList());
   }
 
   /** "takes metrics only; list it in pipelines.metrics" for a component limited to some signals. */

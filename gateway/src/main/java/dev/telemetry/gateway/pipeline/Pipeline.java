@@ -142,7 +142,7 @@ public final class Pipeline {
     Message accepted = request;
     return offered.onSuccess(v -> {
       for (Connector c : taps) {
-        c.take(accepted);
+        c.take(accepted, tenant);
       }
     });
   }

@@ -114,7 +114,7 @@ class ConfigLoaderTest {
         + "\"buckets_ms\": [5, 2]}, \"spare\": {\"type\": \"span_metrics\"}, \"x\": {\"type\": \"graph\"}}}")))
         .containsExactlyInAnyOrder(
             "connectors.red.buckets_ms[1]: expected a number above 0 and above the one before it, found 2",
-            "connectors.x.type: unknown connector type \"graph\" (known types: span_metrics)",
+            "connectors.x.type: unknown connector type \"graph\" (known types: gen_ai_metrics, service_graph, span_metrics)",
             "pipelines.traces.receivers[1]: connector \"red\" (span_metrics) emits metrics; list it in "
                 + "pipelines.metrics.receivers",
             "pipelines.metrics.exporters[1]: connector \"red\" (span_metrics) takes traces; list it in "

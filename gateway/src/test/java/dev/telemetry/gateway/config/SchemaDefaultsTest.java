@@ -41,7 +41,9 @@ class SchemaDefaultsTest {
       new Fragment("redactionProcessor", "processors", "traces", "{\"type\": \"redaction\"}"),
       new Fragment("tailSamplingProcessor", "processors", "traces",
           "{\"type\": \"tail_sampling\", \"policies\": [{\"name\": \"all\", \"type\": \"always_sample\"}]}"),
-      new Fragment("spanMetricsConnector", "connectors", "traces", "{\"type\": \"span_metrics\"}"));
+      new Fragment("spanMetricsConnector", "connectors", "traces", "{\"type\": \"span_metrics\"}"),
+      new Fragment("serviceGraphConnector", "connectors", "traces", "{\"type\": \"service_graph\"}"),
+      new Fragment("genAiMetricsConnector", "connectors", "traces", "{\"type\": \"gen_ai_metrics\"}"));
 
   /** Root sections with defaults, and what they need besides to load. */
   static final Map<String, String> ROOT_SECTIONS = Map.of(

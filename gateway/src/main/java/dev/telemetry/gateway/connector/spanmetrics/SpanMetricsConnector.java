@@ -2,44 +2,34 @@ package dev.telemetry.gateway.connector.spanmetrics;
 
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.connector.Connector;
-import dev.telemetry.gateway.otlp.Signal;
-import dev.telemetry.gateway.pipeline.RequestHeaders;
+import dev.telemetry.gateway.connector.MetricsEmitter;
 import dev.telemetry.gateway.pipeline.TelemetryConsumer;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
-import io.opentelemetry.proto.common.v1.AnyValue;
-import io.opentelemetry.proto.common.v1.KeyValue;
-import io.opentelemetry.proto.resource.v1.Resource;
+import io.opentelemetry.proto.trace.v1.Span;
+import dev.telemetry.gateway.processor.sampling.DecisionListener;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.util.logging.Logger;
 
 /**
  * The span_metrics connector: counts every accepted span into {@link SpanMetrics} and, every flush interval, sends
- * the cumulative metrics into the metrics pipeline. A refused flush (the metrics pipeline is full) loses nothing:
- * the next one carries the same totals.
+ * the cumulative metrics into the metrics pipeline.
  */
 public final class SpanMetricsConnector implements Connector {
-  private static final Logger LOG = Logger.getLogger(SpanMetricsConnector.class.getName());
-
   private final Vertx vertx;
   private final SpanMetricsConnectorConfig config;
   private final SpanMetrics metrics;
-  private TelemetryConsumer downstream;
-  private long timer = -1;
+  private final MetricsEmitter emitter;
 
   public SpanMetricsConnector(Vertx vertx, SpanMetricsConnectorConfig config, MeterRegistry registry,
                               String instance) {
     this.vertx = vertx;
     this.config = config;
-    this.metrics = new SpanMetrics(config.dimensions(), config.bucketsMs().stream().mapToDouble(Double::doubleValue)
-        .toArray(), config.cardinalityLimit(),
-        config.expiry().toNanos(), Resource.newBuilder()
-            .addAttributes(attribute("service.name", "telemetry-gateway"))
-            .addAttributes(attribute("service.instance.id", instance)).build());
+    this.metrics = new SpanMetrics(config.dimensions(), config.histogram(), config.cardinalityLimit(),
+        config.expiry().toNanos(), Connector.resource(instance));
+    this.emitter = new MetricsEmitter(vertx, config.name(), config.flushInterval(), metrics::snapshot);
     FunctionCounter.builder("gateway.connector.span_metrics.overflow.spans", metrics, SpanMetrics::overflowSpans)
         .description("Spans counted in the overflow series (the cardinality limit was reached)")
         .tag("connector", config.name()).register(registry);
@@ -51,41 +41,35 @@ public final class SpanMetricsConnector implements Connector {
         .register(registry);
   }
 
-  private static KeyValue attribute(String key, String value) {
-    return KeyValue.newBuilder().setKey(key).setValue(AnyValue.newBuilder().setStringValue(value)).build();
+  @Override
+  public void take(Message request, String tenant) {
+    metrics.add((ExportTraceServiceRequest) request);
   }
 
+  /** Spans of kept traces become exemplars (parsed only for kept traces, a few percent). */
   @Override
-  public void take(Message request) {
-    metrics.add((ExportTraceServiceRequest) request);
+  public DecisionListener samplerDecisions() {
+    return (traceId, kept, spans) -> {
+      if (!kept) {
+        return;
+      }
+      for (DecisionListener.DecidedSpan s : spans.get()) {
+        try {
+          metrics.kept(s.resource(), Span.parseFrom(s.span()));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new IllegalStateException("a buffered span no longer parses", e); // the sampler encoded it
+        }
+      }
+    };
   }
 
   @Override
   public Future<Void> start(TelemetryConsumer downstream) {
-    this.downstream = downstream;
-    timer = vertx.setPeriodic(config.flushInterval().toMillis(), id -> flush());
-    return Future.succeededFuture();
-  }
-
-  private Future<Void> flush() {
-    ExportMetricsServiceRequest request = metrics.snapshot();
-    int points = Signal.METRICS.itemCount(request);
-    if (points == 0) {
-      return Future.succeededFuture();
-    }
-    return downstream.consume(config.name(), Signal.METRICS, request, points, request.getSerializedSize(),
-        RequestHeaders.NONE).recover(e -> {
-          LOG.fine("span_metrics " + config.name() + ": flush refused (" + e.getMessage() + "); the next one "
-              + "carries the same totals");
-          return Future.succeededFuture();
-        });
+    return emitter.start(downstream);
   }
 
   @Override
   public Future<Void> stop() {
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-    }
-    return downstream == null ? Future.succeededFuture() : flush();
+    return emitter.stop();
   }
 }

@@ -64,8 +64,11 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   private final Counter adoptedSpans;
   private final Counter duplicateSpans;
   private Downstream downstream;
-  /** Told of every decision, on the sampler's context (a cluster releases the trace's replicas); set before start. */
-  private volatile java.util.function.BiConsumer<ByteString, Boolean> decisions;
+  /**
+   * Told of every decision, on the sampler's context (a cluster releases the trace's replicas, connectors take
+   * exemplars from kept traces); added before start.
+   */
+  private final List<DecisionListener> decisions = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** Set before start when the sampler's buffer must survive a crash (its pipeline has persistent queues). */
   private SamplerJournal journal;
 
@@ -135,9 +138,9 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     return b.register(registry);
   }
 
-  /** Called with the ID of every trace this sampler decides and whether it is kept, on its context; set once. */
-  public void onDecided(java.util.function.BiConsumer<ByteString, Boolean> listener) {
-    this.decisions = listener;
+  /** Tells {@code listener} of every trace this sampler decides, on its context; added before start. */
+  public void addDecisionListener(DecisionListener listener) {
+    decisions.add(listener);
   }
 
   /**
@@ -551,9 +554,17 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     }
     boolean keep = sample && !veto;
     decided.put(id, keep);
-    java.util.function.BiConsumer<ByteString, Boolean> listener = decisions;
-    if (listener != null) {
-      listener.accept(id, keep);
+    if (!decisions.isEmpty()) {
+      java.util.function.Supplier<List<DecisionListener.DecidedSpan>> spans = () -> {
+        List<DecisionListener.DecidedSpan> out = new ArrayList<>(trace.entries.size());
+        for (Trace.Entry e : trace.entries) {
+          out.add(new DecisionListener.DecidedSpan(e.resource(), e.encoded()));
+        }
+        return out;
+      };
+      for (DecisionListener l : decisions) {
+        l.decided(id, keep, spans);
+      }
     }
     if (keep) {
       sampledTraces.increment();

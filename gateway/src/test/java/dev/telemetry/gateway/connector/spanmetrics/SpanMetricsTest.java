@@ -57,7 +57,7 @@ class SpanMetricsTest {
 
   @Test
   void countsEveryCallAndBucketsEveryDurationPerLabelSet() {
-    SpanMetrics m = new SpanMetrics(List.of("http.route", "tenant"), SpanMetrics.DEFAULT_BOUNDS_MS, 1000, 0,
+    SpanMetrics m = new SpanMetrics(List.of("http.route", "tenant"), dev.telemetry.gateway.connector.HistogramSpec.explicit(SpanMetrics.DEFAULT_BOUNDS_MS), 1000, 0,
         GATEWAY);
     Random r = new Random(3);
     Map<List<String>, Integer> calls = new HashMap<>();
@@ -102,7 +102,7 @@ class SpanMetricsTest {
 
   @Test
   void beyondTheCardinalityLimitNewLabelSetsCountInTheOverflowSeries() {
-    SpanMetrics m = new SpanMetrics(List.of("http.route"), SpanMetrics.DEFAULT_BOUNDS_MS, 10, 0, GATEWAY);
+    SpanMetrics m = new SpanMetrics(List.of("http.route"), dev.telemetry.gateway.connector.HistogramSpec.explicit(SpanMetrics.DEFAULT_BOUNDS_MS), 10, 0, GATEWAY);
     for (int i = 0; i < 25; i++) {
       m.add(request("svc", List.of(span("GET", 5, false, "/user/" + i), span("GET", 5, false, "/user/" + i))));
     }
@@ -119,7 +119,7 @@ class SpanMetricsTest {
 
   @Test
   void idleSeriesAreReportedOnceMoreThenForgotten() throws Exception {
-    SpanMetrics m = new SpanMetrics(List.of(), SpanMetrics.DEFAULT_BOUNDS_MS, 10, 50_000_000L, GATEWAY);
+    SpanMetrics m = new SpanMetrics(List.of(), dev.telemetry.gateway.connector.HistogramSpec.explicit(SpanMetrics.DEFAULT_BOUNDS_MS), 10, 50_000_000L, GATEWAY);
     m.add(request("old", List.of(span("GET", 5, false, null))));
     Thread.sleep(80);
     m.add(request("new", List.of(span("GET", 5, false, null))));
@@ -128,5 +128,50 @@ class SpanMetricsTest {
     assertThat(m.seriesCount()).isEqualTo(1);
     assertThat(metric(m.snapshot(), SpanMetrics.CALLS).getSum().getDataPointsList()).singleElement()
         .satisfies(p -> assertThat(labels(p.getAttributesList())).containsEntry("service.name", "new"));
+  }
+
+  static Span traced(int trace, long ms) {
+    byte[] id = new byte[16];
+    id[15] = (byte) trace;
+    id[0] = 1;
+    return span("GET /cart", ms, false, "/cart").toBuilder().setTraceId(com.google.protobuf.ByteString.copyFrom(id))
+        .setSpanId(com.google.protobuf.ByteString.copyFrom(new byte[] {1, 2, 3, 4, 5, 6, 7, (byte) trace})).build();
+  }
+
+  @Test
+  void exemplarsPreferSpansOfTracesTheSamplerKept() {
+    SpanMetrics m = new SpanMetrics(List.of("http.route"), dev.telemetry.gateway.connector.HistogramSpec.explicit(
+        SpanMetrics.DEFAULT_BOUNDS_MS), 10, 0, GATEWAY);
+    ExportTraceServiceRequest kept = request("shop", List.of(traced(1, 3)));
+    m.add(kept);
+    m.add(request("shop", List.of(traced(2, 4))));
+    assertThat(exemplarTrace(m)).isEqualTo(2); // the latest span while nothing is known to be kept
+    m.kept(kept.getResourceSpans(0).getResource(), kept.getResourceSpans(0).getScopeSpans(0).getSpans(0));
+    assertThat(exemplarTrace(m)).isEqualTo(1);
+    m.add(request("shop", List.of(traced(3, 5))));
+    assertThat(exemplarTrace(m)).as("a kept trace's exemplar is not replaced by a span of an undecided one")
+        .isEqualTo(1);
+    HistogramDataPoint p = metric(m.snapshot(), SpanMetrics.DURATION).getHistogram().getDataPoints(0);
+    assertThat(p.getExemplars(0).getSpanId().byteAt(7)).isEqualTo((byte) 1);
+    assertThat(p.getExemplars(0).getAsDouble()).isEqualTo(3.0);
+    // A kept span whose series this member never counted creates nothing.
+    m.kept(Resource.newBuilder().addAttributes(kv("service.name", "elsewhere")).build(), traced(9, 1));
+    assertThat(m.seriesCount()).isEqualTo(1);
+  }
+
+  static int exemplarTrace(SpanMetrics m) {
+    return metric(m.snapshot(), SpanMetrics.DURATION).getHistogram().getDataPoints(0).getExemplars(0).getTraceId()
+        .byteAt(15);
+  }
+
+  @Test
+  void exponentialHistogramsOnRequest() {
+    SpanMetrics m = new SpanMetrics(List.of(), dev.telemetry.gateway.connector.HistogramSpec.exponential(160), 10, 0,
+        GATEWAY);
+    m.add(request("shop", List.of(span("a", 3, false, null), span("a", 300, false, null))));
+    Metric d = metric(m.snapshot(), SpanMetrics.DURATION);
+    assertThat(d.hasExponentialHistogram()).isTrue();
+    assertThat(d.getExponentialHistogram().getDataPoints(0).getCount()).isEqualTo(2);
+    assertThat(d.getExponentialHistogram().getDataPoints(0).getSum()).isEqualTo(303.0);
   }
 }

@@ -176,7 +176,7 @@ class TailSamplerTest {
   void adoptedSpansJoinTheirTracesOnceAndSecondCopiesAreDropped() throws Exception {
     TailSampler s = sampler(Duration.ofMillis(500), 64L << 20, MARKED);
     List<ByteString> decidedIds = java.util.Collections.synchronizedList(new ArrayList<>());
-    s.onDecided((id, keep) -> decidedIds.add(id));
+    s.addDecisionListener((id, keep, spans) -> decidedIds.add(id));
     // Trace 1: a fresh span first, then a crashed owner's copies of it and of its marked span.
     s.accept(request(List.of(span(1, 0, false))));
     s.adopt(request(List.of(span(1, 0, false), span(1, 1, true))), Destination.DEFAULT,

@@ -39,7 +39,7 @@ public class SpanMetricsBenchmark {
 
   @Setup
   public void setUp() {
-    metrics = new SpanMetrics(List.of("http.route", "deployment.environment.name"), SpanMetrics.DEFAULT_BOUNDS_MS,
+    metrics = new SpanMetrics(List.of("http.route", "deployment.environment.name"), dev.telemetry.gateway.connector.HistogramSpec.explicit(SpanMetrics.DEFAULT_BOUNDS_MS),
         10_000, TimeUnit.MINUTES.toNanos(5), Resource.getDefaultInstance());
     ScopeSpans.Builder ss = ScopeSpans.newBuilder();
     for (int i = 0; i < SPANS; i++) {
