@@ -240,7 +240,7 @@ public final class ConfigLoader {
       ComponentTypes.ConnectorType t = c.getValue();
       if (!connectorsExported.contains(c.getKey()) || !connectorsReceived.contains(c.getKey())) {
         errors.add("connectors." + c.getKey(), "a connector joins two pipelines: list \"" + c.getKey()
-            + "\" in " + pipelinesOf(t.from()) + ".exporters and in pipelines." + t.to().id() + ".receivers");
+            + "\" in " + pipelinesOf(t.from(), "exporters") + " and in pipelines." + t.to().id() + ".receivers");
       }
     }
     return out;
@@ -264,15 +264,15 @@ public final class ConfigLoader {
         String ids = String.join(" or ", java.util.Arrays.stream(Signal.values()).filter(side::contains)
             .map(Signal::id).toList());
         p.error(key + "[" + i + "]", "connector \"" + names.get(i) + "\" (" + c.name() + ") "
-            + (exporting ? "takes " : "emits ") + ids + "; list it in " + pipelinesOf(side) + "." + key);
+            + (exporting ? "takes " : "emits ") + ids + "; list it in " + pipelinesOf(side, key));
       }
     }
   }
 
-  /** "pipelines.traces" or "pipelines.traces or pipelines.metrics". */
-  private static String pipelinesOf(Set<Signal> signals) {
+  /** "pipelines.traces.exporters" or "pipelines.traces.exporters or pipelines.metrics.exporters". */
+  private static String pipelinesOf(Set<Signal> signals, String key) {
     return String.join(" or ", java.util.Arrays.stream(Signal.values()).filter(signals::contains)
-        .map(s -> "pipelines." + s.id()).toList());
+        .map(s -> "pipelines." + s.id() + "." + key).toList());
   }
 
   /** "takes metrics only; list it in pipelines.metrics" for a component limited to some signals. */

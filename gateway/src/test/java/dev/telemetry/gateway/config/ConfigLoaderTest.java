@@ -121,6 +121,26 @@ class ConfigLoaderTest {
                 + "pipelines.traces.exporters",
             "connectors.spare: a connector joins two pipelines: list \"spare\" in pipelines.traces.exporters and in "
                 + "pipelines.metrics.receivers");
+    // gen_ai_metrics takes traces and metrics (it prices SDK token usage metrics too), never logs.
+    String genai = config(exporters, "{\"traces\": {\"receivers\": [\"otlp\"], \"exporters\": [\"jaeger\", \"ai\"]}, "
+        + "\"metrics\": {\"receivers\": [\"otlp\", \"ai\"], \"exporters\": [\"prom\", \"ai\"]}}");
+    assertThat(loader.parse(genai.replaceFirst("\\}$", ", \"connectors\": {\"ai\": {\"type\": \"gen_ai_metrics\", "
+        + "\"allocation_attributes\": [\"team\"]}}}"), Path.of(".")).connectors()).containsOnlyKeys("ai");
+    String toLogs = config(exporters, "{\"traces\": {\"receivers\": [\"otlp\"], \"exporters\": [\"jaeger\", \"g\"]}, "
+        + "\"metrics\": {\"receivers\": [\"otlp\", \"g\", \"ai\"], \"exporters\": [\"prom\", \"g\"]}, "
+        + "\"logs\": {\"receivers\": [\"otlp\"], \"exporters\": [\"jaeger\", \"ai\"]}}");
+    assertThat(problems(toLogs.replaceFirst("\\}$", ", \"connectors\": {\"ai\": {\"type\": \"gen_ai_metrics\", "
+        + "\"histogram\": \"exponential\"}, \"g\": {\"type\": \"service_graph\", \"histogram\": \"exponential\", "
+        + "\"buckets_seconds\": [1], \"wait\": \"1ms\"}}}"))).containsExactlyInAnyOrder(
+            "connectors.ai.histogram: unknown key (known keys here: allocation_attributes, cardinality_limit, expiry, "
+                + "flush_interval, price_table, reload_interval, state_file, tenant_attribute, type)",
+            "connectors.g.buckets_seconds: explicit bounds do not apply to an exponential histogram; remove "
+                + "buckets_seconds or set \"histogram\": \"explicit\"",
+            "connectors.g.wait: must be at least 100ms, found 1ms",
+            "pipelines.logs.exporters[1]: connector \"ai\" (gen_ai_metrics) takes traces or metrics; list it in "
+                + "pipelines.traces.exporters or pipelines.metrics.exporters",
+            "pipelines.metrics.exporters[1]: connector \"g\" (service_graph) takes traces; list it in "
+                + "pipelines.traces.exporters");
     // A connector named like an exporter: pipelines could not tell them apart.
     assertThat(problems(good.replaceFirst("\\}$", ", \"connectors\": {\"red\": {\"type\": \"span_metrics\"}, "
         + "\"prom\": {\"type\": \"span_metrics\"}}}"))).containsExactly(

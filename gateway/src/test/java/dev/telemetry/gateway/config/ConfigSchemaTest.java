@@ -67,6 +67,18 @@ class ConfigSchemaTest {
     assertThat(table.rules()).hasSize(7);
   }
 
+  /** The example price table matches its schema; the schema rejects what the loader rejects. */
+  @Test
+  void examplePriceTableMatchesItsSchema() throws Exception {
+    JsonSchema prices = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+        .getSchema(MAPPER.readTree(ROOT.resolve("config/prices.schema.json").toFile()));
+    assertThat(prices.validate(MAPPER.readTree(ROOT.resolve("config/examples/genai/prices.json").toFile())))
+        .isEmpty();
+    assertThat(prices.validate(MAPPER.readTree("""
+        {"prices": [{"provider": "openai", "model": "gpt-4o", "input_per_million": -1, "colour": "red"}]}""")))
+        .hasSize(3); // negative price, unknown key, output price missing
+  }
+
   @Test
   void routesSchemaRejectsMistakes() throws Exception {
     JsonNode bad = MAPPER.readTree("""

@@ -104,7 +104,7 @@ public final class PriceTable {
       throw new PriceTableException(List.of("not a JSON object: " + e.getMessage()));
     }
     ConfigNode root = ConfigNode.literal(json);
-    root.allowOnly("prices");
+    root.allowOnly("$schema", "prices");
     if (!(json.getValue("prices") instanceof io.vertx.core.json.JsonArray)) {
       root.error("prices", "expected a list of prices, e.g. [{\"provider\": \"openai\", \"model\": \"gpt-4o\", "
           + "\"effective_from\": \"2026-01-01\", \"input_per_million\": 2.5, \"output_per_million\": 10}]");

@@ -140,6 +140,17 @@ class GenAiUsageTest {
   }
 
   @Test
+  void theExamplePriceTableParses() throws Exception {
+    PriceTable t = PriceTable.parse(java.nio.file.Files.readString(java.nio.file.Path.of(
+        System.getProperty("gateway.repo.root", ".."), "config/examples/genai/prices.json")));
+    assertThat(t.size()).isEqualTo(6);
+    assertThat(t.price("openai", "gpt-4o", nanos("2024-06-01")).input()).isEqualTo(5);
+    assertThat(t.price("openai", "gpt-4o", nanos("2026-06-01")).input()).isEqualTo(2.5);
+    assertThat(t.price("openai", "gpt-4o", nanos("2024-01-01"))).as("before its first price").isNull();
+    assertThat(t.price("Anthropic", "claude-sonnet-4-20250514", nanos("2026-06-01")).output()).isEqualTo(15);
+  }
+
+  @Test
   void aBadPriceTableNamesEveryProblemWithItsPath() {
     assertThatThrownBy(() -> PriceTable.parse("""
         {"prices": [{"provider": "openai", "model": "gpt-4o", "input_per_million": -1, "output_per_million": 2},
