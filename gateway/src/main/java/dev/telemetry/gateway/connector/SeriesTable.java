@@ -34,6 +34,11 @@ public final class SeriesTable<S extends SeriesTable.Series> {
       return labels == null;
     }
 
+    /** The label values; null for the overflow series. */
+    public final Labels labels() {
+      return labels;
+    }
+
     public final long startUnixNanos() {
       return startUnixNanos;
     }

@@ -292,13 +292,18 @@ public final class SaturationBenchmark {
         boolean error = r.nextInt(10) == 0;
         boolean slow = r.nextInt(20) == 0;
         long start = System.currentTimeMillis() * 1_000_000L;
+        boolean modelCall = r.nextInt(20) == 0;
+        ByteString previous = null;
         for (int s = 0; s < 10; s++) {
           int svc = s % services.length;
           long duration = (slow && s == 0 ? 1_500 : 5 + r.nextInt(50)) * 1_000_000L;
-          Span.Builder span = Span.newBuilder().setTraceId(ByteString.copyFrom(traceId))
-              .setSpanId(ByteString.copyFrom(ByteBuffer.allocate(8).putLong(r.nextLong() | 1).array()))
+          // A root server span, then client/server pairs (each server span the child of the client span before it),
+          // and a last client span calling out: the service graph pairs 8 of 10 spans.
+          boolean server = s == 0 || s % 2 == 0 && s < 9;
+          ByteString spanId = ByteString.copyFrom(ByteBuffer.allocate(8).putLong(r.nextLong() | 1).array());
+          Span.Builder span = Span.newBuilder().setTraceId(ByteString.copyFrom(traceId)).setSpanId(spanId)
               .setName(s == 0 ? "GET /api/cart" : "call " + services[(s + 1) % services.length])
-              .setKind(s == 0 ? Span.SpanKind.SPAN_KIND_SERVER : Span.SpanKind.SPAN_KIND_CLIENT)
+              .setKind(server ? Span.SpanKind.SPAN_KIND_SERVER : Span.SpanKind.SPAN_KIND_CLIENT)
               .setStartTimeUnixNano(start).setEndTimeUnixNano(start + duration)
               .addAttributes(kv("http.request.method", "GET"))
               .addAttributes(kv("http.route", "/api/cart/{id}"))
@@ -307,6 +312,17 @@ public final class SaturationBenchmark {
               .addAttributes(kv("enduser.id", "user-" + r.nextInt(10000)));
           if (s == 0 && r.nextInt(4) == 0) {
             span.addAttributes(kv("enduser.email", "user" + r.nextInt(10000) + "@example.com"));
+          }
+          if (server && s > 0) {
+            span.setParentSpanId(previous);
+          }
+          previous = spanId;
+          if (s == 9 && modelCall) {
+            span.addAttributes(kv("gen_ai.operation.name", "chat")).addAttributes(kv("gen_ai.provider.name", "openai"))
+                .addAttributes(kv("gen_ai.request.model", "gpt-4o-mini")).addAttributes(kv("server.address",
+                    "api.openai.com")).addAttributes(io.opentelemetry.proto.common.v1.KeyValue.newBuilder()
+                    .setKey("gen_ai.usage.input_tokens").setValue(io.opentelemetry.proto.common.v1.AnyValue
+                        .newBuilder().setIntValue(1200 + r.nextInt(800))).build());
           }
           if (error && s == 3) {
             span.setStatus(Status.newBuilder().setCode(Status.StatusCode.STATUS_CODE_ERROR).setMessage("timeout"));

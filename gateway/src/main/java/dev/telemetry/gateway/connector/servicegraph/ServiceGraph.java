@@ -52,6 +52,7 @@ public final class ServiceGraph {
   public static final List<String> DEFAULT_PEER_ATTRIBUTES = List.of("peer.service", "db.namespace", "db.name",
       "db.system.name", "db.system", "messaging.destination.name", "messaging.system", "server.address");
   static final String USER = "user";
+  /** A power of two. */
   private static final int STRIPES = 32;
 
   private final List<String> dimensions;
@@ -107,8 +108,28 @@ public final class ServiceGraph {
                       String database, String peer, long deadlineNanos) {
   }
 
-  /** Both halves of an edge are filed under the client span's ID (the server span's parent). */
-  private record Key(ByteString traceId, ByteString spanId) {
+  /**
+   * Both halves of an edge are filed under the trace ID and the client span's ID (the server span's parent), read
+   * as longs: cheap to hash and compare, and small while waiting.
+   */
+  private record Key(long traceHigh, long traceLow, long spanId) {
+    static Key of(ByteString traceId, ByteString spanId) {
+      return new Key(word(traceId, 0), word(traceId, 8), word(spanId, 0));
+    }
+
+    /** Eight bytes from {@code offset}, big-endian; bytes past the end read as 0 (IDs are validated upstream). */
+    private static long word(ByteString b, int offset) {
+      long w = 0;
+      for (int i = offset; i < offset + 8; i++) {
+        w = w << 8 | (i < b.size() ? b.byteAt(i) & 0xFF : 0);
+      }
+      return w;
+    }
+
+    int stripe() {
+      long h = traceHigh ^ traceLow;
+      return (int) (h ^ h >>> 32) & (STRIPES - 1);
+    }
   }
 
   private static final class Stripe {
@@ -159,12 +180,12 @@ public final class ServiceGraph {
       List<KeyValue> attrs = s.getAttributesList();
       String database = Attributes.label(attrs, "db.system.name", "db.system");
       half = new Half(side, service, dims, seconds, failed, messaging, database, peer(attrs), now + waitNanos);
-      key = new Key(s.getTraceId(), s.getSpanId());
+      key = Key.of(s.getTraceId(), s.getSpanId());
     } else {
       half = new Half(side, service, dims, seconds, failed, messaging, null, null, now + waitNanos);
-      key = new Key(s.getTraceId(), s.getParentSpanId());
+      key = Key.of(s.getTraceId(), s.getParentSpanId());
     }
-    Stripe stripe = stripes[Math.floorMod(key.traceId().hashCode(), STRIPES)];
+    Stripe stripe = stripes[key.stripe()];
     Half other;
     synchronized (stripe) {
       other = stripe.halves.get(key);
@@ -206,7 +227,12 @@ public final class ServiceGraph {
     return null;
   }
 
+  private static final String[] NO_DIMENSIONS = new String[0];
+
   private String[] dims(Span s, List<KeyValue> resourceAttrs) {
+    if (dimensions.isEmpty()) {
+      return NO_DIMENSIONS;
+    }
     String[] out = new String[dimensions.size()];
     for (int i = 0; i < out.length; i++) {
       String v = Attributes.label(s.getAttributesList(), dimensions.get(i));

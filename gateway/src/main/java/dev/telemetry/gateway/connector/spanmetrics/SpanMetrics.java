@@ -45,12 +45,19 @@ public final class SpanMetrics {
   public static final double[] DEFAULT_BOUNDS_MS = {2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000,
       10_000, 15_000};
   static final long KEPT_EXEMPLAR_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+  /** A kept exemplar older than this is refreshed from the next kept trace of its series. */
+  static final long KEPT_REFRESH_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
 
   private final List<String> dimensions;
   private final HistogramSpec histogram;
   private final Resource resource;
   private final SeriesTable<Series> table;
   private final LongAdder overflowSpans = new LongAdder();
+  /**
+   * (service, span name, kind, status) of the series that lack a fresh kept exemplar, as of the last snapshot; null
+   * before the first one (all wanted). Spans of kept traces outside it are not parsed.
+   */
+  private volatile java.util.Set<SeriesTable.Labels> wantKept;
 
   /**
    * {@code resource}: what the metrics are attributed to (this gateway instance: remote-write from several members
@@ -147,6 +154,20 @@ public final class SpanMetrics {
     }
   }
 
+  /** True when a kept span with these facts could give some series a fresh kept exemplar. */
+  public boolean wantsKeptExemplar(Resource spanResource, String name, int kind, int statusCode) {
+    java.util.Set<SeriesTable.Labels> want = wantKept;
+    return want == null || want.contains(new SeriesTable.Labels(prefix(Attributes.label(
+        spanResource.getAttributesList(), "service.name"), name, kind, statusCode)));
+  }
+
+  private static String[] prefix(String service, String name, int kind, int statusCode) {
+    Span.SpanKind k = Span.SpanKind.forNumber(kind);
+    Status.StatusCode c = Status.StatusCode.forNumber(statusCode);
+    return new String[] {service, name, k != null ? k.name() : "SPAN_KIND_" + kind,
+        c != null ? c.name() : "STATUS_CODE_" + statusCode};
+  }
+
   private static double durationMs(Span s) {
     return Math.max(0, s.getEndTimeUnixNano() - s.getStartTimeUnixNano()) / 1e6;
   }
@@ -162,13 +183,7 @@ public final class SpanMetrics {
 
   private String[] labels(Span s, String service, List<KeyValue> resourceAttrs) {
     String[] values = new String[4 + dimensions.size()];
-    values[0] = service;
-    values[1] = s.getName();
-    Span.SpanKind kind = Span.SpanKind.forNumber(s.getKindValue());
-    values[2] = kind != null ? kind.name() : "SPAN_KIND_" + s.getKindValue();
-    Status.StatusCode code = s.getStatus().getCode();
-    values[3] = code != Status.StatusCode.UNRECOGNIZED ? code.name()
-        : "STATUS_CODE_" + s.getStatus().getCodeValue();
+    System.arraycopy(prefix(service, s.getName(), s.getKindValue(), s.getStatus().getCodeValue()), 0, values, 0, 4);
     for (int i = 0; i < dimensions.size(); i++) {
       String v = Attributes.label(s.getAttributesList(), dimensions.get(i));
       values[4 + i] = v != null ? v : Attributes.label(resourceAttrs, dimensions.get(i));
@@ -185,14 +200,20 @@ public final class SpanMetrics {
     Sum.Builder calls = Sum.newBuilder().setIsMonotonic(true)
         .setAggregationTemporality(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE);
     HistogramSpec.Points duration = histogram.points();
+    long now = System.nanoTime();
+    java.util.Set<SeriesTable.Labels> want = new java.util.HashSet<>();
     table.sweep(s -> {
       List<KeyValue> attrs = table.attributes(s);
       synchronized (s) {
+        if (!s.isOverflow() && !(s.exemplarKept && now - s.exemplarSetNanos < KEPT_REFRESH_NANOS)) {
+          want.add(new SeriesTable.Labels(java.util.Arrays.copyOf(s.labels().values(), 4)));
+        }
         calls.addDataPoints(NumberDataPoint.newBuilder().addAllAttributes(attrs).setAsInt(s.calls)
             .setStartTimeUnixNano(s.startUnixNanos()).setTimeUnixNano(nowUnix));
         duration.add(s.duration, attrs, s.startUnixNanos(), nowUnix, s.exemplar);
       }
     });
+    wantKept = want;
     ScopeMetrics.Builder scope = ScopeMetrics.newBuilder().setScope(InstrumentationScope.newBuilder()
         .setName("telemetry-gateway/span_metrics"));
     if (calls.getDataPointsCount() > 0) {

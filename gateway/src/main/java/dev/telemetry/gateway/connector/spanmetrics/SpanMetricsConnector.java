@@ -46,7 +46,10 @@ public final class SpanMetricsConnector implements Connector {
     metrics.add((ExportTraceServiceRequest) request);
   }
 
-  /** Spans of kept traces become exemplars (parsed only for kept traces, a few percent). */
+  /**
+   * Spans of kept traces become exemplars; a span is parsed only when a series of its service, name, kind and status
+   * lacks a fresh kept exemplar.
+   */
   @Override
   public DecisionListener samplerDecisions() {
     return (traceId, kept, spans) -> {
@@ -54,6 +57,9 @@ public final class SpanMetricsConnector implements Connector {
         return;
       }
       for (DecisionListener.DecidedSpan s : spans.get()) {
+        if (!metrics.wantsKeptExemplar(s.resource(), s.name(), s.kind(), s.statusCode())) {
+          continue; // its series have a fresh kept exemplar: no need to parse the span
+        }
         try {
           metrics.kept(s.resource(), Span.parseFrom(s.span()));
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {

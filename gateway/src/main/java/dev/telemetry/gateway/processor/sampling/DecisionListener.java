@@ -8,8 +8,11 @@ import java.util.function.Supplier;
 /** Told of every trace a tail sampler decides, on the sampler's context (must not block). */
 @FunctionalInterface
 public interface DecisionListener {
-  /** A buffered span of a decided trace: its resource and its encoded {@code Span}. */
-  record DecidedSpan(Resource resource, ByteString span) {
+  /**
+   * A buffered span of a decided trace: its resource, name, kind and status code (read without parsing), and its
+   * encoded {@code Span}.
+   */
+  record DecidedSpan(Resource resource, String name, int kind, int statusCode, ByteString span) {
   }
 
   /**

@@ -558,7 +558,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
       java.util.function.Supplier<List<DecisionListener.DecidedSpan>> spans = () -> {
         List<DecisionListener.DecidedSpan> out = new ArrayList<>(trace.entries.size());
         for (Trace.Entry e : trace.entries) {
-          out.add(new DecisionListener.DecidedSpan(e.resource(), e.encoded()));
+          out.add(new DecisionListener.DecidedSpan(e.resource(), e.name(), e.kind(), e.statusCode(), e.encoded()));
         }
         return out;
       };
