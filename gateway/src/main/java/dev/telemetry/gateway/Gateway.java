@@ -76,6 +76,8 @@ public final class Gateway {
   private final AdminServer admin;
   private final RouteTables routeTables;
   private final RoutesFile routesFile;
+  private final dev.telemetry.gateway.alerting.Alerting alerting;
+  private final dev.telemetry.gateway.analytics.slo.SloService slos;
   private final MemoryGuard memoryGuard;
   private final Cluster cluster;
   /** The samplers as the pipelines see them: local ones, or in a cluster the ring-aware stages around them. */
@@ -136,6 +138,16 @@ public final class Gateway {
     });
     if (cluster != null) {
       admin.cluster(cluster::describe);
+    }
+    alerting = config.alertingConfig().map(ac -> new dev.telemetry.gateway.alerting.Alerting(vertx, ac, registry))
+        .orElse(null);
+    slos = config.slosConfig().map(sc -> new dev.telemetry.gateway.analytics.slo.SloService(vertx, sc,
+        sloCatalog(config), registry, alerting)).orElse(null);
+    if (alerting != null) {
+      admin.view("/api/v1/alerts", alerting::view);
+    }
+    if (slos != null) {
+      admin.view("/api/v1/slos", slos::view);
     }
     if (config.routingConfig().isPresent()) {
       routeTables = new RouteTables(catalog(config), registry, config.routingConfig().get().history());
@@ -216,10 +228,48 @@ public final class Gateway {
     return routesFile == null ? Future.succeededFuture() : routesFile.reload(source).mapEmpty();
   }
 
+  /** Reloads the SLO file now (SIGHUP). */
+  public Future<Void> reloadSlos() {
+    return slos == null ? Future.succeededFuture() : slos.reload();
+  }
+
+  /** What SLO files can read from this config: the span_metrics connectors' explicit bucket bounds. */
+  public static dev.telemetry.gateway.analytics.slo.SloFileParser.Catalog sloCatalog(GatewayConfig config) {
+    List<double[]> bounds = new ArrayList<>();
+    config.connectors().values().forEach(c -> {
+      if (c instanceof dev.telemetry.gateway.connector.spanmetrics.SpanMetricsConnectorConfig sm) {
+        bounds.add(sm.histogram().isExponential() ? new double[0] : sm.histogram().bounds());
+      }
+    });
+    return new dev.telemetry.gateway.analytics.slo.SloFileParser.Catalog(bounds);
+  }
+
+  /** The SLO evaluator reads the metrics pipeline like a connector that emits nothing. */
+  private static Connector sloTap(dev.telemetry.gateway.analytics.slo.SloService slos) {
+    return new Connector() {
+      @Override
+      public void take(com.google.protobuf.Message request, String tenant) {
+        slos.take((io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest) request);
+      }
+
+      @Override
+      public Future<Void> start(dev.telemetry.gateway.pipeline.TelemetryConsumer downstream) {
+        return Future.succeededFuture();
+      }
+
+      @Override
+      public Future<Void> stop() {
+        return Future.succeededFuture();
+      }
+    };
+  }
+
   public Future<Void> start() {
     return admin.start()
         .compose(v -> startProcessors())
         .compose(v -> routesFile == null ? Future.succeededFuture() : routesFile.start())
+        .compose(v -> alerting == null ? Future.succeededFuture() : alerting.start())
+        .compose(v -> slos == null ? Future.succeededFuture() : slos.start())
         .compose(v -> startPipelines())
         .compose(v -> Future.all(samplers.values().stream().map(s -> s.restore(tracesDestinations)).toList()))
         .compose(v -> {
@@ -278,7 +328,11 @@ public final class Gateway {
         List<Connector> taps = pc.exporters().stream().filter(connectors::containsKey).map(connectors::get).toList();
         // In a cluster, pairing connectors see a sampled trace's spans on its owner (where sampling sends them).
         boolean onOwner = cluster != null && own != null;
-        pipeline.tap(taps.stream().filter(c -> !(onOwner && c.pairsByTrace())).toList());
+        List<Connector> local = new ArrayList<>(taps.stream().filter(c -> !(onOwner && c.pairsByTrace())).toList());
+        if (slos != null && pc.signal() == Signal.METRICS) {
+          local.add(sloTap(slos));
+        }
+        pipeline.tap(local);
         if (onOwner) {
           cluster.tapOnOwner(taps.stream().filter(Connector::pairsByTrace).toList());
         }
@@ -329,7 +383,9 @@ public final class Gateway {
       memoryGuard.stop(vertx);
     }
     // Connectors send what they derived last, while the pipelines still take it.
-    return Future.join(connectors.values().stream().map(Connector::stop).toList()).transform(x -> stopData());
+    return Future.join(connectors.values().stream().map(Connector::stop).toList()).transform(x -> stopData())
+        .transform(x -> slos == null ? Future.succeededFuture() : slos.stop())
+        .transform(x -> alerting == null ? Future.succeededFuture() : alerting.stop());
   }
 
   private Future<Void> stopData() {

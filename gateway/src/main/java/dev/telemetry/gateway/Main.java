@@ -40,6 +40,10 @@ public final class Main {
     System.setProperty("java.util.logging.manager", ShutdownAwareLogManager.class.getName());
     Path configFile = Path.of("config/gateway.json");
     boolean checkOnly = false;
+    if (args.length > 0 && args[0].equals("slo-rules")) {
+      sloRules(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--config", "-c" -> {
@@ -70,6 +74,15 @@ public final class Main {
         RoutesFile.check(routes, Gateway.catalog(config));
       } catch (RoutingTableException e) {
         invalid("routing table", routes, e.problems());
+        return;
+      }
+    }
+    if (config.slosConfig().isPresent()) {
+      Path slos = config.slosConfig().get().file();
+      try {
+        dev.telemetry.gateway.analytics.slo.SloService.check(slos, Gateway.sloCatalog(config));
+      } catch (dev.telemetry.gateway.analytics.slo.SloFileParser.SloFileException e) {
+        invalid("SLO file", slos, e.problems());
         return;
       }
     }
@@ -115,9 +128,13 @@ public final class Main {
       System.exit(1);
       return;
     }
-    if (config.routingConfig().isPresent()) {
-      onSighup(() -> gateway.reloadRoutes("sighup").onFailure(e -> log.warning(
-          "SIGHUP: routing table not reloaded, the current one stays in use:\n" + e.getMessage())), log);
+    if (config.routingConfig().isPresent() || config.slosConfig().isPresent()) {
+      onSighup(() -> {
+        gateway.reloadRoutes("sighup").onFailure(e -> log.warning(
+            "SIGHUP: routing table not reloaded, the current one stays in use:\n" + e.getMessage()));
+        gateway.reloadSlos().onFailure(e -> log.warning(
+            "SIGHUP: SLO file not reloaded, the current SLOs stay in use:\n" + e.getMessage()));
+      }, log);
     }
     long stopWait = config.shutdownTimeout().toMillis() + 10_000;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -164,8 +181,47 @@ public final class Main {
 
   private static final String USAGE = """
       usage: java -jar telemetry-gateway.jar [--config FILE] [--check]
+             java -jar telemetry-gateway.jar slo-rules --slos FILE [--config FILE]
         --config FILE  gateway config (JSON); default config/gateway.json
-        --check        validate the config and exit (0 valid, 2 invalid)""";
+        --check        validate the config (and its routing table and SLO file) and exit (0 valid, 2 invalid)
+        slo-rules      print the Prometheus recording and alerting rules for an SLO file (the rules the gateway
+                       evaluates in-stream); --config gives the span_metrics buckets latency SLIs must use""";
+
+  /** {@code slo-rules --slos FILE [--config FILE]}: the Prometheus rules for an SLO file, on stdout. */
+  private static void sloRules(String[] args) {
+    Path slos = null;
+    Path config = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--slos" -> slos = i + 1 < args.length ? Path.of(args[++i]) : null;
+        case "--config", "-c" -> config = i + 1 < args.length ? Path.of(args[++i]) : null;
+        default -> usage("unknown argument to slo-rules: " + args[i]);
+      }
+    }
+    if (slos == null) {
+      usage("slo-rules needs --slos FILE");
+      return;
+    }
+    dev.telemetry.gateway.analytics.slo.SloFileParser.Catalog catalog;
+    if (config != null) {
+      try {
+        catalog = Gateway.sloCatalog(Components.configLoader().load(config));
+      } catch (ConfigException e) {
+        invalid("configuration", config, e.problems());
+        return;
+      }
+    } else {
+      // Without a config: the span_metrics defaults.
+      catalog = new dev.telemetry.gateway.analytics.slo.SloFileParser.Catalog(java.util.List.of(
+          dev.telemetry.gateway.connector.spanmetrics.SpanMetrics.DEFAULT_BOUNDS_MS));
+    }
+    try {
+      System.out.print(dev.telemetry.gateway.analytics.slo.PrometheusRules.render(
+          dev.telemetry.gateway.analytics.slo.SloService.check(slos, catalog), slos.toString()));
+    } catch (dev.telemetry.gateway.analytics.slo.SloFileParser.SloFileException e) {
+      invalid("SLO file", slos, e.problems());
+    }
+  }
 
   private static void usage(String problem) {
     System.err.println(problem);

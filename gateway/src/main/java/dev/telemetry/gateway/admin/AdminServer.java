@@ -35,6 +35,14 @@ public final class AdminServer {
     this.routes = new RoutesApi(vertx, tables, file, explainer);
   }
 
+  private final java.util.Map<String, java.util.function.Supplier<Future<JsonObject>>> views =
+      new java.util.LinkedHashMap<>();
+
+  /** Serves {@code GET path} (under /api/, behind the token) as the JSON {@code view} gives; before start. */
+  public void view(String path, java.util.function.Supplier<Future<JsonObject>> view) {
+    views.put(path, view);
+  }
+
   /** Serves {@code GET /cluster}: this member's view of the cluster (read-only, like /health). */
   public void cluster(java.util.function.Supplier<JsonObject> view) {
     this.cluster = view;
@@ -63,6 +71,13 @@ public final class AdminServer {
       }
     });
     router.route("/api/*").handler(this::authorize);
+    views.forEach((path, view) -> router.get(path).handler(ctx -> view.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        ctx.json(ar.result());
+      } else {
+        RoutesApi.error(ctx, 500, ar.cause().getMessage());
+      }
+    })));
     if (routes != null) {
       routes.mount(router);
     } else {

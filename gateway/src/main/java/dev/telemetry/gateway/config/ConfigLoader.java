@@ -59,7 +59,7 @@ public final class ConfigLoader {
     ConfigErrors errors = new ConfigErrors();
     ConfigNode root = new ConfigNode("", json, errors, new EnvSubstitution(env));
     root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "routing", "memory_limit",
-        "admin", "logging", "shutdown_timeout", "cluster", "connectors");
+        "admin", "logging", "shutdown_timeout", "cluster", "connectors", "slos", "alerting");
 
     Map<String, ConfigNode> receiverNodes = root.object("receivers").entries();
     Map<String, ComponentTypes.Type<ReceiverConfig>> receiverTypes = new LinkedHashMap<>();
@@ -125,9 +125,12 @@ public final class ConfigLoader {
     Duration shutdown = root.duration("shutdown_timeout", GatewayConfig.DEFAULT_SHUTDOWN_TIMEOUT, Duration.ZERO);
     ClusterConfig cluster = root.has("cluster") ? cluster(root.object("cluster"), receivers, pipelines) : null;
 
+    SlosConfig slos = root.has("slos") ? SlosConfig.read(root.object("slos")) : null;
+    AlertingConfig alerting = root.has("alerting") ? AlertingConfig.read(root.object("alerting"),
+        "http://" + adminConfig.endpoint()) : null;
     errors.throwIfAny();
     return new GatewayConfig(receivers, processors, exporters, pipelines, routing, memoryLimit, adminConfig, log,
-        shutdown, cluster, connectors);
+        shutdown, cluster, connectors, slos, alerting);
   }
 
   /**

@@ -11,7 +11,7 @@ public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, P
                             Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines,
                             RoutingConfig routing, MemoryLimitConfig memoryLimit, AdminConfig admin,
                             LoggingConfig logging, Duration shutdownTimeout, ClusterConfig cluster,
-                            Map<String, ConnectorConfig> connectors) {
+                            Map<String, ConnectorConfig> connectors, SlosConfig slos, AlertingConfig alerting) {
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
   public GatewayConfig {
@@ -20,6 +20,16 @@ public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, P
     exporters = Map.copyOf(exporters);
     pipelines = List.copyOf(pipelines);
     connectors = Map.copyOf(connectors);
+  }
+
+  /** The SLO file and its evaluation, if SLOs are configured. */
+  public Optional<SlosConfig> slosConfig() {
+    return Optional.ofNullable(slos);
+  }
+
+  /** Where alerts go, if alerting is configured. */
+  public Optional<AlertingConfig> alertingConfig() {
+    return Optional.ofNullable(alerting);
   }
 
   /** Clustered mode, when configured; standalone otherwise. */

@@ -67,6 +67,20 @@ class ConfigSchemaTest {
     assertThat(table.rules()).hasSize(7);
   }
 
+  /** The example SLO file matches its schema and validates against the example gateway config it goes with. */
+  @Test
+  void exampleSloFileMatchesItsSchemaAndLoads() throws Exception {
+    JsonSchema slos = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+        .getSchema(MAPPER.readTree(ROOT.resolve("config/slos.schema.json").toFile()));
+    Path file = ROOT.resolve("config/examples/slo/slos.json");
+    assertThat(slos.validate(MAPPER.readTree(file.toFile()))).isEmpty();
+    GatewayConfig gateway = loadExample(ROOT.resolve("config/examples/analytics.json"));
+    assertThat(dev.telemetry.gateway.analytics.slo.SloService.check(file, Gateway.sloCatalog(gateway))).hasSize(3);
+    assertThat(slos.validate(MAPPER.readTree("""
+        {"slos": [{"name": "x y", "service": "s", "objective": 100, "window": "30 days",
+                   "sli": {"type": "latency"}}]}"""))).hasSizeGreaterThanOrEqualTo(4);
+  }
+
   /** The example price table matches its schema; the schema rejects what the loader rejects. */
   @Test
   void examplePriceTableMatchesItsSchema() throws Exception {

@@ -51,6 +51,8 @@ class SchemaDefaultsTest {
       "admin", "{}",
       "logging", "{}",
       "routing", "{\"file\": \"routes.json\"}",
+      "slos", "{\"file\": \"slos.json\"}",
+      "alerting", "{\"alertmanagers\": [\"http://127.0.0.1:9093\"]}",
       "cluster", "{\"discovery\": {\"type\": \"tcp\", \"members\": [\"127.0.0.1:5701\"]}}");
 
   static JsonNode schema() throws Exception {

@@ -1,0 +1,235 @@
+package dev.telemetry.gateway.analytics.slo;
+
+import dev.telemetry.gateway.alerting.Alert;
+import dev.telemetry.gateway.alerting.Alerting;
+import dev.telemetry.gateway.config.SlosConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+
+/**
+ * Runs the SLOs: loads the SLO file (and reloads it when it changes; an invalid new file is reported with its JSON
+ * paths and the current SLOs stay — versioned and audited like the routing table), feeds the metrics pipeline into
+ * the {@link SloEvaluator}, evaluates every interval, publishes gauges and {@code GET /api/v1/slos}, sends alert
+ * changes to {@link Alerting}, and keeps the budget state in the state file across restarts.
+ */
+public final class SloService {
+  private static final Logger LOG = Logger.getLogger(SloService.class.getName());
+  /** Audit trail of SLO file versions (like the routing table's). */
+  public static final Logger AUDIT = Logger.getLogger("dev.telemetry.gateway.audit.slos");
+
+  private final Vertx vertx;
+  private final SlosConfig config;
+  private final SloFileParser.Catalog catalog;
+  private final MeterRegistry registry;
+  private final Alerting alerting;
+  private final SloEvaluator evaluator = new SloEvaluator(List.of());
+  private volatile List<SloEvaluator.Status> statuses = List.of();
+  private final Map<String, double[]> gaugeValues = new ConcurrentHashMap<>();
+  private volatile String lastText;
+  private volatile int version;
+  private long watchTimer = -1;
+  private long evalTimer = -1;
+
+  public SloService(Vertx vertx, SlosConfig config, SloFileParser.Catalog catalog, MeterRegistry registry,
+                    Alerting alerting) {
+    this.vertx = vertx;
+    this.config = config;
+    this.catalog = catalog;
+    this.registry = registry;
+    this.alerting = alerting;
+  }
+
+  /** Reads and validates an SLO file without applying it ({@code --check}, the rules subcommand). */
+  public static List<Slo> check(java.nio.file.Path file, SloFileParser.Catalog catalog)
+      throws SloFileParser.SloFileException {
+    try {
+      return SloFileParser.parse(Files.readString(file, StandardCharsets.UTF_8), catalog);
+    } catch (java.io.IOException e) {
+      throw new SloFileParser.SloFileException(List.of(file + ": cannot read the SLO file: " + e));
+    }
+  }
+
+  /** Loads the file (failing the start if it is invalid), restores state, starts watching and evaluating. */
+  public Future<Void> start() {
+    return vertx.executeBlocking(() -> {
+      apply(Files.readString(config.file(), StandardCharsets.UTF_8), "start");
+      if (config.stateFile() != null && Files.exists(config.stateFile())) {
+        try {
+          evaluator.restore(new JsonObject(Files.readString(config.stateFile(), StandardCharsets.UTF_8)));
+        } catch (RuntimeException e) {
+          LOG.warning("SLO state " + config.stateFile() + " unreadable (" + e + "); budgets start from empty");
+        }
+      }
+      return null;
+    }, false).onSuccess(v -> {
+      if (!config.watchInterval().isZero()) {
+        watchTimer = vertx.setPeriodic(config.watchInterval().toMillis(), id -> poll());
+      }
+      evalTimer = vertx.setPeriodic(config.evaluationInterval().toMillis(), id -> evaluate());
+    }).mapEmpty();
+  }
+
+  private void apply(String text, String source) throws SloFileParser.SloFileException {
+    List<Slo> slos;
+    try {
+      slos = SloFileParser.parse(text, catalog);
+    } catch (SloFileParser.SloFileException e) {
+      AUDIT.warning("SLO file rejected (source: " + source + " " + config.file() + "):\n" + e.getMessage());
+      throw e;
+    }
+    lastText = text;
+    evaluator.replace(slos);
+    version++;
+    AUDIT.info("SLO file version " + version + " applied (source: " + source + " " + config.file() + "): "
+        + slos.size() + " SLO(s): " + slos.stream().map(Slo::name).toList());
+  }
+
+  private void poll() {
+    vertx.executeBlocking(() -> {
+      String text = Files.readString(config.file(), StandardCharsets.UTF_8);
+      if (!text.equals(lastText)) {
+        apply(text, "file");
+      }
+      return null;
+    }, false).onFailure(e -> LOG.warning("SLO file " + config.file() + " changed but is invalid; version " + version
+        + " stays in use:\n" + e.getMessage()));
+  }
+
+  /** Reloads now (SIGHUP). */
+  public Future<Void> reload() {
+    return vertx.executeBlocking(() -> {
+      apply(Files.readString(config.file(), StandardCharsets.UTF_8), "sighup");
+      return null;
+    }, false).mapEmpty();
+  }
+
+  /** The metrics pipeline's accepted requests (any thread). */
+  public void take(ExportMetricsServiceRequest request) {
+    evaluator.take(request);
+  }
+
+  /** Evaluates now: gauges, API view, alert changes, state file. */
+  void evaluate() {
+    long now = System.currentTimeMillis();
+    List<SloEvaluator.Status> out = new ArrayList<>();
+    List<SloEvaluator.Transition> changes = evaluator.evaluate(now, out);
+    statuses = out;
+    for (SloEvaluator.Status s : out) {
+      gauge("gateway.slo.error_budget.remaining", s.slo(), Tags.empty(), s.budgetRemaining(),
+          "Share of the SLO window's error budget left (1: none used, below 0: overspent)");
+      gauge("gateway.slo.time_to_exhaustion", s.slo(), Tags.empty(), s.secondsToExhaustion(),
+          "Seconds until the error budget is gone at the last hour's burn rate (+Inf: not burning)");
+      gauge("gateway.slo.objective", s.slo(), Tags.empty(), s.slo().objective() / 100, "The SLO's objective");
+      s.burnRates().forEach((w, b) -> gauge("gateway.slo.burn_rate", s.slo(),
+          Tags.of("window", SloFileParser.promDuration(w)), b, "Bad-event ratio over the window divided by the "
+              + "error budget (1: the budget lasts exactly the SLO window)"));
+      for (Slo.BurnRule r : s.slo().rules()) {
+        gauge("gateway.slo.alert.firing", s.slo(), Tags.of("severity", r.severity()),
+            s.firingSince().containsKey(r.severity()) ? 1 : 0, "1 while the SLO's alert of this severity fires");
+      }
+    }
+    if (alerting != null) {
+      for (SloEvaluator.Transition t : changes) {
+        Alert a = alert(t);
+        if (t.firing()) {
+          alerting.fire(a);
+        } else {
+          alerting.resolve(a);
+        }
+      }
+    }
+    saveState();
+  }
+
+  Alert alert(SloEvaluator.Transition t) {
+    Slo slo = t.slo();
+    Map<String, String> labels = new LinkedHashMap<>(PrometheusRules.labels(slo));
+    labels.put("alertname", PrometheusRules.ALERT);
+    labels.put("severity", t.severity());
+    Map<String, String> annotations = new LinkedHashMap<>();
+    List<Slo.BurnRule> rules = slo.rules().stream().filter(r -> r.severity().equals(t.severity())).toList();
+    annotations.put("summary", PrometheusRules.summary(slo, t.severity()));
+    annotations.put("description", PrometheusRules.description(slo, rules));
+    if (!slo.runbookUrl().isEmpty()) {
+      annotations.put("runbook_url", slo.runbookUrl());
+    }
+    if (!slo.dashboardUrl().isEmpty()) {
+      annotations.put("dashboard_url", slo.dashboardUrl());
+    }
+    String generator = (alerting != null ? alerting.externalUrl() : "") + "/api/v1/slos?slo=" + slo.name();
+    return new Alert(labels, annotations, Instant.ofEpochMilli(t.startedMillis()),
+        t.firing() ? null : Instant.ofEpochMilli(t.atMillis()), generator);
+  }
+
+  private void gauge(String name, Slo slo, Tags extra, double value, String description) {
+    String key = name + "|" + slo.name() + "|" + extra;
+    double[] holder = gaugeValues.computeIfAbsent(key, k -> {
+      double[] h = new double[1];
+      Gauge.builder(name, h, x -> x[0]).description(description).tags(extra).tag("slo", slo.name())
+          .tag("service", slo.service()).register(registry);
+      return h;
+    });
+    holder[0] = value;
+  }
+
+  private void saveState() {
+    if (config.stateFile() == null) {
+      return;
+    }
+    String text = evaluator.state().encode();
+    vertx.executeBlocking(() -> {
+      java.nio.file.Path tmp = config.stateFile().resolveSibling(config.stateFile().getFileName() + ".tmp");
+      if (config.stateFile().getParent() != null) {
+        Files.createDirectories(config.stateFile().getParent());
+      }
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
+      Files.move(tmp, config.stateFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      return null;
+    }, true).onFailure(e -> LOG.warning("cannot write the SLO state " + config.stateFile() + ": " + e));
+  }
+
+  /** {@code GET /api/v1/slos}. */
+  public Future<JsonObject> view() {
+    JsonArray list = new JsonArray();
+    statuses.forEach(s -> list.add(s.toJson()));
+    return Future.succeededFuture(new JsonObject().put("version", version).put("file", config.file().toString())
+        .put("slos", list));
+  }
+
+  public Future<Void> stop() {
+    if (watchTimer >= 0) {
+      vertx.cancelTimer(watchTimer);
+    }
+    if (evalTimer >= 0) {
+      vertx.cancelTimer(evalTimer);
+    }
+    saveState();
+    return Future.succeededFuture();
+  }
+
+  /** For tests: the evaluation interval's work on demand. */
+  public void evaluateNow() {
+    evaluate();
+  }
+
+  Duration evaluationInterval() {
+    return config.evaluationInterval();
+  }
+}
