@@ -54,7 +54,7 @@ public final class SpanMetrics {
   private final SeriesTable<Series> table;
   private final LongAdder overflowSpans = new LongAdder();
   /**
-   * (service, span name, kind, status) of the series that lack a fresh kept exemplar, as of the last snapshot; null
+   * (service, kind, status) of the series that lack a fresh kept exemplar, as of the last snapshot; null
    * before the first one (all wanted). Spans of kept traces outside it are not parsed.
    */
   private volatile java.util.Set<SeriesTable.Labels> wantKept;
@@ -154,11 +154,17 @@ public final class SpanMetrics {
     }
   }
 
-  /** True when a kept span with these facts could give some series a fresh kept exemplar. */
-  public boolean wantsKeptExemplar(Resource spanResource, String name, int kind, int statusCode) {
+  /**
+   * True when a kept span of this service, kind and status could give some series a fresh kept exemplar (the name is
+   * not used: the sampler keeps span names only when a policy reads them).
+   */
+  public boolean wantsKeptExemplar(Resource spanResource, int kind, int statusCode) {
     java.util.Set<SeriesTable.Labels> want = wantKept;
-    return want == null || want.contains(new SeriesTable.Labels(prefix(Attributes.label(
-        spanResource.getAttributesList(), "service.name"), name, kind, statusCode)));
+    if (want == null) {
+      return true;
+    }
+    String[] p = prefix(Attributes.label(spanResource.getAttributesList(), "service.name"), null, kind, statusCode);
+    return want.contains(new SeriesTable.Labels(new String[] {p[0], p[2], p[3]}));
   }
 
   private static String[] prefix(String service, String name, int kind, int statusCode) {
@@ -206,7 +212,8 @@ public final class SpanMetrics {
       List<KeyValue> attrs = table.attributes(s);
       synchronized (s) {
         if (!s.isOverflow() && !(s.exemplarKept && now - s.exemplarSetNanos < KEPT_REFRESH_NANOS)) {
-          want.add(new SeriesTable.Labels(java.util.Arrays.copyOf(s.labels().values(), 4)));
+          String[] v = s.labels().values();
+          want.add(new SeriesTable.Labels(new String[] {v[0], v[2], v[3]})); // service, kind, status
         }
         calls.addDataPoints(NumberDataPoint.newBuilder().addAllAttributes(attrs).setAsInt(s.calls)
             .setStartTimeUnixNano(s.startUnixNanos()).setTimeUnixNano(nowUnix));

@@ -47,8 +47,8 @@ public final class SpanMetricsConnector implements Connector {
   }
 
   /**
-   * Spans of kept traces become exemplars; a span is parsed only when a series of its service, name, kind and status
-   * lacks a fresh kept exemplar.
+   * Spans of kept traces become exemplars; a span is parsed only when a series of its service, kind and status lacks
+   * a fresh kept exemplar.
    */
   @Override
   public DecisionListener samplerDecisions() {
@@ -57,7 +57,7 @@ public final class SpanMetricsConnector implements Connector {
         return;
       }
       for (DecisionListener.DecidedSpan s : spans.get()) {
-        if (!metrics.wantsKeptExemplar(s.resource(), s.name(), s.kind(), s.statusCode())) {
+        if (!metrics.wantsKeptExemplar(s.resource(), s.kind(), s.statusCode())) {
           continue; // its series have a fresh kept exemplar: no need to parse the span
         }
         try {

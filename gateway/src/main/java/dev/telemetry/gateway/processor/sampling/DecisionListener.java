@@ -9,8 +9,8 @@ import java.util.function.Supplier;
 @FunctionalInterface
 public interface DecisionListener {
   /**
-   * A buffered span of a decided trace: its resource, name, kind and status code (read without parsing), and its
-   * encoded {@code Span}.
+   * A buffered span of a decided trace: its resource, kind and status code (read without parsing), its name (null
+   * unless a policy reads names: the sampler does not keep them otherwise), and its encoded {@code Span}.
    */
   record DecidedSpan(Resource resource, String name, int kind, int statusCode, ByteString span) {
   }
