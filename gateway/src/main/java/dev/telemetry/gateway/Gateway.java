@@ -141,8 +141,10 @@ public final class Gateway {
     }
     alerting = config.alertingConfig().map(ac -> new dev.telemetry.gateway.alerting.Alerting(vertx, ac, registry))
         .orElse(null);
-    slos = config.slosConfig().map(sc -> new dev.telemetry.gateway.analytics.slo.SloService(vertx, sc,
-        sloCatalog(config), registry, alerting)).orElse(null);
+    slos = config.slosConfig().map(sc -> cluster == null
+        ? new dev.telemetry.gateway.analytics.slo.SloService(vertx, sc, sloCatalog(config), registry, alerting)
+        : new dev.telemetry.gateway.analytics.slo.SloService(vertx, sc, sloCatalog(config), registry, alerting,
+            cluster.nodeId(), name -> cluster.owns("slo:" + name))).orElse(null);
     if (alerting != null) {
       admin.view("/api/v1/alerts", alerting::view);
     }

@@ -69,6 +69,18 @@ public final class Alerting {
     onContext(() -> change(alert));
   }
 
+  /**
+   * Stops tracking a firing alert without resolving it: another cluster member now sends it (Alertmanager sees one
+   * alert, from whoever owns it).
+   */
+  public void forget(Alert alert) {
+    onContext(() -> {
+      if (firing.remove(alert.key()) != null) {
+        outboxes.forEach(o -> o.forget(alert.key()));
+      }
+    });
+  }
+
   private void onContext(Runnable r) {
     Context c = context;
     if (c == null) {

@@ -86,6 +86,13 @@ final class AlertmanagerOutbox {
     }
   }
 
+  /** Drops an alert another member sends now. */
+  void forget(String key) {
+    pending.remove(key);
+    firing.remove(key);
+    sentAt.remove(key);
+  }
+
   /** Sends what is due: pending alerts, and firing ones whose resend interval passed. One request at a time. */
   void tick() {
     long now = System.currentTimeMillis();

@@ -214,6 +214,15 @@ public final class Cluster {
     ownerTaps.set(connectors);
   }
 
+  /**
+   * True when this member owns {@code key} on the ring (or no ring is formed yet): the one member that acts for a
+   * cluster-wide thing, e.g. sends an SLO's alerts.
+   */
+  public boolean owns(String key) {
+    HashRing ring = membership.ring();
+    return ring.isEmpty() || membership.self().equals(ring.owner(com.google.protobuf.ByteString.copyFromUtf8(key)));
+  }
+
   /** Lets forwarded spans in: {@code destinations} resolves exporter names in this member's traces pipeline. */
   public void acceptForwards(Function<List<String>, Destination> destinations) {
     receiver.destinations(destinations);

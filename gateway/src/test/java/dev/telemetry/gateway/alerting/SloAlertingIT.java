@@ -98,17 +98,17 @@ class SloAlertingIT {
       traffic.start();
       try {
         // Healthy: nothing fires.
-        Thread.sleep(8_000);
+        Await.until("healthy calls counted (a whole minute judged)", Duration.ofSeconds(90), () -> api(gw,
+            "/api/v1/slos").getJsonArray("slos").getJsonObject(0).getJsonObject("events").getDouble("total") > 0);
         assertThat(api(gw, "/api/v1/alerts").getJsonArray("firing")).isEmpty();
         JsonObject slo = api(gw, "/api/v1/slos").getJsonArray("slos").getJsonObject(0);
-        assertThat(slo.getJsonObject("events").getDouble("total")).isPositive();
         assertThat(slo.getDouble("error_budget_remaining")).isEqualTo(1.0);
 
         // Alertmanager goes down, then the outage starts: half the calls fail, half are slow.
         am.stop();
         errorRatio = 0.5;
         slowRatio = 0.5;
-        Await.until("both SLO alerts firing in the gateway", Duration.ofSeconds(60),
+        Await.until("both SLO alerts firing in the gateway", Duration.ofSeconds(120),
             () -> api(gw, "/api/v1/alerts").getJsonArray("firing").size() == 2);
         Await.until("the alerts waiting in the outbox", Duration.ofSeconds(10),
             () -> api(gw, "/api/v1/alerts").getJsonObject("outbox").getInteger(am.base()) >= 2);
@@ -141,7 +141,7 @@ class SloAlertingIT {
         // Recovery: both resolve, PagerDuty hears of it once.
         errorRatio = 0;
         slowRatio = 0;
-        Await.until("the PagerDuty resolve", Duration.ofSeconds(240), () -> !events(saas, "resolve").isEmpty());
+        Await.until("the PagerDuty resolve", Duration.ofSeconds(300), () -> !events(saas, "resolve").isEmpty());
         Await.until("the Slack resolution", Duration.ofSeconds(60), () -> saas.received("/slack").stream()
             .anyMatch(r -> r.body().encode().contains("[RESOLVED]")));
         assertThat(events(saas, "trigger")).as("one page, though the signal flapped and Alertmanager was away")
@@ -182,8 +182,12 @@ class SloAlertingIT {
         .filter(b -> action.equals(b.getString("event_action"))).toList();
   }
 
-  /** The shipped Alertmanager config with its SaaS endpoints and secrets pointed at the recording server. */
   Path alertmanagerConfig(RecordingServer saas) throws Exception {
+    return alertmanagerConfig(saas, tmp);
+  }
+
+  /** The shipped Alertmanager config with its SaaS endpoints and secrets pointed at the recording server. */
+  static Path alertmanagerConfig(RecordingServer saas, Path tmp) throws Exception {
     String text = Files.readString(Path.of(System.getProperty("gateway.repo.root", ".."),
         "deploy/alertmanager/alertmanager.yml"));
     Path key = tmp.resolve("pagerduty-routing-key");

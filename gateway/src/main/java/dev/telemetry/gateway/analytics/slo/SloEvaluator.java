@@ -22,7 +22,8 @@ import java.util.TreeMap;
 
 /**
  * The in-stream face of the SLOs: reads the metrics pipeline (the span_metrics connector's series and any incoming
- * counter or histogram), books each SLO's bad and total events per minute ({@link SloLedger}), and evaluates burn
+ * counter or histogram), books each SLO's bad and total events per minute ({@link SloLedger}; a point stamped t in
+ * the minute ending at or after t), and evaluates — over whole minutes only, each judged once it ended — burn
  * rates, error budget and alert state with the same arithmetic as the generated Prometheus rules
  * ({@link PrometheusRules}): ratio over a window = bad increase / total increase between the samples at t − w and t;
  * a severity fires when some rule's burn rate exceeds its factor over both windows, and resolves once that has not
@@ -88,8 +89,26 @@ public final class SloEvaluator {
     }
   };
   private final long startedNanos = System.currentTimeMillis() * 1_000_000L;
+  /** Minutes of this member's own counts shared with the other cluster members (each publish repeats them all). */
+  static final int SHARED_MINUTES = 15;
+  /** This member's own counts of the last minutes, per SLO: minute → {bad, total}. */
+  private final Map<String, TreeMap<Long, double[]>> own = new HashMap<>();
+  /** What each other member last said it counted, per SLO and minute (to book only the change). */
+  private final Map<String, Map<String, TreeMap<Long, double[]>>> remote = new HashMap<>();
+
+  /** How long after a minute ends it is judged: what members and flushes still owe for it arrives meanwhile. */
+  private final long delayMillis;
 
   public SloEvaluator(List<Slo> slos) {
+    this(slos, 0);
+  }
+
+  /**
+   * {@code delayMillis}: a minute is judged only this long after it ended (its last points and the other cluster
+   * members' counts for it arrive meanwhile); 0 judges each minute as soon as it ends.
+   */
+  public SloEvaluator(List<Slo> slos, long delayMillis) {
+    this.delayMillis = delayMillis;
     replace(slos);
   }
 
@@ -201,13 +220,19 @@ public final class SloEvaluator {
       if (increase <= 0) {
         continue;
       }
-      long minute = Math.floorDiv(time, 60_000_000_000L);
-      switch (watch.role()) {
-        case TOTAL -> watch.state().ledger.add(minute, watch.state().slo.sli().good() != null ? increase : 0,
-            increase);
-        case BAD -> watch.state().ledger.add(minute, increase, 0);
-        case GOOD -> watch.state().ledger.add(minute, -increase, 0);
-      }
+      // A point stamped t counts in the minute ending at or after t: a minute is whole once it ended.
+      long minute = -Math.floorDiv(-time, 60_000_000_000L);
+      double bad = switch (watch.role()) {
+        case TOTAL -> watch.state().slo.sli().good() != null ? increase : 0;
+        case BAD -> increase;
+        case GOOD -> -increase;
+      };
+      double total = watch.role() == Role.TOTAL ? increase : 0;
+      watch.state().ledger.add(minute, bad, total);
+      double[] mine = own.computeIfAbsent(watch.state().slo.name(), k -> new TreeMap<>())
+          .computeIfAbsent(minute, k -> new double[2]);
+      mine[0] += bad;
+      mine[1] += total;
     }
   }
 
@@ -275,7 +300,8 @@ public final class SloEvaluator {
    * (including resolutions of SLOs removed from the file).
    */
   public synchronized List<Transition> evaluate(long nowMillis, List<Status> statuses) {
-    long minute = Math.floorDiv(nowMillis, 60_000L);
+    // Windows end with the last whole minute (as rate(x[w]) at a minute boundary sees them), never a partial one.
+    long minute = Math.floorDiv(nowMillis - delayMillis, 60_000L);
     List<Transition> out = new ArrayList<>();
     for (SloState s : removed) {
       s.firingSince.forEach((severity, since) -> out.add(new Transition(s.slo, severity, false, nowMillis, since,
@@ -343,6 +369,52 @@ public final class SloEvaluator {
     return out;
   }
 
+  /**
+   * This member's own counts of the last {@value #SHARED_MINUTES} minutes, for the other cluster members: {slo:
+   * [[minute, bad, total], ...]}. Repeating them in every publish makes a lost message harmless.
+   */
+  public synchronized JsonObject ownCounts(long nowMillis) {
+    long oldest = Math.floorDiv(nowMillis, 60_000L) - SHARED_MINUTES;
+    JsonObject out = new JsonObject();
+    own.forEach((slo, minutes) -> {
+      minutes.headMap(oldest).clear();
+      io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+      minutes.forEach((m, c) -> list.add(new io.vertx.core.json.JsonArray().add(m).add(c[0]).add(c[1])));
+      out.put(slo, list);
+    });
+    return out;
+  }
+
+  /**
+   * Books what another member counted (its {@link #ownCounts}): only the change since its last message, so the
+   * ledger holds the cluster's total — every member then judges the same numbers, not its own share.
+   */
+  public synchronized void merge(String member, JsonObject counts, long nowMillis) {
+    long oldest = Math.floorDiv(nowMillis, 60_000L) - 2L * SHARED_MINUTES;
+    Map<String, TreeMap<Long, double[]>> seen = remote.computeIfAbsent(member, k -> new HashMap<>());
+    for (String slo : counts.fieldNames()) {
+      SloState s = states.get(slo);
+      if (s == null) {
+        continue;
+      }
+      TreeMap<Long, double[]> last = seen.computeIfAbsent(slo, k -> new TreeMap<>());
+      for (Object o : counts.getJsonArray(slo)) {
+        io.vertx.core.json.JsonArray b = (io.vertx.core.json.JsonArray) o;
+        long minute = b.getLong(0);
+        if (minute < oldest) {
+          continue;
+        }
+        double[] before = last.computeIfAbsent(minute, k -> new double[2]);
+        double bad = b.getDouble(1);
+        double total = b.getDouble(2);
+        s.ledger.add(minute, bad - before[0], total - before[1]);
+        before[0] = bad;
+        before[1] = total;
+      }
+      last.headMap(oldest).clear();
+    }
+  }
+
   /** Every SLO's ledger and alert state, for the state file. */
   public synchronized JsonObject state() {
     JsonObject slos = new JsonObject();
@@ -352,7 +424,31 @@ public final class SloEvaluator {
       slos.put(name, new JsonObject().put("sli", s.slo.sli().toString()).put("ledger", s.ledger.toJson())
           .put("firing", firing));
     });
-    return new JsonObject().put("version", 1).put("slos", slos);
+    // The shared counts too: after a restart this member must neither book a peer's minutes twice nor tell its
+    // peers smaller counts than before (they would subtract the difference).
+    JsonObject peers = new JsonObject();
+    remote.forEach((member, bySlo) -> peers.put(member, minutes(bySlo)));
+    return new JsonObject().put("version", 1).put("slos", slos).put("own", minutes(own)).put("peers", peers);
+  }
+
+  private static JsonObject minutes(Map<String, TreeMap<Long, double[]>> bySlo) {
+    JsonObject out = new JsonObject();
+    bySlo.forEach((slo, minutes) -> {
+      io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+      minutes.forEach((m, c) -> list.add(new io.vertx.core.json.JsonArray().add(m).add(c[0]).add(c[1])));
+      out.put(slo, list);
+    });
+    return out;
+  }
+
+  private static void readMinutes(JsonObject json, Map<String, TreeMap<Long, double[]>> into) {
+    for (String slo : json.fieldNames()) {
+      TreeMap<Long, double[]> minutes = into.computeIfAbsent(slo, k -> new TreeMap<>());
+      for (Object o : json.getJsonArray(slo)) {
+        io.vertx.core.json.JsonArray b = (io.vertx.core.json.JsonArray) o;
+        minutes.put(b.getLong(0), new double[] {b.getDouble(1), b.getDouble(2)});
+      }
+    }
   }
 
   /** Restores ledgers and alert state of SLOs whose SLI is unchanged. */
@@ -366,6 +462,11 @@ public final class SloEvaluator {
         o.getJsonObject("firing", new JsonObject()).forEach(e -> s.firingSince.put(e.getKey(),
             ((Number) e.getValue()).longValue()));
       }
+    }
+    readMinutes(state.getJsonObject("own", new JsonObject()), own);
+    JsonObject peers = state.getJsonObject("peers", new JsonObject());
+    for (String member : peers.fieldNames()) {
+      readMinutes(peers.getJsonObject(member), remote.computeIfAbsent(member, k -> new HashMap<>()));
     }
   }
 

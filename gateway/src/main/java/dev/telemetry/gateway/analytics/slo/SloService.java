@@ -39,7 +39,12 @@ public final class SloService {
   private final SloFileParser.Catalog catalog;
   private final MeterRegistry registry;
   private final Alerting alerting;
-  private final SloEvaluator evaluator = new SloEvaluator(List.of());
+  private final java.util.function.Predicate<String> owns;
+  private final String member;
+  private final SloEvaluator evaluator;
+  private io.vertx.core.eventbus.MessageConsumer<JsonObject> peers;
+  /** Where cluster members share their SLO counts. */
+  static final String COUNTS_ADDRESS = "gateway.slo.counts";
   private volatile List<SloEvaluator.Status> statuses = List.of();
   private final Map<String, double[]> gaugeValues = new ConcurrentHashMap<>();
   private volatile String lastText;
@@ -49,7 +54,21 @@ public final class SloService {
 
   public SloService(Vertx vertx, SlosConfig config, SloFileParser.Catalog catalog, MeterRegistry registry,
                     Alerting alerting) {
+    this(vertx, config, catalog, registry, alerting, null, slo -> true);
+  }
+
+  /**
+   * In a cluster: {@code member} is this member's node ID (counts are shared with the others over the event bus, so
+   * every member judges the cluster's totals) and {@code owns} says which SLOs' alerts this member sends (one per
+   * SLO, the ring's owner of its name).
+   */
+  public SloService(Vertx vertx, SlosConfig config, SloFileParser.Catalog catalog, MeterRegistry registry,
+                    Alerting alerting, String member, java.util.function.Predicate<String> owns) {
+    this.member = member;
+    this.owns = owns;
     this.vertx = vertx;
+    // A minute is judged two evaluation intervals after it ended: the members publish their counts every interval.
+    this.evaluator = new SloEvaluator(List.of(), config == null ? 0 : 2 * config.evaluationInterval().toMillis());
     this.config = config;
     this.catalog = catalog;
     this.registry = registry;
@@ -79,6 +98,14 @@ public final class SloService {
       }
       return null;
     }, false).onSuccess(v -> {
+      if (member != null) {
+        peers = vertx.eventBus().<JsonObject>consumer(COUNTS_ADDRESS, m -> {
+          String from = m.body().getString("member");
+          if (!member.equals(from)) {
+            evaluator.merge(from, m.body().getJsonObject("counts", new JsonObject()), System.currentTimeMillis());
+          }
+        });
+      }
       if (!config.watchInterval().isZero()) {
         watchTimer = vertx.setPeriodic(config.watchInterval().toMillis(), id -> poll());
       }
@@ -128,6 +155,10 @@ public final class SloService {
   /** Evaluates now: gauges, API view, alert changes, state file. */
   void evaluate() {
     long now = System.currentTimeMillis();
+    if (member != null) {
+      vertx.eventBus().publish(COUNTS_ADDRESS, new JsonObject().put("member", member)
+          .put("counts", evaluator.ownCounts(now)));
+    }
     List<SloEvaluator.Status> out = new ArrayList<>();
     List<SloEvaluator.Transition> changes = evaluator.evaluate(now, out);
     statuses = out;
@@ -146,13 +177,29 @@ public final class SloService {
       }
     }
     if (alerting != null) {
+      // Every member evaluates the same (shared) counts; only an SLO's owner sends its alerts. A member that
+      // becomes the owner sends what fires (Alertmanager knows the alert by its labels); one that stops being it
+      // forgets without resolving.
       for (SloEvaluator.Transition t : changes) {
-        Alert a = alert(t);
-        if (t.firing()) {
-          alerting.fire(a);
-        } else {
-          alerting.resolve(a);
+        if (!t.firing()) {
+          Alert a = alert(t);
+          if (owns.test(t.slo().name())) {
+            alerting.resolve(a);
+          } else {
+            alerting.forget(a);
+          }
         }
+      }
+      for (SloEvaluator.Status s : out) {
+        boolean mine = owns.test(s.slo().name());
+        s.firingSince().forEach((severity, since) -> {
+          Alert a = alert(new SloEvaluator.Transition(s.slo(), severity, true, now, since, s));
+          if (mine) {
+            alerting.fire(a);
+          } else {
+            alerting.forget(a);
+          }
+        });
       }
     }
     saveState();
@@ -214,6 +261,9 @@ public final class SloService {
   }
 
   public Future<Void> stop() {
+    if (peers != null) {
+      peers.unregister();
+    }
     if (watchTimer >= 0) {
       vertx.cancelTimer(watchTimer);
     }
