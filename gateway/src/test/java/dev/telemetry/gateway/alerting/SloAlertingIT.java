@@ -98,8 +98,10 @@ class SloAlertingIT {
       traffic.start();
       try {
         // Healthy: nothing fires.
-        Await.until("healthy calls counted (a whole minute judged)", Duration.ofSeconds(90), () -> api(gw,
-            "/api/v1/slos").getJsonArray("slos").getJsonObject(0).getJsonObject("events").getDouble("total") > 0);
+        Await.until("healthy calls counted (a whole minute judged)", Duration.ofSeconds(90), () -> {
+          JsonArray list = api(gw, "/api/v1/slos").getJsonArray("slos");
+          return !list.isEmpty() && list.getJsonObject(0).getJsonObject("events").getDouble("total") > 0;
+        });
         assertThat(api(gw, "/api/v1/alerts").getJsonArray("firing")).isEmpty();
         JsonObject slo = api(gw, "/api/v1/slos").getJsonArray("slos").getJsonObject(0);
         assertThat(slo.getDouble("error_budget_remaining")).isEqualTo(1.0);
@@ -142,8 +144,16 @@ class SloAlertingIT {
         errorRatio = 0;
         slowRatio = 0;
         Await.until("the PagerDuty resolve", Duration.ofSeconds(300), () -> !events(saas, "resolve").isEmpty());
-        Await.until("the Slack resolution", Duration.ofSeconds(60), () -> saas.received("/slack").stream()
-            .anyMatch(r -> r.body().encode().contains("[RESOLVED]")));
+        try {
+          Await.until("the Slack resolution", Duration.ofSeconds(90), () -> saas.received("/slack").stream()
+              .anyMatch(r -> r.body().encode().contains("[RESOLVED]")));
+        } catch (AssertionError e) {
+          System.out.println("gateway alerts: " + api(gw, "/api/v1/alerts").encodePrettily());
+          System.out.println("gateway slos: " + api(gw, "/api/v1/slos").encodePrettily());
+          saas.received("/slack").forEach(r -> System.out.println("slack: " + r.body().encode()));
+          System.out.println("alertmanager log:\n" + am.log());
+          throw e;
+        }
         assertThat(events(saas, "trigger")).as("one page, though the signal flapped and Alertmanager was away")
             .hasSize(1);
         assertThat(events(saas, "resolve")).hasSize(1);

@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -240,16 +239,8 @@ public final class SloService {
     if (config.stateFile() == null) {
       return;
     }
-    String text = evaluator.state().encode();
-    vertx.executeBlocking(() -> {
-      java.nio.file.Path tmp = config.stateFile().resolveSibling(config.stateFile().getFileName() + ".tmp");
-      if (config.stateFile().getParent() != null) {
-        Files.createDirectories(config.stateFile().getParent());
-      }
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      Files.move(tmp, config.stateFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      return null;
-    }, true).onFailure(e -> LOG.warning("cannot write the SLO state " + config.stateFile() + ": " + e));
+    new dev.telemetry.gateway.state.StateFile(vertx, config.stateFile()).write(evaluator.state().encode())
+        .onFailure(e -> LOG.warning("cannot write the SLO state " + config.stateFile() + ": " + e));
   }
 
   /** {@code GET /api/v1/slos}. */

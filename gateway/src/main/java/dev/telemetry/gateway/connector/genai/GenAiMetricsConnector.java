@@ -15,7 +15,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
 import java.util.logging.Logger;
 
 /**
@@ -142,17 +141,9 @@ public final class GenAiMetricsConnector implements Connector {
     if (config.stateFile() == null) {
       return Future.succeededFuture();
     }
-    String text = usage.ledgerJson().encode();
-    return vertx.executeBlocking(() -> {
-      java.nio.file.Path tmp = config.stateFile().resolveSibling(config.stateFile().getFileName() + ".tmp");
-      if (config.stateFile().getParent() != null) {
-        Files.createDirectories(config.stateFile().getParent());
-      }
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      Files.move(tmp, config.stateFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      return null;
-    }, true).onFailure(e -> LOG.warning("gen_ai_metrics " + config.name() + ": cannot write " + config.stateFile()
-        + ": " + e)).mapEmpty();
+    return new dev.telemetry.gateway.state.StateFile(vertx, config.stateFile()).write(usage.ledgerJson().encode())
+        .onFailure(e -> LOG.warning("gen_ai_metrics " + config.name() + ": cannot write " + config.stateFile() + ": "
+            + e)).recover(e -> Future.succeededFuture());
   }
 
   @Override
