@@ -145,7 +145,7 @@ class SloAlertingIT {
         slowRatio = 0;
         Await.until("the PagerDuty resolve", Duration.ofSeconds(300), () -> !events(saas, "resolve").isEmpty());
         try {
-          Await.until("the Slack resolution", Duration.ofSeconds(90), () -> saas.received("/slack").stream()
+          Await.until("the Slack resolution", Duration.ofSeconds(180), () -> saas.received("/slack").stream()
               .anyMatch(r -> r.body().encode().contains("[RESOLVED]")));
         } catch (AssertionError e) {
           System.out.println("gateway alerts: " + api(gw, "/api/v1/alerts").encodePrettily());
