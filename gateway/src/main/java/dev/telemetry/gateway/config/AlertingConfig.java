@@ -25,7 +25,9 @@ public record AlertingConfig(List<URI> alertmanagers, Duration resendInterval, D
   static AlertingConfig read(ConfigNode n, String adminUrl) {
     n.allowOnly("alertmanagers", "resend_interval", "timeout", "max_pending", "history_file", "external_url");
     int before = n.problems();
-    List<URI> urls = n.has("alertmanagers") ? n.urls("alertmanagers") : List.of();
+    boolean empty = !n.has("alertmanagers") || n.value("alertmanagers") instanceof io.vertx.core.json.JsonArray a
+        && a.isEmpty();
+    List<URI> urls = empty ? List.of() : n.urls("alertmanagers");
     if (urls.isEmpty() && n.problems() == before) {
       n.error("alertmanagers", "required: one or more Alertmanager base URLs, e.g. [\"http://alertmanager:9093\"]");
     }

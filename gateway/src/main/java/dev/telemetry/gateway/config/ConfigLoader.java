@@ -126,6 +126,10 @@ public final class ConfigLoader {
     ClusterConfig cluster = root.has("cluster") ? cluster(root.object("cluster"), receivers, pipelines) : null;
 
     SlosConfig slos = root.has("slos") ? SlosConfig.read(root.object("slos")) : null;
+    if (slos != null && pipelines.stream().noneMatch(p -> p.signal() == dev.telemetry.gateway.otlp.Signal.METRICS)) {
+      root.error("slos", "SLOs are evaluated from the metrics pipeline: add pipelines.metrics (with the span_metrics "
+          + "connector among its receivers for availability and latency SLIs)");
+    }
     AlertingConfig alerting = root.has("alerting") ? AlertingConfig.read(root.object("alerting"),
         "http://" + adminConfig.endpoint()) : null;
     errors.throwIfAny();

@@ -141,6 +141,19 @@ class ConfigLoaderTest {
                 + "pipelines.traces.exporters or pipelines.metrics.exporters",
             "pipelines.metrics.exporters[1]: connector \"g\" (service_graph) takes traces; list it in "
                 + "pipelines.traces.exporters");
+    // SLOs read the metrics pipeline; alerting needs an Alertmanager.
+    String tracesOnly = config("{\"jaeger\": {\"type\": \"otlp\", \"endpoint\": \"http://j:4317\"}}",
+        "{\"traces\": {\"receivers\": [\"otlp\"], \"exporters\": [\"jaeger\"]}}");
+    assertThat(problems(tracesOnly.replaceFirst("\\}$", ", \"slos\": {\"file\": \"slos.json\", "
+        + "\"evaluation_interval\": \"10ms\"}, \"alerting\": {\"alertmanagers\": [], \"colour\": 1}}")))
+        .containsExactlyInAnyOrder(
+            "slos.evaluation_interval: must be at least 1000ms, found 10ms",
+            "slos: SLOs are evaluated from the metrics pipeline: add pipelines.metrics (with the span_metrics "
+                + "connector among its receivers for availability and latency SLIs)",
+            "alerting.colour: unknown key (known keys here: alertmanagers, external_url, history_file, max_pending, "
+                + "resend_interval, timeout)",
+            "alerting.alertmanagers: required: one or more Alertmanager base URLs, e.g. "
+                + "[\"http://alertmanager:9093\"]");
     // A connector named like an exporter: pipelines could not tell them apart.
     assertThat(problems(good.replaceFirst("\\}$", ", \"connectors\": {\"red\": {\"type\": \"span_metrics\"}, "
         + "\"prom\": {\"type\": \"span_metrics\"}}}"))).containsExactly(

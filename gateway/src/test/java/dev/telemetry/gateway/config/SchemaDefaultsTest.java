@@ -123,6 +123,11 @@ class SchemaDefaultsTest {
     String section = key.split("\\.")[0];
     if (ROOT_SECTIONS.containsKey(section)) {
       without.set(section, MAPPER.readTree(ROOT_SECTIONS.get(section)));
+      if (section.equals("slos")) {
+        // SLOs read the metrics pipeline.
+        ((ObjectNode) without.get("pipelines")).set("metrics", MAPPER.readTree(
+            "{\"receivers\": [\"otlp\"], \"exporters\": [\"f\"]}"));
+      }
     }
     ObjectNode with = without.deepCopy();
     set(with, key, value);
