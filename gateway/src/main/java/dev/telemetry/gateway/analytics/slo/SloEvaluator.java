@@ -31,8 +31,7 @@ import java.util.TreeMap;
  */
 public final class SloEvaluator {
   /** A change of an SLO alert: firing (first time, or again after it resolved) or resolved. */
-  public record Transition(Slo slo, String severity, boolean firing, long atMillis, long startedMillis,
-                           Status status) {
+  public record Transition(Slo slo, String severity, boolean firing, long atMillis, long startedMillis) {
   }
 
   /** One SLO's state at an evaluation. */
@@ -170,8 +169,7 @@ public final class SloEvaluator {
               for (int i = 0; ws != null && i < m.getSum().getDataPointsCount(); i++) {
                 NumberDataPoint p = m.getSum().getDataPoints(i);
                 double v = p.getValueCase() == NumberDataPoint.ValueCase.AS_INT ? p.getAsInt() : p.getAsDouble();
-                book(ws, rm, p.getAttributesList(), null, v, p.getStartTimeUnixNano(), p.getTimeUnixNano(), delta,
-                    null);
+                book(ws, rm, p.getAttributesList(), null, v, p.getStartTimeUnixNano(), p.getTimeUnixNano(), delta);
               }
             }
             case HISTOGRAM -> {
@@ -186,11 +184,11 @@ public final class SloEvaluator {
               for (HistogramDataPoint p : m.getHistogram().getDataPointsList()) {
                 if (counts != null) {
                   book(counts, rm, p.getAttributesList(), null, p.getCount(), p.getStartTimeUnixNano(),
-                      p.getTimeUnixNano(), delta, null);
+                      p.getTimeUnixNano(), delta);
                 }
                 if (buckets != null) {
                   book(buckets, rm, p.getAttributesList(), p, 0, p.getStartTimeUnixNano(), p.getTimeUnixNano(),
-                      delta, null);
+                      delta);
                 }
               }
             }
@@ -203,7 +201,7 @@ public final class SloEvaluator {
   }
 
   private void book(List<Watch> ws, ResourceMetrics rm, List<KeyValue> attrs, HistogramDataPoint histogram,
-                    double value, long start, long time, boolean delta, Object unused) {
+                    double value, long start, long time, boolean delta) {
     Map<String, String> labels = null;
     for (Watch watch : ws) {
       if (labels == null) {
@@ -304,8 +302,7 @@ public final class SloEvaluator {
     long minute = Math.floorDiv(nowMillis - delayMillis, 60_000L);
     List<Transition> out = new ArrayList<>();
     for (SloState s : removed) {
-      s.firingSince.forEach((severity, since) -> out.add(new Transition(s.slo, severity, false, nowMillis, since,
-          null)));
+      s.firingSince.forEach((severity, since) -> out.add(new Transition(s.slo, severity, false, nowMillis, since)));
     }
     removed.clear();
     for (SloState s : states.values()) {
@@ -337,8 +334,6 @@ public final class SloEvaluator {
         condition.merge(r.severity(), on, Boolean::logicalOr);
         bySeverity.computeIfAbsent(r.severity(), k -> new ArrayList<>()).add(r);
       }
-      Status status = new Status(slo, nowMillis, burn, bad, window[1], remaining, toExhaustion,
-          Map.copyOf(s.firingSince));
       for (Map.Entry<String, Boolean> c : condition.entrySet()) {
         String severity = c.getKey();
         Long since = s.firingSince.get(severity);
@@ -346,21 +341,21 @@ public final class SloEvaluator {
           s.falseSince.remove(severity);
           if (since == null) {
             s.firingSince.put(severity, nowMillis);
-            out.add(new Transition(slo, severity, true, nowMillis, nowMillis, status));
+            out.add(new Transition(slo, severity, true, nowMillis, nowMillis));
           }
         } else if (since != null) {
           long falseAt = s.falseSince.computeIfAbsent(severity, k -> nowMillis);
           if (nowMillis - falseAt >= PrometheusRules.keepFiringFor(bySeverity.get(severity)).toMillis()) {
             s.firingSince.remove(severity);
             s.falseSince.remove(severity);
-            out.add(new Transition(slo, severity, false, nowMillis, since, status));
+            out.add(new Transition(slo, severity, false, nowMillis, since));
           }
         }
       }
       // Severities no rule names any more resolve.
       for (String severity : new ArrayList<>(s.firingSince.keySet())) {
         if (!condition.containsKey(severity)) {
-          out.add(new Transition(slo, severity, false, nowMillis, s.firingSince.remove(severity), status));
+          out.add(new Transition(slo, severity, false, nowMillis, s.firingSince.remove(severity)));
         }
       }
       statuses.add(new Status(slo, nowMillis, burn, bad, window[1], remaining, toExhaustion,

@@ -192,7 +192,7 @@ public final class SloService {
       for (SloEvaluator.Status s : out) {
         boolean mine = owns.test(s.slo().name());
         s.firingSince().forEach((severity, since) -> {
-          Alert a = alert(new SloEvaluator.Transition(s.slo(), severity, true, now, since, s));
+          Alert a = alert(new SloEvaluator.Transition(s.slo(), severity, true, now, since));
           if (mine) {
             alerting.fire(a);
           } else {

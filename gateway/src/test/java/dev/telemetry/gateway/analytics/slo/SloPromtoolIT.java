@@ -66,7 +66,7 @@ class SloPromtoolIT {
           : m >= 500 && m < 560 ? (m / 3 % 2 == 0 ? 0.05 : 0) // flapping
           : 0.0002;
       total[m] = total[m - 1] + n;
-      errors[m] = errors[m - 1] + Math.round(n * errorRate + (random.nextDouble() < 0.5 ? 0 : 0));
+      errors[m] = errors[m - 1] + Math.round(n * errorRate);
       long r = 500 + random.nextInt(50);
       requests[m] = requests[m - 1] + r;
       slow[m] = slow[m - 1] + (m >= 200 && m < 260 ? r / 5 : random.nextInt(3));
@@ -77,7 +77,7 @@ class SloPromtoolIT {
     List<String> tests = new ArrayList<>();
     for (int m = 0; m <= MINUTES; m++) {
       long at = m * 60_000L;
-      evaluator.take(request(at, "traces_span_metrics.calls", total[m], errors[m], requests[m], slow[m]));
+      evaluator.take(request(at, total[m], errors[m], requests[m], slow[m]));
       List<SloEvaluator.Status> statuses = new ArrayList<>();
       evaluator.evaluate(at, statuses);
       List<String> alerts = new ArrayList<>();
@@ -116,8 +116,7 @@ class SloPromtoolIT {
 
   /** The evaluator's alert, as promtool's exp_alerts entry. */
   static String expected(SloService service, Slo slo, String severity) {
-    dev.telemetry.gateway.alerting.Alert a = service.alert(new SloEvaluator.Transition(slo, severity, true, 0, 0,
-        null));
+    dev.telemetry.gateway.alerting.Alert a = service.alert(new SloEvaluator.Transition(slo, severity, true, 0, 0));
     StringBuilder b = new StringBuilder("          - exp_labels:\n");
     new TreeMap<>(a.labels()).forEach((k, v) -> {
       if (!k.equals("alertname")) {
@@ -147,8 +146,7 @@ class SloPromtoolIT {
   }
 
   /** The same points as OTLP: span_metrics' calls counter (two status codes) and two plain counters. */
-  static ExportMetricsServiceRequest request(long atMillis, String unused, long total, long errors, long requests,
-                                             long slow) {
+  static ExportMetricsServiceRequest request(long atMillis, long total, long errors, long requests, long slow) {
     long t = atMillis * 1_000_000L;
     Sum.Builder calls = Sum.newBuilder().setIsMonotonic(true)
         .setAggregationTemporality(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE);
