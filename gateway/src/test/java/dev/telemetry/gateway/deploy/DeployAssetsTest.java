@@ -1,0 +1,155 @@
+package dev.telemetry.gateway.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.telemetry.gateway.component.Components;
+import dev.telemetry.gateway.config.ExporterConfig;
+import dev.telemetry.gateway.config.GatewayConfig;
+import dev.telemetry.gateway.config.QueueConfig;
+import dev.telemetry.gateway.receiver.otlp.OtlpReceiverConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The systemd unit and the container recipe in deploy/ agree with the gateway they run: systemd accepts the unit
+ * ({@code systemd-analyze verify}, a missing binary fails the test), it stops within the time the gateway drains,
+ * reloads with SIGHUP, counts the JVM's SIGTERM exit as success and leaves only the state directory writable — where
+ * the shipped config keeps its queues; the image runs as a non-root user, exposes the config's ports, keeps state in
+ * its volume and checks a health path the admin server serves.
+ */
+class DeployAssetsTest {
+  static final Path ROOT = Path.of(System.getProperty("gateway.repo.root", ".."));
+  static final String STATE = "/var/lib/telemetry-gateway";
+
+  static Map<String, List<String>> unit(Path file) throws Exception {
+    Map<String, List<String>> keys = new HashMap<>();
+    for (String line : Files.readAllLines(file)) {
+      String l = line.strip();
+      int eq = l.indexOf('=');
+      if (!l.isEmpty() && !l.startsWith("#") && !l.startsWith("[") && eq > 0) {
+        keys.computeIfAbsent(l.substring(0, eq), k -> new ArrayList<>()).add(l.substring(eq + 1));
+      }
+    }
+    return keys;
+  }
+
+  static String one(Map<String, List<String>> unit, String key) {
+    assertThat(unit.get(key)).as(key).isNotNull().hasSize(1);
+    return unit.get(key).get(0);
+  }
+
+  static GatewayConfig load(Path config) throws Exception {
+    return Components.BUILT_IN.configLoader(Map.of("GATEWAY_STATE_DIRECTORY", STATE)::get).load(config);
+  }
+
+  /** Every directory the config writes: persistent queues (their WAL, and the sampler's journal beside it). */
+  static List<Path> writtenDirectories(GatewayConfig config) {
+    List<Path> out = new ArrayList<>();
+    for (ExporterConfig e : config.exporters().values()) {
+      QueueConfig q = e.queue();
+      if (q.type() == QueueConfig.Type.PERSISTENT) {
+        out.add(q.directory());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void systemdUnitVerifiesAndMatchesTheGateway() throws Exception {
+    Path service = ROOT.resolve("deploy/systemd/telemetry-gateway.service");
+    Process p = new ProcessBuilder(systemdAnalyze(), "verify", service.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).as("systemd-analyze verify says nothing about a clean unit").doesNotContain("telemetry-gateway");
+
+    Map<String, List<String>> unit = unit(service);
+    assertThat(one(unit, "User")).isEqualTo("telemetry-gateway");
+    assertThat(one(unit, "StateDirectory")).isEqualTo("telemetry-gateway");
+    assertThat(one(unit, "WorkingDirectory")).isEqualTo(STATE);
+    assertThat(one(unit, "ExecReload")).contains("-HUP").contains("$MAINPID");
+    assertThat(one(unit, "SuccessExitStatus")).contains("143");
+    assertThat(one(unit, "Restart")).isEqualTo("on-failure");
+    assertThat(one(unit, "ProtectSystem")).isEqualTo("strict");
+    assertThat(one(unit, "NoNewPrivileges")).isEqualTo("yes");
+    assertThat(Long.parseLong(one(unit, "LimitNOFILE"))).isGreaterThanOrEqualTo(65536);
+    assertThat(one(unit, "CapabilityBoundingSet")).isEmpty();
+    assertThat(one(unit, "ExecStart")).contains("-jar /opt/telemetry-gateway/telemetry-gateway.jar")
+        .contains("--config /etc/telemetry-gateway/gateway.json");
+    assertThat(one(unit, "ExecStartPre")).contains("--check");
+    assertThat(unit.get("Environment")).contains("GATEWAY_STATE_DIRECTORY=" + STATE);
+
+    // The config it ships loads, drains within the stop timeout, and writes only under the state directory
+    // (ProtectSystem=strict makes the rest read-only).
+    GatewayConfig config = load(ROOT.resolve("deploy/systemd/gateway.json"));
+    long stopSeconds = Long.parseLong(one(unit, "TimeoutStopSec"));
+    assertThat(stopSeconds).as("TimeoutStopSec covers shutdown_timeout and the 10 s the gateway adds")
+        .isGreaterThanOrEqualTo(config.shutdownTimeout().toSeconds() + 10);
+    assertThat(writtenDirectories(config)).isNotEmpty().allMatch(d -> d.startsWith(STATE));
+
+    String sysusers = Files.readString(ROOT.resolve("deploy/systemd/telemetry-gateway.sysusers"));
+    assertThat(sysusers).containsPattern("(?m)^u telemetry-gateway - \"[^\"]+\" " + STATE + " /usr/sbin/nologin$");
+  }
+
+  @Test
+  void containerRecipeMatchesTheGatewayItRuns() throws Exception {
+    String recipe = Files.readString(ROOT.resolve("deploy/container/Containerfile"));
+    Matcher user = Pattern.compile("(?m)^USER (\\d+)$").matcher(recipe);
+    assertThat(user.find()).as("USER is numeric (Kubernetes runAsNonRoot checks it)").isTrue();
+    assertThat(Integer.parseInt(user.group(1))).isPositive();
+    assertThat(recipe).contains("VOLUME [\"" + STATE + "\"]").contains("GATEWAY_STATE_DIRECTORY=" + STATE)
+        .contains("WORKDIR " + STATE);
+    // Every COPY source exists in the repository, or is the jar the build makes.
+    Matcher copy = Pattern.compile("(?m)^COPY (\\S+) (\\S+)$").matcher(recipe);
+    List<String> sources = new ArrayList<>();
+    while (copy.find()) {
+      sources.add(copy.group(1));
+    }
+    assertThat(sources).contains("gateway/target/telemetry-gateway.jar", "deploy/container/gateway.json");
+    assertThat(Files.readString(ROOT.resolve("gateway/pom.xml"))).contains("<finalName>telemetry-gateway</finalName>");
+    sources.stream().filter(s -> !s.startsWith("gateway/target/")).forEach(s -> assertThat(ROOT.resolve(s))
+        .exists());
+    assertThat(recipe).contains("--config\", \"/etc/telemetry-gateway/gateway.json");
+
+    GatewayConfig config = load(ROOT.resolve("deploy/container/gateway.json"));
+    TreeSet<Integer> ports = new TreeSet<>();
+    OtlpReceiverConfig otlp = (OtlpReceiverConfig) config.receivers().get("otlp");
+    ports.add(otlp.grpc().port());
+    ports.add(otlp.http().port());
+    ports.add(config.admin().endpoint().port());
+    Matcher expose = Pattern.compile("(?m)^EXPOSE ([\\d ]+)$").matcher(recipe);
+    assertThat(expose.find()).isTrue();
+    TreeSet<Integer> exposed = new TreeSet<>();
+    for (String port : expose.group(1).trim().split(" +")) {
+      exposed.add(Integer.parseInt(port));
+    }
+    assertThat(exposed).isEqualTo(ports);
+    assertThat(config.admin().endpoint().host()).as("probes reach the admin server from outside the container")
+        .isEqualTo("0.0.0.0");
+    assertThat(writtenDirectories(config)).isNotEmpty().allMatch(d -> d.startsWith(STATE));
+    // The health check asks a path the admin server serves.
+    assertThat(recipe).contains("GET /health/ready").contains("/dev/tcp/127.0.0.1/" + config.admin().endpoint()
+        .port());
+    assertThat(Files.readString(ROOT.resolve("gateway/src/main/java/dev/telemetry/gateway/admin/AdminServer.java")))
+        .contains("router.get(\"/health/ready\")");
+  }
+
+  static String systemdAnalyze() {
+    for (String c : new String[] {"/usr/bin/systemd-analyze", "/bin/systemd-analyze"}) {
+      if (Files.isExecutable(Path.of(c))) {
+        return c;
+      }
+    }
+    throw new AssertionError("systemd-analyze not found: install systemd (.ci/run does)");
+  }
+}
