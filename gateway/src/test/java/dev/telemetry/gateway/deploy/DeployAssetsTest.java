@@ -144,6 +144,66 @@ class DeployAssetsTest {
         .contains("router.get(\"/health/ready\")");
   }
 
+  /**
+   * The gateway's own alert rules load in promtool and each fires on its "fires" input and stays quiet on its
+   * "quiet" one (gateway-rules.test.yml); every alert has a runbook page and every runbook page an alert.
+   */
+  @Test
+  void gatewayAlertRulesPassPromtoolAndEachHasItsRunbook() throws Exception {
+    Path rules = ROOT.resolve("deploy/prometheus/gateway-rules.yml");
+    assertThat(run(promtool(), "check", "rules", rules.toString())).contains("SUCCESS");
+    assertThat(run(promtool(), "test", "rules", ROOT.resolve("deploy/prometheus/gateway-rules.test.yml")
+        .toString())).contains("SUCCESS");
+    String text = Files.readString(rules);
+    String tests = Files.readString(ROOT.resolve("deploy/prometheus/gateway-rules.test.yml"));
+    Matcher alert = Pattern.compile("(?m)^\\s+- alert: (\\w+)$").matcher(text);
+    TreeSet<String> alerts = new TreeSet<>();
+    while (alert.find()) {
+      alerts.add(alert.group(1));
+    }
+    assertThat(alerts).hasSizeGreaterThanOrEqualTo(10);
+    Matcher runbook = Pattern.compile("runbook_url: \"https://github.com/telemetry-gateway/telemetry-gateway/blob/"
+        + "main/docs/runbooks/(\\w+)\\.md\"").matcher(text);
+    TreeSet<String> linked = new TreeSet<>();
+    while (runbook.find()) {
+      linked.add(runbook.group(1));
+    }
+    assertThat(linked).as("every alert links its own runbook").isEqualTo(alerts);
+    for (String a : alerts) {
+      assertThat(tests).as("a firing and a quiet case for " + a).contains("# " + a + " fires")
+          .contains("# " + a + " stays quiet");
+    }
+    TreeSet<String> pages = new TreeSet<>();
+    try (var files = Files.list(ROOT.resolve("docs/runbooks"))) {
+      files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".md") && !f.equals("README.md"))
+          .forEach(f -> pages.add(f.substring(0, f.length() - 3)));
+    }
+    TreeSet<String> expected = new TreeSet<>(alerts);
+    expected.add(dev.telemetry.gateway.analytics.slo.PrometheusRules.ALERT); // the SLO alert's generic page
+    assertThat(pages).as("every runbook page belongs to an alert").isEqualTo(expected);
+    for (String page : pages) {
+      assertThat(Files.readString(ROOT.resolve("docs/runbooks/" + page + ".md"))).contains("## Diagnosis")
+          .contains("## Remediation").contains("## Escalation");
+    }
+  }
+
+  static String promtool() {
+    for (String c : new String[] {"/usr/bin/promtool", "/usr/local/bin/promtool"}) {
+      if (Files.isExecutable(Path.of(c))) {
+        return c;
+      }
+    }
+    throw new AssertionError("promtool not found: install the Debian package 'prometheus' (.ci/run does)");
+  }
+
+  static String run(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    return out;
+  }
+
   static String systemdAnalyze() {
     for (String c : new String[] {"/usr/bin/systemd-analyze", "/bin/systemd-analyze"}) {
       if (Files.isExecutable(Path.of(c))) {
