@@ -25,9 +25,17 @@ public final class PrometheusServer implements AutoCloseable {
   private Process process;
   private final HttpClient http = HttpClient.newHttpClient();
 
+  private final java.util.List<String> scrapeTargets;
+
   public PrometheusServer(int port, Path dir) {
+    this(port, dir, java.util.List.of());
+  }
+
+  /** Also scrapes {@code /metrics} of these host:port targets every second (job "telemetry-gateway"). */
+  public PrometheusServer(int port, Path dir, java.util.List<String> scrapeTargets) {
     this.port = port;
     this.dir = dir;
+    this.scrapeTargets = java.util.List.copyOf(scrapeTargets);
   }
 
   public static Path binary() {
@@ -44,7 +52,13 @@ public final class PrometheusServer implements AutoCloseable {
   public PrometheusServer start() throws IOException {
     Files.createDirectories(dir.resolve("data"));
     Path config = dir.resolve("prometheus.yml");
-    Files.writeString(config, "global:\n  scrape_interval: 1m\n");
+    StringBuilder yml = new StringBuilder("global:\n  scrape_interval: 1m\n");
+    if (!scrapeTargets.isEmpty()) {
+      yml.append("scrape_configs:\n  - job_name: telemetry-gateway\n    scrape_interval: 1s\n    static_configs:\n"
+          + "      - targets: [").append(String.join(", ", scrapeTargets.stream().map(t -> "\"" + t + "\"")
+          .toList())).append("]\n");
+    }
+    Files.writeString(config, yml.toString());
     process = new ProcessBuilder(binary().toString(),
         "--config.file=" + config,
         "--storage.tsdb.path=" + dir.resolve("data"),
