@@ -6,8 +6,8 @@ import dev.telemetry.gateway.component.Components;
 import dev.telemetry.gateway.config.ExporterConfig;
 import dev.telemetry.gateway.config.GatewayConfig;
 import dev.telemetry.gateway.config.QueueConfig;
+import dev.telemetry.gateway.testing.Processes;
 import dev.telemetry.gateway.receiver.otlp.OtlpReceiverConfig;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -67,10 +66,7 @@ class DeployAssetsTest {
   @Test
   void systemdUnitVerifiesAndMatchesTheGateway() throws Exception {
     Path service = ROOT.resolve("deploy/systemd/telemetry-gateway.service");
-    Process p = new ProcessBuilder(systemdAnalyze(), "verify", service.toString()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
+    String out = run(systemdAnalyze(), "verify", service.toString());
     assertThat(out).as("systemd-analyze verify says nothing about a clean unit").doesNotContain("telemetry-gateway");
 
     Map<String, List<String>> unit = unit(service);
@@ -188,28 +184,15 @@ class DeployAssetsTest {
   }
 
   static String promtool() {
-    for (String c : new String[] {"/usr/bin/promtool", "/usr/local/bin/promtool"}) {
-      if (Files.isExecutable(Path.of(c))) {
-        return c;
-      }
-    }
-    throw new AssertionError("promtool not found: install the Debian package 'prometheus' (.ci/run does)");
+    return Processes.binary("prometheus", "/usr/bin/promtool", "/usr/local/bin/promtool");
   }
 
   static String run(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-    return out;
+    return Processes.run(cmd);
   }
 
   static String systemdAnalyze() {
-    for (String c : new String[] {"/usr/bin/systemd-analyze", "/bin/systemd-analyze"}) {
-      if (Files.isExecutable(Path.of(c))) {
-        return c;
-      }
-    }
-    throw new AssertionError("systemd-analyze not found: install systemd (.ci/run does)");
+    return Processes.binary("systemd", "/usr/bin/systemd-analyze", "/bin/systemd-analyze");
   }
+
 }

@@ -11,7 +11,6 @@ import io.opentelemetry.proto.metrics.v1.NumberDataPoint;
 import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
 import io.opentelemetry.proto.metrics.v1.ScopeMetrics;
 import io.opentelemetry.proto.metrics.v1.Sum;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,7 +49,9 @@ class SloPromtoolIT {
     List<Slo> slos = SloFileParser.parse(SLOS, new SloFileParser.Catalog(List.of(new double[] {100, 400})));
     Path rules = tmp.resolve("rules.yml");
     Files.writeString(rules, PrometheusRules.render(slos, "test"));
-    assertThat(run("promtool", "check", "rules", rules.toString())).contains("SUCCESS");
+    String promtool = dev.telemetry.gateway.testing.Processes.binary("prometheus", "/usr/bin/promtool",
+        "/usr/local/bin/promtool");
+    assertThat(run(promtool, "check", "rules", rules.toString())).contains("SUCCESS");
 
     // Cumulative counters per minute from a seeded history.
     Random random = new Random(42);
@@ -110,7 +110,7 @@ class SloPromtoolIT {
     test.append("    alert_rule_test:\n");
     tests.forEach(test::append);
     Files.writeString(tmp.resolve("test.yml"), test.toString());
-    String out = run("promtool", "test", "rules", tmp.resolve("test.yml").toString());
+    String out = run(promtool, "test", "rules", tmp.resolve("test.yml").toString());
     assertThat(out).contains("SUCCESS");
   }
 
@@ -175,10 +175,7 @@ class SloPromtoolIT {
   }
 
   static String run(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-    return out;
+    return dev.telemetry.gateway.testing.Processes.run(cmd);
   }
+
 }
