@@ -33,6 +33,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -233,8 +234,11 @@ class PrometheusRemoteWriteIT {
           URI.create(gw.httpBase() + "/v1/metrics")).header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(200);
-      Await.until("summary in Prometheus", Duration.ofSeconds(30),
-          () -> !query(prom, "rpc_latency_seconds_count").isEmpty());
+      // The sender shards series over parallel requests: each series shows up when its own request is in.
+      Await.until("summary and gauges in Prometheus", Duration.ofSeconds(30), () -> Stream.of(
+          "rpc_latency_seconds_count", "rpc_latency_seconds_sum", "rpc_latency_seconds{quantile=\"0.5\"}",
+          "rpc_latency_seconds{quantile=\"0.99\"}", "temperature{room=\"a\"}",
+          "count_over_time(temperature{room=\"b\"}[5m])").allMatch(q -> !query(prom, q).isEmpty()));
       assertThat(value(only(prom.query("rpc_latency_seconds{quantile=\"0.5\"}")))).isEqualTo(0.1);
       assertThat(value(only(prom.query("rpc_latency_seconds{quantile=\"0.99\"}")))).isEqualTo(0.9);
       assertThat(value(only(prom.query("rpc_latency_seconds_sum")))).isEqualTo(10);
