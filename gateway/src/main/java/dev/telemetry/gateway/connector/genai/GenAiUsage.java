@@ -200,8 +200,11 @@ public final class GenAiUsage {
   private String[] allocationKey(List<KeyValue> spanOrPoint, List<KeyValue> res, String tenant) {
     String[] key = new String[2 + allocation.size()];
     key[0] = Attributes.label(res, "service.name");
-    key[1] = tenant != null ? tenant : Attributes.label(spanOrPoint, tenantAttribute) != null
-        ? Attributes.label(spanOrPoint, tenantAttribute) : Attributes.label(res, tenantAttribute);
+    key[1] = tenant;
+    if (key[1] == null) {
+      String fromItem = Attributes.label(spanOrPoint, tenantAttribute);
+      key[1] = fromItem != null ? fromItem : Attributes.label(res, tenantAttribute);
+    }
     for (int i = 0; i < allocation.size(); i++) {
       String v = Attributes.label(spanOrPoint, allocation.get(i));
       key[2 + i] = v != null ? v : Attributes.label(res, allocation.get(i));

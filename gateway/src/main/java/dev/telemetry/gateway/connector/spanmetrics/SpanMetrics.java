@@ -163,16 +163,20 @@ public final class SpanMetrics {
     if (want == null) {
       return true;
     }
-    String[] p = prefix(Attributes.label(spanResource.getAttributesList(), "service.name"), null, kind, statusCode);
-    return want.contains(new SeriesTable.Labels(new String[] {p[0], p[2], p[3]}));
+    return want.contains(new SeriesTable.Labels(new String[] {Attributes.label(spanResource.getAttributesList(),
+        "service.name"), kindName(kind), codeName(statusCode)}));
   }
 
-  private static String[] prefix(String service, String name, int kind, int statusCode) {
+  private static String kindName(int kind) {
     Span.SpanKind k = Span.SpanKind.forNumber(kind);
-    Status.StatusCode c = Status.StatusCode.forNumber(statusCode);
-    return new String[] {service, name, k != null ? k.name() : "SPAN_KIND_" + kind,
-        c != null ? c.name() : "STATUS_CODE_" + statusCode};
+    return k != null ? k.name() : "SPAN_KIND_" + kind;
   }
+
+  private static String codeName(int statusCode) {
+    Status.StatusCode c = Status.StatusCode.forNumber(statusCode);
+    return c != null ? c.name() : "STATUS_CODE_" + statusCode;
+  }
+
 
   private static double durationMs(Span s) {
     return Math.max(0, s.getEndTimeUnixNano() - s.getStartTimeUnixNano()) / 1e6;
@@ -189,7 +193,10 @@ public final class SpanMetrics {
 
   private String[] labels(Span s, String service, List<KeyValue> resourceAttrs) {
     String[] values = new String[4 + dimensions.size()];
-    System.arraycopy(prefix(service, s.getName(), s.getKindValue(), s.getStatus().getCodeValue()), 0, values, 0, 4);
+    values[0] = service;
+    values[1] = s.getName();
+    values[2] = kindName(s.getKindValue());
+    values[3] = codeName(s.getStatus().getCodeValue());
     for (int i = 0; i < dimensions.size(); i++) {
       String v = Attributes.label(s.getAttributesList(), dimensions.get(i));
       values[4 + i] = v != null ? v : Attributes.label(resourceAttrs, dimensions.get(i));
