@@ -78,6 +78,9 @@ public final class Gateway {
   private final RoutesFile routesFile;
   private final dev.telemetry.gateway.alerting.Alerting alerting;
   private final dev.telemetry.gateway.analytics.slo.SloService slos;
+  private final dev.telemetry.gateway.analytics.anomaly.AnomalyService anomalies;
+  private final dev.telemetry.gateway.analytics.forecast.ForecastService forecasts;
+  private dev.telemetry.gateway.alerting.remediation.Remediations remediations;
   private final MemoryGuard memoryGuard;
   private final Cluster cluster;
   /** The samplers as the pipelines see them: local ones, or in a cluster the ring-aware stages around them. */
@@ -145,14 +148,36 @@ public final class Gateway {
         ? new dev.telemetry.gateway.analytics.slo.SloService(vertx, sc, sloCatalog(config), registry, alerting)
         : new dev.telemetry.gateway.analytics.slo.SloService(vertx, sc, sloCatalog(config), registry, alerting,
             cluster.nodeId(), name -> cluster.owns("slo:" + name))).orElse(null);
+    anomalies = config.anomaliesConfig().map(ac -> cluster == null
+        ? new dev.telemetry.gateway.analytics.anomaly.AnomalyService(vertx, ac, registry, alerting)
+        : new dev.telemetry.gateway.analytics.anomaly.AnomalyService(vertx, ac, registry, alerting,
+            cluster.nodeId(), key -> cluster.owns(key))).orElse(null);
+    forecasts = config.forecastsConfig().map(fc -> new dev.telemetry.gateway.analytics.forecast.ForecastService(
+        vertx, fc, registry, alerting)).orElse(null);
     if (alerting != null) {
       admin.view("/api/v1/alerts", alerting::view);
     }
     if (slos != null) {
       admin.view("/api/v1/slos", slos::view);
     }
+    if (anomalies != null) {
+      admin.view("/api/v1/anomalies", anomalies::view);
+    }
+    if (forecasts != null) {
+      admin.view("/api/v1/forecasts", forecasts::view);
+    }
     if (config.routingConfig().isPresent()) {
       routeTables = new RouteTables(catalog(config), registry, config.routingConfig().get().history());
+      if (config.remediationsConfig().isPresent()) {
+        remediations = new dev.telemetry.gateway.alerting.remediation.Remediations(vertx,
+            config.remediationsConfig().get(), routingControl(routeTables), registry);
+        admin.view("/api/v1/remediations", remediations::view);
+        admin.action("/api/v1/remediations/alertmanager", remediations::webhook);
+        if (alerting != null) {
+          dev.telemetry.gateway.alerting.remediation.Remediations r = remediations;
+          alerting.addListener(a -> r.onAlert(a, "gateway"));
+        }
+      }
       routesFile = new RoutesFile(vertx, config.routingConfig().get(), routeTables);
       if (cluster != null) {
         cluster.shareRoutes(routeTables, routesFile);
@@ -246,12 +271,48 @@ public final class Gateway {
     return new dev.telemetry.gateway.analytics.slo.SloFileParser.Catalog(bounds);
   }
 
-  /** The SLO evaluator reads the metrics pipeline like a connector that emits nothing. */
-  private static Connector sloTap(dev.telemetry.gateway.analytics.slo.SloService slos) {
+  /** What remediations may do to the routing table: {@link RouteTables}' own validated, audited operations. */
+  private static dev.telemetry.gateway.alerting.remediation.RoutingControl routingControl(RouteTables tables) {
+    return new dev.telemetry.gateway.alerting.remediation.RoutingControl() {
+      @Override
+      public io.vertx.core.json.JsonObject currentTable() {
+        return tables.currentVersion().table().source();
+      }
+
+      @Override
+      public int currentVersion() {
+        return tables.currentVersion().number();
+      }
+
+      @Override
+      public List<String> validate(io.vertx.core.json.JsonObject table) {
+        try {
+          tables.validate(table);
+          return List.of();
+        } catch (dev.telemetry.gateway.routing.RoutingTableException e) {
+          return e.problems();
+        }
+      }
+
+      @Override
+      public int apply(io.vertx.core.json.JsonObject table, String source) throws Exception {
+        return tables.apply(table, source).number();
+      }
+
+      @Override
+      public int rollback(int version, String source) throws Exception {
+        return tables.rollback(java.util.Optional.of(version), source).number();
+      }
+    };
+  }
+
+  /** The analytics (SLOs, anomalies, forecasts) read the metrics pipeline like a connector that emits nothing. */
+  private static Connector metricsTap(
+      java.util.function.Consumer<io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest> reader) {
     return new Connector() {
       @Override
       public void take(com.google.protobuf.Message request, String tenant) {
-        slos.take((io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest) request);
+        reader.accept((io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest) request);
       }
 
       @Override
@@ -272,6 +333,9 @@ public final class Gateway {
         .compose(v -> routesFile == null ? Future.succeededFuture() : routesFile.start())
         .compose(v -> alerting == null ? Future.succeededFuture() : alerting.start())
         .compose(v -> slos == null ? Future.succeededFuture() : slos.start())
+        .compose(v -> anomalies == null ? Future.succeededFuture() : anomalies.start())
+        .compose(v -> forecasts == null ? Future.succeededFuture() : forecasts.start())
+        .compose(v -> remediations == null ? Future.succeededFuture() : remediations.start())
         .compose(v -> startPipelines())
         .compose(v -> Future.all(samplers.values().stream().map(s -> s.restore(tracesDestinations)).toList()))
         .compose(v -> {
@@ -332,7 +396,14 @@ public final class Gateway {
         boolean onOwner = cluster != null && own != null;
         List<Connector> local = new ArrayList<>(taps.stream().filter(c -> !(onOwner && c.pairsByTrace())).toList());
         if (slos != null && pc.signal() == Signal.METRICS) {
-          local.add(sloTap(slos));
+          local.add(metricsTap(slos::take));
+        }
+        if (anomalies != null && pc.signal() == Signal.METRICS) {
+          local.add(metricsTap(anomalies::take));
+        }
+        if (forecasts != null && pc.signal() == Signal.METRICS && !config.forecastsConfig().get().costBudgets()
+            .isEmpty()) {
+          local.add(metricsTap(forecasts::take));
         }
         pipeline.tap(local);
         if (onOwner) {
@@ -387,6 +458,8 @@ public final class Gateway {
     // Connectors send what they derived last, while the pipelines still take it.
     return Future.join(connectors.values().stream().map(Connector::stop).toList()).transform(x -> stopData())
         .transform(x -> slos == null ? Future.succeededFuture() : slos.stop())
+        .transform(x -> anomalies == null ? Future.succeededFuture() : anomalies.stop())
+        .transform(x -> forecasts == null ? Future.succeededFuture() : forecasts.stop())
         .transform(x -> alerting == null ? Future.succeededFuture() : alerting.stop());
   }
 

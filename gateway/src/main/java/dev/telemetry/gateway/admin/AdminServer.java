@@ -43,6 +43,17 @@ public final class AdminServer {
     views.put(path, view);
   }
 
+  private final java.util.Map<String, java.util.function.Function<JsonObject, Future<JsonObject>>> actions =
+      new java.util.LinkedHashMap<>();
+
+  /**
+   * Serves {@code POST path} (under /api/, behind the token): the JSON body to {@code action}, its answer as JSON;
+   * an {@link IllegalArgumentException} is the client's mistake (400). Before start.
+   */
+  public void action(String path, java.util.function.Function<JsonObject, Future<JsonObject>> action) {
+    actions.put(path, action);
+  }
+
   /** Serves {@code GET /cluster}: this member's view of the cluster (read-only, like /health). */
   public void cluster(java.util.function.Supplier<JsonObject> view) {
     this.cluster = view;
@@ -78,6 +89,30 @@ public final class AdminServer {
         RoutesApi.error(ctx, 500, ar.cause().getMessage());
       }
     })));
+    actions.forEach((path, action) -> {
+      router.post(path).handler(io.vertx.ext.web.handler.BodyHandler.create(false).setBodyLimit(1 << 20));
+      router.post(path).handler(ctx -> {
+        JsonObject body;
+        try {
+          body = ctx.body().asJsonObject();
+        } catch (RuntimeException e) {
+          RoutesApi.error(ctx, 400, "the body must be a JSON object: " + e.getMessage());
+          return;
+        }
+        if (body == null) {
+          RoutesApi.error(ctx, 400, "the body must be a JSON object");
+          return;
+        }
+        action.apply(body).onComplete(ar -> {
+          if (ar.succeeded()) {
+            ctx.json(ar.result());
+          } else {
+            RoutesApi.error(ctx, ar.cause() instanceof IllegalArgumentException ? 400 : 500,
+                ar.cause().getMessage());
+          }
+        });
+      });
+    });
     if (routes != null) {
       routes.mount(router);
     } else {

@@ -37,6 +37,12 @@ public final class Alerting {
   private final Deque<JsonObject> history = new ArrayDeque<>();
   private Context context;
   private long timer = -1;
+  private final List<java.util.function.Consumer<Alert>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Is told every alert change (started firing, resolved) on the alerting context: automated remediations. */
+  public void addListener(java.util.function.Consumer<Alert> listener) {
+    listeners.add(listener);
+  }
 
   public Alerting(Vertx vertx, AlertingConfig config, MeterRegistry registry) {
     this.vertx = vertx;
@@ -122,6 +128,13 @@ public final class Alerting {
     }
     outboxes.forEach(o -> o.offer(alert));
     outboxes.forEach(AlertmanagerOutbox::tick);
+    for (java.util.function.Consumer<Alert> l : listeners) {
+      try {
+        l.accept(alert);
+      } catch (RuntimeException e) {
+        LOG.warning("alert listener failed: " + e);
+      }
+    }
   }
 
   /** {@code GET /api/v1/alerts}: what fires now, and the recent changes (newest last). */

@@ -59,7 +59,8 @@ public final class ConfigLoader {
     ConfigErrors errors = new ConfigErrors();
     ConfigNode root = new ConfigNode("", json, errors, new EnvSubstitution(env));
     root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "routing", "memory_limit",
-        "admin", "logging", "shutdown_timeout", "cluster", "connectors", "slos", "alerting");
+        "admin", "logging", "shutdown_timeout", "cluster", "connectors", "slos", "alerting", "anomalies", "forecasts",
+        "remediations");
 
     Map<String, ConfigNode> receiverNodes = root.object("receivers").entries();
     Map<String, ComponentTypes.Type<ReceiverConfig>> receiverTypes = new LinkedHashMap<>();
@@ -132,9 +133,25 @@ public final class ConfigLoader {
     }
     AlertingConfig alerting = root.has("alerting") ? AlertingConfig.read(root.object("alerting"),
         "http://" + adminConfig.endpoint()) : null;
+    boolean metricsPipeline = pipelines.stream().anyMatch(p -> p.signal() == dev.telemetry.gateway.otlp.Signal.METRICS);
+    AnomaliesConfig anomalies = root.has("anomalies") ? AnomaliesConfig.read(root.object("anomalies")) : null;
+    if (anomalies != null && !metricsPipeline) {
+      root.error("anomalies", "anomalies are detected on the metrics pipeline: add pipelines.metrics (with the "
+          + "span_metrics connector among its receivers for RED series)");
+    }
+    ForecastsConfig forecasts = root.has("forecasts") ? ForecastsConfig.read(root.object("forecasts")) : null;
+    if (forecasts != null && !forecasts.costBudgets().isEmpty() && !metricsPipeline) {
+      root.error("forecasts.cost_budgets", "cost forecasts read the gen_ai_metrics connector's projection from the "
+          + "metrics pipeline: add pipelines.metrics");
+    }
+    RemediationsConfig remediations = root.has("remediations")
+        ? RemediationsConfig.read(root.object("remediations")) : null;
+    if (remediations != null && routing == null) {
+      root.error("remediations", "remediations change the routing table: configure routing (a routing table file)");
+    }
     errors.throwIfAny();
     return new GatewayConfig(receivers, processors, exporters, pipelines, routing, memoryLimit, adminConfig, log,
-        shutdown, cluster, connectors, slos, alerting);
+        shutdown, cluster, connectors, slos, alerting, anomalies, forecasts, remediations);
   }
 
   /**

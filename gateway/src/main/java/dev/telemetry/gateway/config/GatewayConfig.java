@@ -11,7 +11,9 @@ public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, P
                             Map<String, ExporterConfig> exporters, List<PipelineConfig> pipelines,
                             RoutingConfig routing, MemoryLimitConfig memoryLimit, AdminConfig admin,
                             LoggingConfig logging, Duration shutdownTimeout, ClusterConfig cluster,
-                            Map<String, ConnectorConfig> connectors, SlosConfig slos, AlertingConfig alerting) {
+                            Map<String, ConnectorConfig> connectors, SlosConfig slos, AlertingConfig alerting,
+                            AnomaliesConfig anomalies, ForecastsConfig forecasts,
+                            RemediationsConfig remediations) {
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
   public GatewayConfig {
@@ -25,6 +27,21 @@ public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, P
   /** The SLO file and its evaluation, if SLOs are configured. */
   public Optional<SlosConfig> slosConfig() {
     return Optional.ofNullable(slos);
+  }
+
+  /** Anomaly detection, if configured. */
+  public Optional<AnomaliesConfig> anomaliesConfig() {
+    return Optional.ofNullable(anomalies);
+  }
+
+  /** Forecasts (cost budgets, queue disk), if configured. */
+  public Optional<ForecastsConfig> forecastsConfig() {
+    return Optional.ofNullable(forecasts);
+  }
+
+  /** Automated remediations, if configured. */
+  public Optional<RemediationsConfig> remediationsConfig() {
+    return Optional.ofNullable(remediations);
   }
 
   /** Where alerts go, if alerting is configured. */

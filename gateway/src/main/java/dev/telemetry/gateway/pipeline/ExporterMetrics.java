@@ -58,12 +58,38 @@ final class ExporterMetrics {
   }
 
   /** Age of the oldest waiting request, and (persistent queues) the write-ahead log's disk use and recovery. */
-  void durabilityGauges(Supplier<Number> oldestAgeSeconds, Supplier<Number> diskBytes) {
+  void durabilityGauges(Supplier<Number> oldestAgeSeconds, Supplier<Number> diskBytes, java.nio.file.Path directory) {
     Gauge.builder("gateway.queue.oldest.age", oldestAgeSeconds).description("Age of the oldest request waiting to "
         + "be sent").baseUnit("seconds").tags(tags).register(registry);
     if (diskBytes != null) {
       Gauge.builder("gateway.queue.disk.size", diskBytes).description("Bytes of the queue's write-ahead log on disk")
           .baseUnit("bytes").tags(tags).register(registry);
+      java.nio.file.FileStore store = fileStore(directory);
+      if (store != null) {
+        Gauge.builder("gateway.queue.disk.available", store, ExporterMetrics::usable)
+            .description("Bytes free for the queue on its filesystem (what the disk-full forecast counts down)")
+            .baseUnit("bytes").tags(tags).register(registry);
+      }
+    }
+  }
+
+  private static java.nio.file.FileStore fileStore(java.nio.file.Path directory) {
+    try {
+      java.nio.file.Path p = directory == null ? null : directory.toAbsolutePath();
+      while (p != null && !java.nio.file.Files.exists(p)) {
+        p = p.getParent(); // not created yet: the filesystem it will be on
+      }
+      return p == null ? null : java.nio.file.Files.getFileStore(p);
+    } catch (java.io.IOException e) {
+      return null;
+    }
+  }
+
+  private static double usable(java.nio.file.FileStore store) {
+    try {
+      return store.getUsableSpace();
+    } catch (java.io.IOException e) {
+      return Double.NaN;
     }
   }
 

@@ -96,7 +96,8 @@ public final class ExporterQueue {
     this.metrics = new ExporterMetrics(registry, exporterName, signal);
     metrics.gauges(reservedItems::get, reservedBytes::get, queue.maxItems(), queue.maxBytes());
     this.durable = queue.type() == QueueConfig.Type.PERSISTENT ? new DurableSlots(exporterName, signal, queue) : null;
-    metrics.durabilityGauges(waiting::oldestAgeSeconds, durable == null ? null : durable::diskBytes);
+    metrics.durabilityGauges(waiting::oldestAgeSeconds, durable == null ? null : durable::diskBytes,
+        durable == null ? null : java.nio.file.Path.of(durable.directory()));
     this.deadLetters = queue.deadLetterFile() == null ? null
         : new DeadLetterFile(context.owner(), queue.deadLetterFile(), exporterName + "-" + signal.id());
   }

@@ -46,14 +46,18 @@ class SchemaDefaultsTest {
       new Fragment("genAiMetricsConnector", "connectors", "traces", "{\"type\": \"gen_ai_metrics\"}"));
 
   /** Root sections with defaults, and what they need besides to load. */
-  static final Map<String, String> ROOT_SECTIONS = Map.of(
-      "memory_limit", "{}",
-      "admin", "{}",
-      "logging", "{}",
-      "routing", "{\"file\": \"routes.json\"}",
-      "slos", "{\"file\": \"slos.json\"}",
-      "alerting", "{\"alertmanagers\": [\"http://127.0.0.1:9093\"]}",
-      "cluster", "{\"discovery\": {\"type\": \"tcp\", \"members\": [\"127.0.0.1:5701\"]}}");
+  static final Map<String, String> ROOT_SECTIONS = Map.ofEntries(
+      Map.entry("anomalies", "{}"),
+      Map.entry("forecasts", "{}"),
+      Map.entry("remediations", "{\"actions\": [{\"name\": \"a\", \"when\": {\"alertname\": \"X\"}, "
+          + "\"routing_table\": \"t.json\"}]}"),
+      Map.entry("memory_limit", "{}"),
+      Map.entry("admin", "{}"),
+      Map.entry("logging", "{}"),
+      Map.entry("routing", "{\"file\": \"routes.json\"}"),
+      Map.entry("slos", "{\"file\": \"slos.json\"}"),
+      Map.entry("alerting", "{\"alertmanagers\": [\"http://127.0.0.1:9093\"]}"),
+      Map.entry("cluster", "{\"discovery\": {\"type\": \"tcp\", \"members\": [\"127.0.0.1:5701\"]}}"));
 
   static JsonNode schema() throws Exception {
     return MAPPER.readTree(ROOT.resolve("config/gateway.schema.json").toFile());
@@ -123,8 +127,11 @@ class SchemaDefaultsTest {
     String section = key.split("\\.")[0];
     if (ROOT_SECTIONS.containsKey(section)) {
       without.set(section, MAPPER.readTree(ROOT_SECTIONS.get(section)));
-      if (section.equals("slos")) {
-        // SLOs read the metrics pipeline.
+      if (section.equals("remediations")) {
+        without.set("routing", MAPPER.readTree(ROOT_SECTIONS.get("routing")));
+      }
+      if (section.equals("slos") || section.equals("anomalies") || section.equals("forecasts")) {
+        // The analytics read the metrics pipeline.
         ((ObjectNode) without.get("pipelines")).set("metrics", MAPPER.readTree(
             "{\"receivers\": [\"otlp\"], \"exporters\": [\"f\"]}"));
       }

@@ -46,6 +46,10 @@ public final class SloService {
   static final String COUNTS_ADDRESS = "gateway.slo.counts";
   private volatile List<SloEvaluator.Status> statuses = List.of();
   private final Map<String, double[]> gaugeValues = new ConcurrentHashMap<>();
+  /** The exhaustion forecast alerts firing, by SLO name. */
+  private final Map<String, Alert> exhaustion = new java.util.HashMap<>();
+  /** The predictive alert: the error budget is gone within slos.exhaustion_alert_within at the current burn. */
+  public static final String EXHAUSTION_ALERT = "SLOErrorBudgetExhaustionForecast";
   private volatile String lastText;
   private volatile int version;
   private long watchTimer = -1;
@@ -201,7 +205,79 @@ public final class SloService {
         });
       }
     }
+    if (alerting != null && !config.exhaustionAlertWithin().isZero()) {
+      forecastAlerts(out, now);
+    }
     saveState();
+  }
+
+  /**
+   * Fires when the budget is gone within exhaustion_alert_within at the last hour's burn (or already gone), resolves
+   * once it would last 1.5 times that — hysteresis, so a burn rate around the line does not flap. One owner sends.
+   */
+  private void forecastAlerts(List<SloEvaluator.Status> out, long now) {
+    double within = config.exhaustionAlertWithin().toSeconds();
+    java.util.Set<String> live = new java.util.HashSet<>();
+    for (SloEvaluator.Status s : out) {
+      String name = s.slo().name();
+      live.add(name);
+      double left = s.secondsToExhaustion();
+      Alert current = exhaustion.get(name);
+      boolean on = left < within && s.totalInWindow() > 0;
+      boolean off = !(left < 1.5 * within);
+      if (current == null && on) {
+        Map<String, String> labels = new LinkedHashMap<>(PrometheusRules.labels(s.slo()));
+        labels.put("alertname", EXHAUSTION_ALERT);
+        labels.put("severity", "warning");
+        Map<String, String> annotations = new LinkedHashMap<>();
+        annotations.put("summary", left <= 0 ? "The error budget of " + name + " is used up"
+            : "The error budget of " + name + " is gone in " + human(left) + " at the last hour's burn rate");
+        annotations.put("description", String.format(java.util.Locale.ROOT, "%.1f%% of the %s budget left, "
+            + "burning %.2f× the sustainable rate over the last hour.", 100 * s.budgetRemaining(),
+            SloFileParser.promDuration(s.slo().window()), s.burnRates().getOrDefault(Duration.ofHours(1), 0.0)));
+        annotations.put("runbook_url", s.slo().runbookUrl().isEmpty()
+            ? "https://github.com/telemetry-gateway/gateway/blob/main/docs/runbooks/SLOErrorBudgetBurn.md"
+            : s.slo().runbookUrl());
+        Alert a = new Alert(labels, annotations, Instant.ofEpochMilli(now), null,
+            alerting.externalUrl() + "/api/v1/slos?slo=" + name);
+        exhaustion.put(name, a);
+      } else if (current != null && off) {
+        exhaustion.remove(name);
+        Alert r = new Alert(current.labels(), current.annotations(), current.startsAt(), Instant.ofEpochMilli(now),
+            current.generatorUrl());
+        if (owns.test(name)) {
+          alerting.resolve(r);
+        } else {
+          alerting.forget(r);
+        }
+      }
+    }
+    exhaustion.keySet().removeIf(name -> {
+      if (!live.contains(name)) {
+        Alert a = exhaustion.get(name);
+        alerting.resolve(new Alert(a.labels(), a.annotations(), a.startsAt(), Instant.ofEpochMilli(now),
+            a.generatorUrl()));
+        return true;
+      }
+      return false;
+    });
+    exhaustion.forEach((name, a) -> {
+      if (owns.test(name)) {
+        alerting.fire(a);
+      } else {
+        alerting.forget(a);
+      }
+    });
+  }
+
+  static String human(double seconds) {
+    if (seconds < 7200) {
+      return Math.max(1, Math.round(seconds / 60)) + " min";
+    }
+    if (seconds < 3 * 86400) {
+      return String.format(java.util.Locale.ROOT, "%.1f h", seconds / 3600);
+    }
+    return String.format(java.util.Locale.ROOT, "%.1f days", seconds / 86400);
   }
 
   Alert alert(SloEvaluator.Transition t) {
