@@ -51,7 +51,7 @@ public record AnomaliesConfig(String method, Duration step, Duration evaluationI
   public record Rules(double threshold, double sustainedThreshold, int sustainedSteps, double driftThreshold,
                       int driftSteps, double closeThreshold, int closeAfter, int cooldownSteps, double minSupport,
                       double criticalThreshold) {
-    public static final Rules DEFAULTS = new Rules(6, 3, 3, 4, 12, 3, 3, 6, 0.5, 12);
+    public static final Rules DEFAULTS = new Rules(5.5, 2.5, 3, 4, 12, 2.5, 3, 6, 0.5, 12);
   }
 
   /** No anomaly opens between {@code start} and {@code end} for series whose labels include {@code match}. */

@@ -28,7 +28,7 @@ public record Detection(double threshold, double sustainedThreshold, int sustain
   }
 
   /** The defaults, chosen on the committed benchmark (docs/anomaly.md). */
-  public static final Detection DEFAULTS = new Detection(6, 4, 3, 4, 12, 3, 3, 6, 0, 0.5, 12, Direction.BOTH);
+  public static final Detection DEFAULTS = new Detection(5.5, 2.5, 3, 4, 12, 2.5, 3, 6, 0, 0.5, 12, Direction.BOTH);
 
   public Detection {
     if (!(threshold > 0) || !(sustainedThreshold > 0) || sustainedThreshold > threshold || sustainedSteps < 1

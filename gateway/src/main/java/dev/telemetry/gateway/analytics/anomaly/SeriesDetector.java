@@ -30,6 +30,7 @@ public final class SeriesDetector {
   private boolean critical;
   private long openedAt;
   private int sustained;
+  private long recentHigh;
   private int drifting;
   private int below;
   private long cooldownUntil = Long.MIN_VALUE;
@@ -71,7 +72,9 @@ public final class SeriesDetector {
     double signed = Double.isNaN(score) ? Double.NaN : rules.direction().signed(score);
     double signedDrift = Double.isNaN(drift) ? Double.NaN : rules.direction().signed(drift);
     boolean anomalous = signed >= rules.sustainedThreshold();
-    sustained = anomalous ? sustained + 1 : 0;
+    // The last sustainedSteps + 1 steps as bits: a lasting change may dip under the line for one of them.
+    recentHigh = ((recentHigh << 1) | (anomalous ? 1 : 0)) & ((1L << Math.min(62, rules.sustainedSteps() + 1)) - 1);
+    sustained = anomalous ? Long.bitCount(recentHigh) : 0;
     drifting = signedDrift >= rules.driftThreshold() ? drifting + 1 : 0;
     Change change = Change.NONE;
     if (suppressed) {
