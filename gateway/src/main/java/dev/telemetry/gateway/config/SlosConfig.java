@@ -8,7 +8,7 @@ import java.time.Duration;
  * polled every {@code watchInterval} for changes (zero: at start and SIGHUP only), evaluated every
  * {@code evaluationInterval}; error budget state kept in {@code stateFile} across restarts (null: not kept);
  * {@code exhaustionAlertWithin}: the predictive alert fires when an SLO's error budget is gone within this time at
- * the last hour's burn rate (zero: no such alert).
+ * the current burn rate (zero: no such alert).
  */
 public record SlosConfig(Path file, Duration watchInterval, Duration evaluationInterval, Path stateFile,
                          Duration exhaustionAlertWithin) {

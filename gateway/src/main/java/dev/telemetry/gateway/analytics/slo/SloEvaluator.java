@@ -322,8 +322,11 @@ public final class SloEvaluator {
       double bad = Math.max(0, window[0]);
       double remaining = window[1] > 0 ? 1 - bad / window[1] / budget : 1;
       Double hourBurn = burn.get(Duration.ofHours(1));
-      double toExhaustion = hourBurn != null && hourBurn > 0 && remaining > 0
-          ? remaining * slo.window().toSeconds() / hourBurn : remaining <= 0 ? 0 : Double.POSITIVE_INFINITY;
+      // The last day's burn (a ratio: over what the day holds so far) for long horizons.
+      double[] day = s.ledger.minutes(minute, 1440);
+      double dayBurn = day[1] > 0 ? Math.max(0, day[0]) / day[1] / budget : Double.NaN;
+      double toExhaustion = dev.telemetry.gateway.analytics.forecast.Exhaustion.secondsLeft(remaining,
+          slo.window().toSeconds(), hourBurn == null ? Double.NaN : hourBurn, dayBurn);
       Map<String, Boolean> condition = new LinkedHashMap<>();
       Map<String, List<Slo.BurnRule>> bySeverity = new HashMap<>();
       for (Slo.BurnRule r : slo.rules()) {

@@ -169,7 +169,8 @@ public final class SloService {
       gauge("gateway.slo.error_budget.remaining", s.slo(), Tags.empty(), s.budgetRemaining(),
           "Share of the SLO window's error budget left (1: none used, below 0: overspent)");
       gauge("gateway.slo.time_to_exhaustion", s.slo(), Tags.empty(), s.secondsToExhaustion(),
-          "Seconds until the error budget is gone at the last hour's burn rate (+Inf: not burning)");
+          "Seconds until the error budget is gone at the current burn rate (the last hour's when that is under "
+              + "4 h, else the last day's; +Inf: not burning)");
       gauge("gateway.slo.objective", s.slo(), Tags.empty(), s.slo().objective() / 100, "The SLO's objective");
       s.burnRates().forEach((w, b) -> gauge("gateway.slo.burn_rate", s.slo(),
           Tags.of("window", SloFileParser.promDuration(w)), b, "Bad-event ratio over the window divided by the "
@@ -212,7 +213,7 @@ public final class SloService {
   }
 
   /**
-   * Fires when the budget is gone within exhaustion_alert_within at the last hour's burn (or already gone), resolves
+   * Fires when the budget is gone within exhaustion_alert_within at the current burn (or already gone), resolves
    * once it would last 1.5 times that — hysteresis, so a burn rate around the line does not flap. One owner sends.
    */
   private void forecastAlerts(List<SloEvaluator.Status> out, long now) {
@@ -231,7 +232,7 @@ public final class SloService {
         labels.put("severity", "warning");
         Map<String, String> annotations = new LinkedHashMap<>();
         annotations.put("summary", left <= 0 ? "The error budget of " + name + " is used up"
-            : "The error budget of " + name + " is gone in " + human(left) + " at the last hour's burn rate");
+            : "The error budget of " + name + " is gone in " + human(left) + " at the current burn rate");
         annotations.put("description", String.format(java.util.Locale.ROOT, "%.1f%% of the %s budget left, "
             + "burning %.2f× the sustainable rate over the last hour.", 100 * s.budgetRemaining(),
             SloFileParser.promDuration(s.slo().window()), s.burnRates().getOrDefault(Duration.ofHours(1), 0.0)));
