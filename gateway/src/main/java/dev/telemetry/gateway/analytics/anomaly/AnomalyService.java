@@ -507,6 +507,11 @@ public final class AnomalyService {
     return new dev.telemetry.gateway.state.StateFile(vertx, config.stateFile()).write(text);
   }
 
+  /** For tests: what the book holds. */
+  SeriesBook book() {
+    return book;
+  }
+
   /** For tests: the evaluation interval's work now. */
   public void evaluateNow() {
     evaluate(System.currentTimeMillis());
