@@ -67,6 +67,18 @@ class ConfigSchemaTest {
     assertThat(table.rules()).hasSize(7);
   }
 
+  /** The anomaly example's routing table and its remediation's pre-approved table validate against that config. */
+  @Test
+  void anomalyExampleTablesMatchTheSchemaAndTheExampleGateway() throws Exception {
+    GatewayConfig gateway = loadExample(ROOT.resolve("config/examples/anomaly.json"));
+    assertThat(gateway.remediationsConfig().orElseThrow().actions()).hasSize(2);
+    for (String name : new String[] {"routes.json", "routes-shed-debug.json"}) {
+      Path table = ROOT.resolve("config/examples/anomaly/" + name);
+      assertThat(routesSchema().validate(MAPPER.readTree(table.toFile()))).as(name).isEmpty();
+      assertThat(RoutesFile.check(table, Gateway.catalog(gateway)).rules()).as(name).isNotEmpty();
+    }
+  }
+
   /** The example SLO file matches its schema and validates against the example gateway config it goes with. */
   @Test
   void exampleSloFileMatchesItsSchemaAndLoads() throws Exception {

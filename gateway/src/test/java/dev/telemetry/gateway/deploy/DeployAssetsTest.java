@@ -176,6 +176,11 @@ class DeployAssetsTest {
     }
     TreeSet<String> expected = new TreeSet<>(alerts);
     expected.add(dev.telemetry.gateway.analytics.slo.PrometheusRules.ALERT); // the SLO alert's generic page
+    // The alerts the gateway's own evaluators send.
+    expected.add(dev.telemetry.gateway.analytics.slo.SloService.EXHAUSTION_ALERT);
+    expected.add(dev.telemetry.gateway.analytics.anomaly.AnomalyService.ALERT);
+    expected.add(dev.telemetry.gateway.analytics.forecast.ForecastService.QUEUE_ALERT);
+    expected.add(dev.telemetry.gateway.analytics.forecast.ForecastService.COST_ALERT);
     assertThat(pages).as("every runbook page belongs to an alert").isEqualTo(expected);
     for (String page : pages) {
       assertThat(Files.readString(ROOT.resolve("docs/runbooks/" + page + ".md"))).contains("## Diagnosis")

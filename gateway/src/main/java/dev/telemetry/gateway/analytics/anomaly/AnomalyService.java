@@ -328,7 +328,7 @@ public final class AnomalyService {
         + "seasonality) puts this step %.1f robust standard deviations from normal; confidence %.2f. It stays "
         + "open until the series is back within %.1f for %d steps of %s.", config.method(), v.score(),
         v.confidence(), config.rules().closeThreshold(), config.rules().closeAfter(), config.step()));
-    annotations.put("runbook_url", "https://github.com/telemetry-gateway/gateway/blob/main/docs/runbooks/"
+    annotations.put("runbook_url", "https://github.com/telemetry-gateway/telemetry-gateway/blob/main/docs/runbooks/"
         + "GatewayAnomaly.md");
     annotations.put("score", String.format(java.util.Locale.ROOT, "%.2f", v.score()));
     annotations.put("confidence", String.format(java.util.Locale.ROOT, "%.2f", v.confidence()));

@@ -126,7 +126,7 @@ public final class ForecastService {
           Double.isNaN(available) ? Double.POSITIVE_INFINITY : available);
       boolean enough = t.spanMillis() >= config.queueDiskWindow().toMillis() / 2;
       double seconds = enough ? t.secondsUntil(headroom) : Double.POSITIVE_INFINITY;
-      gauge("gateway.forecast.queue.disk.full", Map.of("exporter", exporter, "signal", signal), seconds,
+      gauge("gateway.forecast.queue.disk.full.seconds", Map.of("exporter", exporter, "signal", signal), seconds,
           "Seconds until the persistent queue's disk is full at its growth over forecasts.queue_disk.window "
               + "(+Inf: not growing)");
       queues.add(new JsonObject().put("exporter", exporter).put("signal", signal).put("used_bytes", used)
@@ -161,9 +161,9 @@ public final class ForecastService {
       }
       double ratio = projected / b.monthlyUsd();
       Map<String, String> tags = Map.of("budget", b.name());
-      gauge("gateway.forecast.cost.month_end", tags, projected, "Projected month-end GenAI cost of the budget's "
+      gauge("gateway.forecast.cost.month_end.usd", tags, projected, "Projected month-end GenAI cost of the budget's "
           + "series, USD");
-      gauge("gateway.forecast.cost.budget", tags, b.monthlyUsd(), "The budget's monthly amount, USD");
+      gauge("gateway.forecast.cost.budget.usd", tags, b.monthlyUsd(), "The budget's monthly amount, USD");
       gauge("gateway.forecast.cost.budget.ratio", tags, ratio, "Projected month-end cost over the budget");
       budgets.add(new JsonObject().put("name", b.name()).put("monthly_usd", b.monthlyUsd())
           .put("projected_month_end_usd", projected).put("ratio", ratio).put("series", series));
@@ -188,7 +188,7 @@ public final class ForecastService {
     Alert current = firing.get(key);
     if (current == null && on) {
       Map<String, String> annotations = Map.of("summary", summary, "description", description, "runbook_url",
-          "https://github.com/telemetry-gateway/gateway/blob/main/docs/runbooks/" + runbook + ".md");
+          "https://github.com/telemetry-gateway/telemetry-gateway/blob/main/docs/runbooks/" + runbook + ".md");
       Alert a = new Alert(labels, annotations, Instant.ofEpochMilli(now), null,
           (alerting != null ? alerting.externalUrl() : "") + "/api/v1/forecasts");
       firing.put(key, a);

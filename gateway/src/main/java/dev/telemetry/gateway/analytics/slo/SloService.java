@@ -237,7 +237,7 @@ public final class SloService {
             + "burning %.2f× the sustainable rate over the last hour.", 100 * s.budgetRemaining(),
             SloFileParser.promDuration(s.slo().window()), s.burnRates().getOrDefault(Duration.ofHours(1), 0.0)));
         annotations.put("runbook_url", s.slo().runbookUrl().isEmpty()
-            ? "https://github.com/telemetry-gateway/gateway/blob/main/docs/runbooks/SLOErrorBudgetBurn.md"
+            ? "https://github.com/telemetry-gateway/telemetry-gateway/blob/main/docs/runbooks/SLOErrorBudgetBurn.md"
             : s.slo().runbookUrl());
         Alert a = new Alert(labels, annotations, Instant.ofEpochMilli(now), null,
             alerting.externalUrl() + "/api/v1/slos?slo=" + name);

@@ -62,7 +62,7 @@ class ForecastServiceTest {
       f.evaluate(t + i * 10_000L);
       used.addAndGet(1_000_000);
     }
-    double seconds = registry.get("gateway.forecast.queue.disk.full").tag("exporter", "es").gauge().value();
+    double seconds = registry.get("gateway.forecast.queue.disk.full.seconds").tag("exporter", "es").gauge().value();
     assertThat(seconds).isBetween(4_800.0, 5_000.0);
     assertThat(view(f).getJsonArray("firing")).isEmpty();
     for (int i = 7; i <= 13; i++) { // 1 MB/s: under half an hour
@@ -80,7 +80,7 @@ class ForecastServiceTest {
       used.addAndGet(-5_000_000);
     }
     assertThat(view(f).getJsonArray("firing")).isEmpty();
-    assertThat(registry.get("gateway.forecast.queue.disk.full").tag("exporter", "es").gauge().value()).isInfinite();
+    assertThat(registry.get("gateway.forecast.queue.disk.full.seconds").tag("exporter", "es").gauge().value()).isInfinite();
   }
 
   static ExportMetricsServiceRequest projection(String team, double usd, long atMillis) {
@@ -100,7 +100,7 @@ class ForecastServiceTest {
     f.take(projection("search", 420, now)); // the same series again: the newest value counts
     f.take(projection("ads", 5000, now));
     f.evaluate(now);
-    assertThat(registry.get("gateway.forecast.cost.month_end").tag("budget", "search").gauge().value())
+    assertThat(registry.get("gateway.forecast.cost.month_end.usd").tag("budget", "search").gauge().value())
         .isEqualTo(420);
     assertThat(view(f).getJsonArray("firing")).isEmpty();
     ExportMetricsServiceRequest second = projection("search", 530, now).toBuilder()
