@@ -81,6 +81,7 @@ public final class Gateway {
   private final dev.telemetry.gateway.analytics.anomaly.AnomalyService anomalies;
   private final dev.telemetry.gateway.analytics.forecast.ForecastService forecasts;
   private dev.telemetry.gateway.alerting.remediation.Remediations remediations;
+  private final dev.telemetry.gateway.security.quota.TenantQuotas quotas;
   private final MemoryGuard memoryGuard;
   private final Cluster cluster;
   /** The samplers as the pipelines see them: local ones, or in a cluster the ring-aware stages around them. */
@@ -148,6 +149,14 @@ public final class Gateway {
         ? new dev.telemetry.gateway.analytics.slo.SloService(vertx, sc, sloCatalog(config), registry, alerting)
         : new dev.telemetry.gateway.analytics.slo.SloService(vertx, sc, sloCatalog(config), registry, alerting,
             cluster.nodeId(), name -> cluster.owns("slo:" + name))).orElse(null);
+    quotas = config.quotasConfig().map(qc -> new dev.telemetry.gateway.security.quota.TenantQuotas(qc, registry))
+        .orElse(null);
+    if (quotas != null) {
+      pipelines.admitBy(quotas);
+      if (cluster != null) {
+        cluster.onShare(quotas::share);
+      }
+    }
     anomalies = config.anomaliesConfig().map(ac -> cluster == null
         ? new dev.telemetry.gateway.analytics.anomaly.AnomalyService(vertx, ac, registry, alerting)
         : new dev.telemetry.gateway.analytics.anomaly.AnomalyService(vertx, ac, registry, alerting,
@@ -170,7 +179,7 @@ public final class Gateway {
       routeTables = new RouteTables(catalog(config), registry, config.routingConfig().get().history());
       if (config.remediationsConfig().isPresent()) {
         remediations = new dev.telemetry.gateway.alerting.remediation.Remediations(vertx,
-            config.remediationsConfig().get(), routingControl(routeTables), registry);
+            config.remediationsConfig().get(), routingControl(routeTables), quotaControl(quotas), registry);
         admin.view("/api/v1/remediations", remediations::view);
         admin.action("/api/v1/remediations/alertmanager", remediations::webhook);
         if (alerting != null) {
@@ -302,6 +311,32 @@ public final class Gateway {
       @Override
       public int rollback(int version, String source) throws Exception {
         return tables.rollback(java.util.Optional.of(version), source).number();
+      }
+    };
+  }
+
+  /** What remediations may do to tenant quotas (nothing without quotas: such actions are rejected at start). */
+  private static dev.telemetry.gateway.alerting.remediation.QuotaControl quotaControl(
+      dev.telemetry.gateway.security.quota.TenantQuotas quotas) {
+    if (quotas == null) {
+      return null;
+    }
+    return new dev.telemetry.gateway.alerting.remediation.QuotaControl() {
+      @Override
+      public long[] limit(String tenant) {
+        var l = quotas.limit(tenant);
+        return new long[] {l.itemsPerSecond(), l.bytesPerSecond()};
+      }
+
+      @Override
+      public void set(String tenant, long itemsPerSecond, long bytesPerSecond) {
+        quotas.override(tenant, new dev.telemetry.gateway.config.QuotasConfig.Limit(itemsPerSecond,
+            bytesPerSecond));
+      }
+
+      @Override
+      public void reset(String tenant) {
+        quotas.clearOverride(tenant);
       }
     };
   }

@@ -14,7 +14,9 @@ public final class RefusedException extends RuntimeException {
     /** The process is at its heap limit (the memory guard): back-pressure, like a full queue. */
     MEMORY_LIMIT,
     /** The gateway is starting or shutting down, or a queue cannot write to disk. */
-    NOT_READY;
+    NOT_READY,
+    /** The tenant is over its items/s or bytes/s quota: back-pressure for that tenant alone. */
+    QUOTA;
 
     /** Back-pressure (HTTP 429, RESOURCE_EXHAUSTED) rather than unavailability (HTTP 503, UNAVAILABLE). */
     public boolean backPressure() {
@@ -27,13 +29,25 @@ public final class RefusedException extends RuntimeException {
   }
 
   private final Reason reason;
+  private final long retryAfterMillis;
 
   public RefusedException(Reason reason, String message) {
+    this(reason, message, 0);
+  }
+
+  /** {@code retryAfterMillis}: when a retry can succeed, if the refuser knows (a quota refills); 0: unknown. */
+  public RefusedException(Reason reason, String message, long retryAfterMillis) {
     super(message, null, false, false); // thrown often under load: no stack trace
     this.reason = reason;
+    this.retryAfterMillis = retryAfterMillis;
   }
 
   public Reason reason() {
     return reason;
+  }
+
+  /** When a retry can succeed (0: unknown, the receiver's configured retry_after applies). */
+  public long retryAfterMillis() {
+    return retryAfterMillis;
   }
 }

@@ -296,6 +296,14 @@ public final class Cluster {
         });
   }
 
+  private final List<java.util.function.DoubleConsumer> shareListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Is told this member's share of the ring whenever it changes (rate budgets: samplers', tenant quotas). */
+  public void onShare(java.util.function.DoubleConsumer listener) {
+    shareListeners.add(listener);
+  }
+
   /** After the ring changed: forwards re-split, traces owned elsewhere handed over, rate budgets re-shared. */
   private void ringChanged(HashRing ring) {
     forwarder.ringChanged(ring);
@@ -312,6 +320,9 @@ public final class Cluster {
     double share = ring.isEmpty() ? 1.0 : ring.members().contains(self) ? ring.share(self)
         : 1.0 / ring.members().size();
     List<Future<?>> moved = new ArrayList<>();
+    for (java.util.function.DoubleConsumer l : shareListeners) {
+      l.accept(Math.min(1.0, share));
+    }
     for (TailSampler s : samplers.values()) {
       s.budgetShare(Math.min(1.0, share));
       if (ring.isEmpty()) {

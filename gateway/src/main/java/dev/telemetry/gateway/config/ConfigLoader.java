@@ -60,7 +60,7 @@ public final class ConfigLoader {
     ConfigNode root = new ConfigNode("", json, errors, new EnvSubstitution(env));
     root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "routing", "memory_limit",
         "admin", "logging", "shutdown_timeout", "cluster", "connectors", "slos", "alerting", "anomalies", "forecasts",
-        "remediations");
+        "remediations", "quotas");
 
     Map<String, ConfigNode> receiverNodes = root.object("receivers").entries();
     Map<String, ComponentTypes.Type<ReceiverConfig>> receiverTypes = new LinkedHashMap<>();
@@ -146,12 +146,21 @@ public final class ConfigLoader {
     }
     RemediationsConfig remediations = root.has("remediations")
         ? RemediationsConfig.read(root.object("remediations")) : null;
-    if (remediations != null && routing == null) {
-      root.error("remediations", "remediations change the routing table: configure routing (a routing table file)");
+    QuotasConfig quotas = root.has("quotas") ? QuotasConfig.read(root.object("quotas")) : null;
+    if (remediations != null) {
+      if (routing == null && remediations.actions().stream().anyMatch(a -> a.quota() == null)) {
+        root.error("remediations", "routing_table and sampling remediations change the routing table: configure "
+            + "routing (a routing table file)");
+      }
+      for (RemediationsConfig.Action a : remediations.actions()) {
+        if (a.quota() != null && quotas == null) {
+          root.errorAt(a.path() + ".tenant_quota", "the gateway has no tenant quotas to raise: add a quotas section");
+        }
+      }
     }
     errors.throwIfAny();
     return new GatewayConfig(receivers, processors, exporters, pipelines, routing, memoryLimit, adminConfig, log,
-        shutdown, cluster, connectors, slos, alerting, anomalies, forecasts, remediations);
+        shutdown, cluster, connectors, slos, alerting, anomalies, forecasts, remediations, quotas);
   }
 
   /**

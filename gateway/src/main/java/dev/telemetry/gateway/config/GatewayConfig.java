@@ -13,7 +13,7 @@ public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, P
                             LoggingConfig logging, Duration shutdownTimeout, ClusterConfig cluster,
                             Map<String, ConnectorConfig> connectors, SlosConfig slos, AlertingConfig alerting,
                             AnomaliesConfig anomalies, ForecastsConfig forecasts,
-                            RemediationsConfig remediations) {
+                            RemediationsConfig remediations, QuotasConfig quotas) {
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
   public GatewayConfig {
@@ -37,6 +37,11 @@ public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, P
   /** Forecasts (cost budgets, queue disk), if configured. */
   public Optional<ForecastsConfig> forecastsConfig() {
     return Optional.ofNullable(forecasts);
+  }
+
+  /** Per-tenant quotas, if configured. */
+  public Optional<QuotasConfig> quotasConfig() {
+    return Optional.ofNullable(quotas);
   }
 
   /** Automated remediations, if configured. */

@@ -20,14 +20,27 @@ public record RemediationsConfig(boolean dryRun, int maxPerHour, List<Action> ac
   /**
    * One action. Exactly one of: {@code routingTable} (a pre-approved routing table file to switch to),
    * {@code samplingPolicySet} (route the traces of {@code samplingRules}, or all trace rules when empty, to that
-   * tail-sampling processor).
+   * tail-sampling processor), {@code quota} (raise a tenant's quota within a cap).
    */
   public record Action(String name, Map<String, String> when, Path routingTable, String samplingPolicySet,
-                       List<String> samplingRules, boolean revert, boolean dryRun, String path) {
+                       List<String> samplingRules, QuotaRaise quota, boolean revert, boolean dryRun, String path) {
     public Action {
       when = Map.copyOf(when);
       samplingRules = List.copyOf(samplingRules);
     }
+
+    public Action(String name, Map<String, String> when, Path routingTable, String samplingPolicySet,
+                  List<String> samplingRules, boolean revert, boolean dryRun, String path) {
+      this(name, when, routingTable, samplingPolicySet, samplingRules, null, revert, dryRun, path);
+    }
+  }
+
+  /**
+   * Multiply the quota of {@code tenant} (or of the tenant the alert's {@code tenantLabel} names) by {@code factor},
+   * never beyond {@code maxItemsPerSecond} / {@code maxBytesPerSecond}.
+   */
+  public record QuotaRaise(String tenant, String tenantLabel, double factor, long maxItemsPerSecond,
+                           long maxBytesPerSecond) {
   }
 
   static RemediationsConfig read(ConfigNode n) {
@@ -41,7 +54,7 @@ public record RemediationsConfig(boolean dryRun, int maxPerHour, List<Action> ac
           + "{\"alertname\": \"GatewayExporterQueueFilling\"}, \"routing_table\": \"routes-shed-debug.json\"}]");
     }
     for (ConfigNode a : n.objectList("actions")) {
-      a.allowOnly("name", "when", "routing_table", "sampling", "revert", "dry_run");
+      a.allowOnly("name", "when", "routing_table", "sampling", "tenant_quota", "revert", "dry_run");
       String name = a.nonBlankString("name");
       if (!a.has("name")) {
         a.error("name", "required: a name for the action (it appears in the audit log and metrics)");
@@ -65,13 +78,35 @@ public record RemediationsConfig(boolean dryRun, int maxPerHour, List<Action> ac
         }
         rules = s.stringList("rules", List.of());
       }
-      if ((table == null) == (policySet == null) && a.has("name")) {
-        a.error(null, "exactly one of routing_table (a pre-approved routing table file) or sampling "
-            + "({\"policy_set\": ...}) is required");
+      QuotaRaise quota = a.has("tenant_quota") ? quota(a.object("tenant_quota")) : null;
+      int kinds = (table == null ? 0 : 1) + (policySet == null ? 0 : 1) + (a.has("tenant_quota") ? 1 : 0);
+      if (kinds != 1 && a.has("name")) {
+        a.error(null, "exactly one of routing_table (a pre-approved routing table file), sampling "
+            + "({\"policy_set\": ...}) or tenant_quota ({\"tenant\": ..., \"factor\": 2, \"max_items_per_second\": "
+            + "...}) is required");
       }
-      actions.add(new Action(name, when, table == null ? null : Path.of(table), policySet, rules,
+      actions.add(new Action(name, when, table == null ? null : Path.of(table), policySet, rules, quota,
           a.bool("revert", true), a.bool("dry_run", dry), a.path()));
     }
     return n.build(null, () -> new RemediationsConfig(dry, max, actions));
+  }
+
+  private static QuotaRaise quota(ConfigNode q) {
+    q.allowOnly("tenant", "tenant_label", "factor", "max_items_per_second", "max_bytes_per_second");
+    String tenant = q.has("tenant") ? q.nonBlankString("tenant") : null;
+    String label = q.has("tenant_label") ? q.nonBlankString("tenant_label") : null;
+    if ((tenant == null) == (label == null) && !q.has("tenant") && !q.has("tenant_label")) {
+      q.error(null, "one of tenant (a tenant name) or tenant_label (the alert label naming the tenant) is required");
+    } else if (q.has("tenant") && q.has("tenant_label")) {
+      q.error(null, "tenant and tenant_label exclude each other");
+    }
+    double factor = q.number("factor", 2, 1.01, 1000);
+    long maxItems = q.integer("max_items_per_second", 0, 0, Long.MAX_VALUE / 4);
+    long maxBytes = q.bytes("max_bytes_per_second", 0, 0);
+    if (!q.has("max_items_per_second") && !q.has("max_bytes_per_second")) {
+      q.error(null, "a cap is required: max_items_per_second and/or max_bytes_per_second (the most a remediation "
+          + "may raise the quota to)");
+    }
+    return new QuotaRaise(tenant, label, factor, maxItems, maxBytes);
   }
 }

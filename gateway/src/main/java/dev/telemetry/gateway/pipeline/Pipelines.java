@@ -20,6 +20,12 @@ public final class Pipelines implements TelemetryConsumer {
   private volatile boolean open;
   private RouteTables routes;
   private MemoryGuard memory;
+  private Admission admission;
+
+  /** Admits each request through {@code admission} first (tenant quotas; set before open). */
+  public void admitBy(Admission admission) {
+    this.admission = admission;
+  }
 
   /** Refuses data while {@code guard} says the heap is over its limit (set before open). */
   public void guardMemory(MemoryGuard guard) {
@@ -70,10 +76,25 @@ public final class Pipelines implements TelemetryConsumer {
       return Future.failedFuture(new IllegalStateException("no " + signal.id() + " pipeline for " + receiver));
     }
     RouteMatcher matcher = routes == null ? null : routes.current();
-    if (matcher == null) {
-      return p.offer(request, items, bytes);
+    String header = matcher == null ? null : matcher.table().tenant().header();
+    String tenant = header == null ? null : headers.get(header);
+    if (admission == null) {
+      return matcher == null ? p.offer(request, items, bytes) : p.offer(request, items, bytes, matcher, tenant);
     }
-    String header = matcher.table().tenant().header();
-    return p.offer(request, items, bytes, matcher, header == null ? null : headers.get(header));
+    dev.telemetry.gateway.backpressure.Reservation admitted;
+    try {
+      admitted = admission.reserve(signal, request, items, bytes, matcher, tenant);
+    } catch (RefusedException e) {
+      return Future.failedFuture(e);
+    }
+    Future<Void> offered = matcher == null ? p.offer(request, items, bytes)
+        : p.offer(request, items, bytes, matcher, tenant);
+    return offered.andThen(ar -> {
+      if (ar.succeeded()) {
+        admitted.commit();
+      } else {
+        admitted.release(); // refused further on: the client retries, and is charged then
+      }
+    });
   }
 }

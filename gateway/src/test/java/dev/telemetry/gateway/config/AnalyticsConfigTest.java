@@ -17,6 +17,10 @@ class AnalyticsConfigTest {
        "pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["f"]},
                      "metrics": {"receivers": ["otlp"], "exporters": ["f"]}}%s}""";
 
+  static final String ONE_OF = "exactly one of routing_table (a pre-approved routing table file), sampling "
+      + "({\"policy_set\": ...}) or tenant_quota ({\"tenant\": ..., \"factor\": 2, \"max_items_per_second\": ...}) "
+      + "is required";
+
   List<String> problems(String sections) {
     try {
       loader.parse(BASE.formatted(sections), Path.of("."));
@@ -73,11 +77,39 @@ class AnalyticsConfigTest {
         "forecasts.cost_budgets[1].warn_at: 2.0 is out of range [0.01, 1.0]",
         "remediations.actions[0].when: required: the labels of the alerts that run it, e.g. {\"alertname\": "
             + "\"GatewayAnomaly\", \"severity\": \"critical\"}",
-        "remediations.actions[0]: exactly one of routing_table (a pre-approved routing table file) or sampling "
-            + "({\"policy_set\": ...}) is required",
-        "remediations.actions[1]: exactly one of routing_table (a pre-approved routing table file) or sampling "
-            + "({\"policy_set\": ...}) is required",
-        "remediations: remediations change the routing table: configure routing (a routing table file)");
+        "remediations.actions[0]: " + ONE_OF,
+        "remediations.actions[1]: " + ONE_OF,
+        "remediations: routing_table and sampling remediations change the routing table: configure routing (a "
+            + "routing table file)");
+  }
+
+  @Test
+  void quotasAndTheQuotaRemediation() throws Exception {
+    GatewayConfig c = loader.parse(BASE.formatted("""
+        , "quotas": {"default": {"items_per_second": 1000}, "tenants": {"acme": {"bytes_per_second": "10MiB"}}},
+          "remediations": {"actions": [{"name": "raise", "when": {"alertname": "TenantQuotaPressure"},
+            "tenant_quota": {"tenant_label": "tenant", "factor": 3, "max_items_per_second": 5000}}]}"""),
+        Path.of("."));
+    QuotasConfig q = c.quotasConfig().orElseThrow();
+    assertThat(q.defaults()).isEqualTo(new QuotasConfig.Limit(1000, 0));
+    assertThat(q.tenants().get("acme")).isEqualTo(new QuotasConfig.Limit(0, 10L << 20));
+    assertThat(q.burstSeconds()).isEqualTo(1.0);
+    assertThat(c.remediationsConfig().orElseThrow().actions().get(0).quota())
+        .isEqualTo(new RemediationsConfig.QuotaRaise(null, "tenant", 3, 5000, 0));
+    assertThat(problems("""
+        , "quotas": {"tenants": {"acme": {"items_per_second": -1}, "b": {}}, "burst_seconds": 0},
+          "remediations": {"actions": [{"name": "raise", "when": {"alertname": "X"},
+            "tenant_quota": {"tenant": "a", "tenant_label": "t"}}]}""")).containsExactlyInAnyOrder(
+        "quotas.tenants.acme.items_per_second: -1 is out of range [0, 2305843009213693951]",
+        "quotas.tenants.b: set items_per_second and/or bytes_per_second (0: unlimited)",
+        "quotas.burst_seconds: 0.0 is out of range [0.1, 3600.0]",
+        "remediations.actions[0].tenant_quota: tenant and tenant_label exclude each other",
+        "remediations.actions[0].tenant_quota: a cap is required: max_items_per_second and/or max_bytes_per_second "
+            + "(the most a remediation may raise the quota to)");
+    assertThat(problems("""
+        , "remediations": {"actions": [{"name": "raise", "when": {"alertname": "X"},
+            "tenant_quota": {"tenant": "a", "max_items_per_second": 10}}]}""")).containsExactly(
+        "remediations.actions[0].tenant_quota: the gateway has no tenant quotas to raise: add a quotas section");
   }
 
   @Test

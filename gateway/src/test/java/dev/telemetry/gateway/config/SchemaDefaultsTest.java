@@ -48,6 +48,7 @@ class SchemaDefaultsTest {
   /** Root sections with defaults, and what they need besides to load. */
   static final Map<String, String> ROOT_SECTIONS = Map.ofEntries(
       Map.entry("anomalies", "{}"),
+      Map.entry("quotas", "{\"tenants\": {\"t\": {\"items_per_second\": 10}}}"),
       Map.entry("forecasts", "{}"),
       Map.entry("remediations", "{\"actions\": [{\"name\": \"a\", \"when\": {\"alertname\": \"X\"}, "
           + "\"routing_table\": \"t.json\"}]}"),

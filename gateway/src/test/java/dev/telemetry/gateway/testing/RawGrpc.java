@@ -32,7 +32,14 @@ public final class RawGrpc implements AutoCloseable {
 
   /** Sends one message; {@code encoding} "gzip" means {@code payload} is already gzip-compressed. */
   public Result export(Signal signal, Buffer payload, String encoding) throws Exception {
+    return export(signal, payload, encoding, java.util.Map.of());
+  }
+
+  /** The same, with request metadata (e.g. a tenant header). */
+  public Result export(Signal signal, Buffer payload, String encoding, java.util.Map<String, String> metadata)
+      throws Exception {
     GrpcClientRequest<Buffer, Buffer> req = client.request(address).await(10, TimeUnit.SECONDS);
+    metadata.forEach((k, v) -> req.headers().set(k, v));
     req.fullMethodName(signal.grpcService() + "/Export");
     req.encoding(encoding);
     req.endMessage(GrpcMessage.message(encoding, payload));

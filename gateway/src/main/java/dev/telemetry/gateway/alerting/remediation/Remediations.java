@@ -40,14 +40,19 @@ public final class Remediations {
   private final Vertx vertx;
   private final RemediationsConfig config;
   private final RoutingControl routing;
+  private final QuotaControl quotas;
   private final MeterRegistry registry;
   private final Map<String, State> states = new LinkedHashMap<>();
   private final Deque<JsonObject> history = new ArrayDeque<>();
   private Context context;
 
-  /** One action's state. */
+  /** One action's state (for a quota action naming its tenant by an alert label: one per tenant). */
   private static final class State {
     final RemediationsConfig.Action action;
+    /** The tenant of a quota action (null for the others). */
+    final String tenant;
+    long[] quotaBefore;
+    long[] quotaSet;
     JsonObject table;
     /** The alerts (by identity) that ran it and still fire. */
     final Set<String> triggers = new LinkedHashSet<>();
@@ -58,22 +63,48 @@ public final class Remediations {
     int appliedVersion = -1;
     final double[] activeGauge = new double[1];
 
-    State(RemediationsConfig.Action action) {
+    State(RemediationsConfig.Action action, String tenant) {
       this.action = action;
+      this.tenant = tenant;
+    }
+
+    String key() {
+      return tenant == null || action.quota().tenant() != null ? action.name() : action.name() + "/" + tenant;
     }
   }
 
   public Remediations(Vertx vertx, RemediationsConfig config, RoutingControl routing, MeterRegistry registry) {
+    this(vertx, config, routing, null, registry);
+  }
+
+  /** {@code quotas}: null when the gateway has no tenant quotas (the config then has no quota actions). */
+  public Remediations(Vertx vertx, RemediationsConfig config, RoutingControl routing, QuotaControl quotas,
+                      MeterRegistry registry) {
     this.vertx = vertx;
     this.config = config;
     this.routing = routing;
+    this.quotas = quotas;
     this.registry = registry;
     for (RemediationsConfig.Action a : config.actions()) {
-      State s = new State(a);
-      states.put(a.name(), s);
-      Gauge.builder("gateway.remediation.active", s.activeGauge, g -> g[0]).tag("action", a.name())
-          .description("1 while the action is applied (not yet reverted)").register(registry);
+      if (a.quota() == null || a.quota().tenant() != null) {
+        state(new State(a, a.quota() == null ? null : a.quota().tenant()));
+      }
     }
+  }
+
+  private State state(State s) {
+    State known = states.get(s.key());
+    if (known != null) {
+      return known;
+    }
+    states.put(s.key(), s);
+    Gauge.Builder<double[]> g = Gauge.builder("gateway.remediation.active", s.activeGauge, x -> x[0])
+        .tag("action", s.action.name()).description("1 while the action is applied (not yet reverted)");
+    if (s.tenant != null) {
+      g.tag("tenant", s.tenant);
+    }
+    g.register(registry);
+    return s;
   }
 
   /**
@@ -86,6 +117,9 @@ public final class Remediations {
       List<String> problems = new ArrayList<>();
       for (State s : states.values()) {
         RemediationsConfig.Action a = s.action;
+        if (a.quota() != null && quotas == null) {
+          problems.add(a.path() + ".tenant_quota: the gateway has no tenant quotas (add a quotas section)");
+        }
         if (a.routingTable() == null) {
           continue;
         }
@@ -125,9 +159,22 @@ public final class Remediations {
 
   private void handle(Map<String, String> labels, boolean firing, String source) {
     String alert = new TreeMap<>(labels).toString();
-    for (State s : states.values()) {
-      if (!matches(s.action.when(), labels)) {
+    for (RemediationsConfig.Action a : config.actions()) {
+      if (!matches(a.when(), labels)) {
         continue;
+      }
+      State s;
+      if (a.quota() != null && a.quota().tenantLabel() != null) {
+        String tenant = labels.get(a.quota().tenantLabel());
+        if (tenant == null || tenant.isEmpty()) {
+          State any = new State(a, "?");
+          record(any, "failed", labels.getOrDefault("alertname", "?") + " " + new TreeMap<>(labels), source,
+              "the alert has no label " + a.quota().tenantLabel() + " naming the tenant");
+          continue;
+        }
+        s = state(new State(a, tenant));
+      } else {
+        s = states.get(a.name());
       }
       if (firing) {
         boolean first = s.triggers.isEmpty();
@@ -163,6 +210,10 @@ public final class Remediations {
     if (s.action.dryRun()) {
       s.active = true; // so that the resolve is audited as the would-be revert
       record(s, "dry_run", cause, source, "would " + describe(s.action));
+      return;
+    }
+    if (s.action.quota() != null) {
+      raiseQuota(s, cause, source);
       return;
     }
     s.busy = true;
@@ -201,6 +252,10 @@ public final class Remediations {
           + s.appliedVersion + " stays");
       return;
     }
+    if (s.action.quota() != null) {
+      restoreQuota(s, cause, source);
+      return;
+    }
     s.busy = true;
     int applied = s.appliedVersion;
     int previous = s.previousVersion;
@@ -224,6 +279,55 @@ public final class Remediations {
             + ar.result() + ")");
       }
     });
+  }
+
+  /** Raises the tenant's quota by the factor, within the caps (an unlimited dimension stays unlimited). */
+  private void raiseQuota(State s, String cause, String source) {
+    RemediationsConfig.QuotaRaise q = s.action.quota();
+    long[] now = quotas.limit(s.tenant);
+    long items = raise(now[0], q.factor(), q.maxItemsPerSecond());
+    long bytes = raise(now[1], q.factor(), q.maxBytesPerSecond());
+    if (items == now[0] && bytes == now[1]) {
+      record(s, "at_cap", cause, source, "tenant " + s.tenant + " is at its cap already (" + rates(now) + ")");
+      return;
+    }
+    quotas.set(s.tenant, items, bytes);
+    s.quotaBefore = now;
+    s.quotaSet = new long[] {items, bytes};
+    s.active = true;
+    s.activeGauge[0] = 1;
+    record(s, "applied", cause, source, "quota of tenant " + s.tenant + " raised from " + rates(now) + " to "
+        + rates(s.quotaSet));
+  }
+
+  private static long raise(long current, double factor, long cap) {
+    if (current == 0) {
+      return 0; // unlimited stays unlimited
+    }
+    long raised = (long) Math.ceil(current * factor);
+    return cap > 0 ? Math.max(current, Math.min(cap, raised)) : raised;
+  }
+
+  private void restoreQuota(State s, String cause, String source) {
+    s.active = false;
+    s.activeGauge[0] = 0;
+    if (!s.action.revert()) {
+      record(s, "kept", cause, source, "the alert resolved; revert is off, tenant " + s.tenant + " keeps "
+          + rates(s.quotaSet));
+      return;
+    }
+    long[] now = quotas.limit(s.tenant);
+    if (!java.util.Arrays.equals(now, s.quotaSet)) {
+      record(s, "not_reverted", cause, source, "the quota of tenant " + s.tenant + " changed since ("
+          + rates(now) + "): left as it is");
+      return;
+    }
+    quotas.reset(s.tenant);
+    record(s, "reverted", cause, source, "quota of tenant " + s.tenant + " back to " + rates(quotas.limit(s.tenant)));
+  }
+
+  private static String rates(long[] r) {
+    return (r[0] == 0 ? "unlimited" : r[0]) + " items/s, " + (r[1] == 0 ? "unlimited" : r[1]) + " bytes/s";
   }
 
   /** The table with the action's tail-sampling policy set on its trace rules (the named ones, or all of them). */
@@ -265,6 +369,12 @@ public final class Remediations {
   }
 
   private static String describe(RemediationsConfig.Action a) {
+    if (a.quota() != null) {
+      RemediationsConfig.QuotaRaise q = a.quota();
+      return "raise the quota of " + (q.tenant() != null ? "tenant " + q.tenant() : "the tenant in label "
+          + q.tenantLabel()) + " " + q.factor() + "×, at most " + rates(new long[] {q.maxItemsPerSecond(),
+          q.maxBytesPerSecond()}).replace("unlimited", "uncapped");
+    }
     return a.routingTable() != null ? "switch to the routing table " + a.routingTable()
         : "route " + (a.samplingRules().isEmpty() ? "all traces" : "the traces of rules " + a.samplingRules())
         + " to the tail-sampling policy set " + a.samplingPolicySet();
@@ -272,10 +382,13 @@ public final class Remediations {
 
   private void record(State s, String result, String cause, String source, String detail) {
     Counter.builder("gateway.remediation.runs").description("Remediation steps by action and result (applied, "
-        + "reverted, dry_run, rate_limited, not_reverted, kept, failed)").tag("action", s.action.name())
+        + "reverted, dry_run, rate_limited, not_reverted, kept, at_cap, failed)").tag("action", s.action.name())
         .tag("result", result).register(registry).increment();
     JsonObject entry = new JsonObject().put("at", Instant.now().toString()).put("action", s.action.name())
         .put("result", result).put("alert", cause).put("source", source).put("detail", detail);
+    if (s.tenant != null) {
+      entry.put("tenant", s.tenant);
+    }
     history.addLast(entry);
     while (history.size() > HISTORY) {
       history.removeFirst();
@@ -294,8 +407,7 @@ public final class Remediations {
    * resolves as its status says.
    */
   public Future<JsonObject> webhook(JsonObject body) {
-    JsonArray alerts = body.getJsonArray("alerts");
-    if (alerts == null) {
+    if (!(body.getValue("alerts") instanceof JsonArray alerts)) {
       return Future.failedFuture(new IllegalArgumentException("alerts: expected Alertmanager's webhook body "
           + "({\"version\": \"4\", \"alerts\": [{\"status\": \"firing\", \"labels\": {...}}, ...]})"));
     }
@@ -326,7 +438,7 @@ public final class Remediations {
     }
     return Future.future(p -> c.runOnContext(v -> {
       JsonArray actions = new JsonArray();
-      states.values().forEach(s -> actions.add(new JsonObject().put("name", s.action.name())
+      states.values().forEach(s -> actions.add(new JsonObject().put("name", s.action.name()).put("tenant", s.tenant)
           .put("when", new JsonObject(new LinkedHashMap<>(s.action.when()))).put("does", describe(s.action))
           .put("dry_run", s.action.dryRun()).put("active", s.active)
           .put("triggered_by", new JsonArray(new ArrayList<>(s.triggers)))

@@ -156,7 +156,8 @@ final class OtlpGrpcReceiver {
   private void refused(GrpcServerRequest<Message, Message> req, Signal signal, RefusedException refusal) {
     boolean full = refusal.reason().backPressure();
     metrics.refusedRequest(TRANSPORT, signal, refusal.reason().tag());
-    retryLater(req, full ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.UNAVAILABLE, refusal.getMessage());
+    retryLater(req, full ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.UNAVAILABLE, refusal.getMessage(),
+        Math.max(config.retryAfter().toMillis(), refusal.retryAfterMillis()));
   }
 
   private void fail(GrpcServerRequest<Message, Message> req, Signal signal, GrpcStatus status, String reason,
@@ -168,7 +169,11 @@ final class OtlpGrpcReceiver {
 
   /** A retryable refusal: the status plus google.rpc.RetryInfo in grpc-status-details-bin, as the OTLP spec asks. */
   private void retryLater(GrpcServerRequest<Message, Message> req, GrpcStatus status, String message) {
-    long delayMillis = config.retryAfter().toMillis();
+    retryLater(req, status, message, config.retryAfter().toMillis());
+  }
+
+  private void retryLater(GrpcServerRequest<Message, Message> req, GrpcStatus status, String message,
+                          long delayMillis) {
     Status details = Status.newBuilder().setCode(status.code).setMessage(message)
         .addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(com.google.protobuf.Duration.newBuilder()
             .setSeconds(delayMillis / 1000).setNanos((int) (delayMillis % 1000) * 1_000_000)).build()))

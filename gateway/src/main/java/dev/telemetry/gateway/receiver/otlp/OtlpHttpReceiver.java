@@ -159,7 +159,10 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
   /** 429 (back-pressure) or 503 (not ready) with Retry-After: the client should send the same request again. */
   private void retryLater(HttpServerRequest req, Signal signal, boolean json, RefusedException refusal) {
     boolean full = refusal.reason().backPressure();
-    req.response().putHeader(HttpHeaders.RETRY_AFTER, retryAfterSeconds);
+    // Whole seconds (RFC 9110), never sooner than the refuser says a retry can succeed.
+    long known = (refusal.retryAfterMillis() + 999) / 1000;
+    req.response().putHeader(HttpHeaders.RETRY_AFTER, known > Long.parseLong(retryAfterSeconds)
+        ? Long.toString(known) : retryAfterSeconds);
     metrics.refusedRequest(TRANSPORT, signal, refusal.reason().tag());
     respondStatus(req.response(), full ? 429 : 503, json, full ? Code.RESOURCE_EXHAUSTED : Code.UNAVAILABLE,
         refusal.getMessage());

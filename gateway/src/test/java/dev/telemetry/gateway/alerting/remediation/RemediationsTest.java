@@ -173,6 +173,56 @@ class RemediationsTest {
         .hasMessageContaining("no rule of the routing table matches [no-such-rule]");
   }
 
+  /** Tenant quotas as TenantQuotas keeps them: configured rates and overrides. */
+  static final class Quotas implements QuotaControl {
+    final Map<String, long[]> configured = new java.util.HashMap<>(Map.of("acme", new long[] {100, 0},
+        "beta", new long[] {400, 1000}));
+    final Map<String, long[]> overrides = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public long[] limit(String tenant) {
+      return overrides.getOrDefault(tenant, configured.getOrDefault(tenant, new long[] {50, 0}));
+    }
+
+    @Override
+    public void set(String tenant, long items, long bytes) {
+      overrides.put(tenant, new long[] {items, bytes});
+    }
+
+    @Override
+    public void reset(String tenant) {
+      overrides.remove(tenant);
+    }
+  }
+
+  @Test
+  void aTenantsQuotaIsRaisedWithinItsCapPerTenantOfTheAlertAndRestored() throws Exception {
+    Quotas quotas = new Quotas();
+    RemediationsConfig.Action raise = new RemediationsConfig.Action("raise-quota",
+        Map.of("alertname", "TenantQuotaPressure"), null, null, List.of(),
+        new RemediationsConfig.QuotaRaise(null, "tenant", 3, 1000, 1500), true, false, "remediations.actions[0]");
+    Remediations r = new Remediations(vertx, new RemediationsConfig(false, 4, List.of(raise)), tables, quotas,
+        registry);
+    r.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    Map<String, String> acme = Map.of("alertname", "TenantQuotaPressure", "tenant", "acme");
+    Map<String, String> beta = Map.of("alertname", "TenantQuotaPressure", "tenant", "beta");
+    r.onAlert(acme, true, "test");
+    r.onAlert(beta, true, "test");
+    r.onAlert(Map.of("alertname", "TenantQuotaPressure"), true, "test"); // names no tenant: a failure, audited
+    Await.until("both raised", Duration.ofSeconds(10), () -> quotas.overrides.size() == 2);
+    assertThat(quotas.limit("acme")).containsExactly(300, 0); // 3×; unlimited bytes stay unlimited
+    assertThat(quotas.limit("beta")).containsExactly(1000, 1500); // 1200 and 3000 capped
+    r.onAlert(acme, false, "test");
+    Await.until("acme restored", Duration.ofSeconds(10), () -> !quotas.overrides.containsKey("acme"));
+    assertThat(quotas.overrides).containsKey("beta");
+    r.onAlert(beta, false, "test");
+    Await.until("beta restored", Duration.ofSeconds(10), () -> quotas.overrides.isEmpty());
+    assertThat(history(r).stream().map(o -> ((JsonObject) o).getString("result")).toList())
+        .containsExactlyInAnyOrder("applied", "applied", "failed", "reverted", "reverted");
+    assertThat(r.view().toCompletionStage().toCompletableFuture().get().getJsonArray("actions").stream()
+        .map(o -> ((JsonObject) o).getString("tenant")).toList()).containsExactlyInAnyOrder("acme", "beta");
+  }
+
   @Test
   void anInvalidPreApprovedTableFailsTheStartNamingTheAction() throws Exception {
     Path file = tmp.resolve("bad.json");
