@@ -36,10 +36,20 @@ public record AnomaliesConfig(String method, Duration step, Duration evaluationI
     }
   }
 
-  /** A configured metric: a counter judged on its increase per step, or a gauge on its last value. */
+  /**
+   * A configured metric: a counter judged on its increase per step, or a gauge on its value; read from the metrics
+   * pipeline ({@code source} {@code pipeline}) or from the gateway's own metrics ({@code self}: queue age, refusals).
+   */
   public record Stream(String name, String metric, Type type, List<String> groupBy, Map<String, String> match,
-                       String scale, String direction) {
+                       String scale, String direction, Source source) {
     public enum Type { COUNTER, GAUGE }
+
+    public enum Source { PIPELINE, SELF }
+
+    public Stream(String name, String metric, Type type, List<String> groupBy, Map<String, String> match,
+                  String scale, String direction) {
+      this(name, metric, type, groupBy, match, scale, direction, Source.PIPELINE);
+    }
 
     public Stream {
       groupBy = List.copyOf(groupBy);
@@ -93,7 +103,7 @@ public record AnomaliesConfig(String method, Duration step, Duration evaluationI
     List<Stream> streams = new ArrayList<>();
     Set<String> names = new java.util.HashSet<>();
     for (ConfigNode s : n.objectList("streams")) {
-      s.allowOnly("name", "metric", "type", "group_by", "match", "scale", "direction");
+      s.allowOnly("name", "metric", "type", "group_by", "match", "scale", "direction", "source");
       String name = s.nonBlankString("name");
       if (!s.has("name")) {
         s.error("name", "required: the stream's name (the alert's stream label), e.g. \"genai-cost\"");
@@ -112,8 +122,9 @@ public record AnomaliesConfig(String method, Duration step, Duration evaluationI
             + "\"linear\" (ratios), found \"" + scale + "\"");
       }
       String direction = direction(s, "up");
+      Stream.Source source = s.enumValue("source", Stream.Source.class, Stream.Source.PIPELINE);
       streams.add(new Stream(name, metric, type, s.stringList("group_by", List.of()), s.stringMap("match"), scale,
-          direction));
+          direction, source));
     }
 
     ConfigNode ru = n.object("rules");

@@ -49,6 +49,7 @@ public final class AnomalyService {
   private final Predicate<String> owns;
   private final SeriesBook book;
   private final MetricReader reader;
+  private final SelfMetricsReader self;
   private final long stepMs;
   private final long delayMs;
   private final long startedStep;
@@ -106,6 +107,7 @@ public final class AnomalyService {
     this.owns = owns;
     this.book = new SeriesBook(config.maxSeries());
     this.reader = new MetricReader(config, book);
+    this.self = new SelfMetricsReader(registry, config.streams(), book);
     this.stepMs = config.step().toMillis();
     this.delayMs = 2 * config.evaluationInterval().toMillis();
     this.startedStep = Math.floorDiv(System.currentTimeMillis(), stepMs);
@@ -153,6 +155,9 @@ public final class AnomalyService {
   /** Judges every step ended by {@code nowMillis} minus the delay; for tests, {@link #evaluateNow}. */
   synchronized void evaluate(long nowMillis) {
     long newest = Math.floorDiv(nowMillis, stepMs) + 1;
+    if (self.active()) {
+      self.read(-Math.floorDiv(-nowMillis, stepMs)); // the step ending at or after now, as for pipeline points
+    }
     if (member != null) {
       vertx.eventBus().publish(SHARE_ADDRESS, new JsonObject().put("member", member)
           .put("groups", book.shared(newest)));

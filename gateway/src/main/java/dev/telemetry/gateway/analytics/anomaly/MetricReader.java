@@ -50,7 +50,9 @@ final class MetricReader {
     this.stepNanos = config.step().toNanos();
     this.redLabels = config.red().groupBy().stream().map(PrometheusNames::labelName).toList();
     for (AnomaliesConfig.Stream s : config.streams()) {
-      (s.type() == AnomaliesConfig.Stream.Type.COUNTER ? counters : gauges).put(s.metric(), s);
+      if (s.source() == AnomaliesConfig.Stream.Source.PIPELINE) {
+        (s.type() == AnomaliesConfig.Stream.Type.COUNTER ? counters : gauges).put(s.metric(), s);
+      }
     }
   }
 
@@ -203,7 +205,7 @@ final class MetricReader {
     return group(redLabels, labels);
   }
 
-  private static Map<String, String> group(List<String> names, Map<String, String> labels) {
+  static Map<String, String> group(List<String> names, Map<String, String> labels) {
     Map<String, String> out = new LinkedHashMap<>();
     for (String n : names) {
       String l = PrometheusNames.labelName(n);
@@ -212,7 +214,7 @@ final class MetricReader {
     return out;
   }
 
-  private static boolean matches(AnomaliesConfig.Stream s, Map<String, String> labels) {
+  static boolean matches(AnomaliesConfig.Stream s, Map<String, String> labels) {
     for (Map.Entry<String, String> e : s.match().entrySet()) {
       if (!e.getValue().equals(labels.get(PrometheusNames.labelName(e.getKey())))) {
         return false;

@@ -122,6 +122,34 @@ class AnomalyServiceTest {
   }
 
   @Test
+  void selfStreamsReadTheGatewaysOwnMetricsAsPrometheusNamesThem() throws Exception {
+    io.micrometer.prometheusmetrics.PrometheusMeterRegistry prom = new io.micrometer.prometheusmetrics
+        .PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+    double[] age = {3};
+    io.micrometer.core.instrument.Gauge.builder("gateway.queue.oldest.age", age, a -> a[0]).baseUnit("seconds")
+        .tags("exporter", "es", "signal", "logs").register(prom);
+    io.micrometer.core.instrument.Counter refused = io.micrometer.core.instrument.Counter.builder(
+        "gateway.receiver.items.refused").tags("reason", "quota").register(prom);
+    AnomaliesConfig cfg = config(100, List.of(
+        new AnomaliesConfig.Stream("queue-age", "gateway_queue_oldest_age_seconds", AnomaliesConfig.Stream.Type.GAUGE,
+            List.of("exporter"), Map.of("signal", "logs"), "log", "up", AnomaliesConfig.Stream.Source.SELF),
+        new AnomaliesConfig.Stream("refusals", "gateway_receiver_items_refused_total",
+            AnomaliesConfig.Stream.Type.COUNTER, List.of("reason"), Map.of(), "count", "up",
+            AnomaliesConfig.Stream.Source.SELF)));
+    AnomalyService s = new AnomalyService(vertx, cfg, prom, null);
+    long step = System.currentTimeMillis() / STEP + 10;
+    s.evaluate(step * STEP - 5_000); // first readings: the counter's starting point, the gauge's 3 s
+    age[0] = 7;
+    refused.increment(40);
+    s.evaluate(step * STEP - 1_000);
+    s.evaluate(step * STEP + 2_000); // judges the step
+    assertThat(prom.get("gateway.anomaly.value").tag("stream", "queue-age").gauge().value()).isEqualTo(7);
+    assertThat(prom.get("gateway.anomaly.value").tag("stream", "queue-age").gauge().getId().getTag("series"))
+        .isEqualTo("exporter=es");
+    assertThat(prom.get("gateway.anomaly.value").tag("stream", "refusals").gauge().value()).isEqualTo(40);
+  }
+
+  @Test
   void clusterMembersJudgeTheSameTotals() throws Exception {
     AnomalyService a = new AnomalyService(vertx, config(100, List.of()), registry, null, "a", k -> true);
     SimpleMeterRegistry other = new SimpleMeterRegistry();
