@@ -82,6 +82,8 @@ public final class Gateway {
   private final dev.telemetry.gateway.analytics.forecast.ForecastService forecasts;
   private dev.telemetry.gateway.alerting.remediation.Remediations remediations;
   private final dev.telemetry.gateway.security.quota.TenantQuotas quotas;
+  private final dev.telemetry.gateway.security.auth.Authenticator authenticator;
+  private dev.telemetry.gateway.security.audit.AuditLog audit;
   private final MemoryGuard memoryGuard;
   private final Cluster cluster;
   /** The samplers as the pipelines see them: local ones, or in a cluster the ring-aware stages around them. */
@@ -149,6 +151,11 @@ public final class Gateway {
         ? new dev.telemetry.gateway.analytics.slo.SloService(vertx, sc, sloCatalog(config), registry, alerting)
         : new dev.telemetry.gateway.analytics.slo.SloService(vertx, sc, sloCatalog(config), registry, alerting,
             cluster.nodeId(), name -> cluster.owns("slo:" + name))).orElse(null);
+    authenticator = config.authConfig().map(ac -> new dev.telemetry.gateway.security.auth.Authenticator(ac,
+        registry)).orElse(null);
+    if (authenticator != null) {
+      pipelines.authenticateBy(authenticator);
+    }
     quotas = config.quotasConfig().map(qc -> new dev.telemetry.gateway.security.quota.TenantQuotas(qc, registry))
         .orElse(null);
     if (quotas != null) {
@@ -363,7 +370,9 @@ public final class Gateway {
   }
 
   public Future<Void> start() {
-    return admin.start()
+    return openAudit()
+        .compose(v -> admin.start())
+        .compose(v -> authenticator == null ? Future.succeededFuture() : authenticator.start(vertx))
         .compose(v -> startProcessors())
         .compose(v -> routesFile == null ? Future.succeededFuture() : routesFile.start())
         .compose(v -> alerting == null ? Future.succeededFuture() : alerting.start())
@@ -387,6 +396,22 @@ public final class Gateway {
               + " exporter queue(s), admin on " + config.admin().endpoint()
               + (routeTables == null ? "" : ", routing table version " + routeTables.currentVersion().number()));
         });
+  }
+
+  /** The audit log first: everything after it (the first routing table, SLO file) is recorded. */
+  private Future<Void> openAudit() {
+    if (config.auditFileConfig().isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return vertx.executeBlocking(() -> {
+      audit = new dev.telemetry.gateway.security.audit.AuditLog(config.auditFileConfig().get(), registry);
+      admin.auditTo(audit);
+      if (authenticator != null) {
+        authenticator.auditTo(audit);
+      }
+      audit.record("gateway", "gateway", "start", "ok", "configuration loaded");
+      return null;
+    }, false).mapEmpty();
   }
 
   private Future<Void> startProcessors() {
@@ -492,10 +517,22 @@ public final class Gateway {
     }
     // Connectors send what they derived last, while the pipelines still take it.
     return Future.join(connectors.values().stream().map(Connector::stop).toList()).transform(x -> stopData())
-        .transform(x -> slos == null ? Future.succeededFuture() : slos.stop())
+        .transform(x -> {
+          if (authenticator != null) {
+            authenticator.stop(vertx);
+          }
+          return slos == null ? Future.succeededFuture() : slos.stop();
+        })
         .transform(x -> anomalies == null ? Future.succeededFuture() : anomalies.stop())
         .transform(x -> forecasts == null ? Future.succeededFuture() : forecasts.stop())
-        .transform(x -> alerting == null ? Future.succeededFuture() : alerting.stop());
+        .transform(x -> alerting == null ? Future.succeededFuture() : alerting.stop())
+        .transform(x -> {
+          if (audit != null) {
+            audit.record("gateway", "gateway", "stop", "ok", "stopped");
+            audit.close();
+          }
+          return Future.succeededFuture();
+        });
   }
 
   private Future<Void> stopData() {

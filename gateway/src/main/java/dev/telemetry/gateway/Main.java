@@ -44,6 +44,10 @@ public final class Main {
       sloRules(java.util.Arrays.copyOfRange(args, 1, args.length));
       return;
     }
+    if (args.length > 0 && args[0].equals("audit-verify")) {
+      auditVerify(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--config", "-c" -> {
@@ -182,10 +186,35 @@ public final class Main {
   private static final String USAGE = """
       usage: java -jar telemetry-gateway.jar [--config FILE] [--check]
              java -jar telemetry-gateway.jar slo-rules --slos FILE [--config FILE]
+             java -jar telemetry-gateway.jar audit-verify FILE
         --config FILE  gateway config (JSON); default config/gateway.json
         --check        validate the config (and its routing table and SLO file) and exit (0 valid, 2 invalid)
         slo-rules      print the Prometheus recording and alerting rules for an SLO file (the rules the gateway
-                       evaluates in-stream); --config gives the span_metrics buckets latency SLIs must use""";
+                       evaluates in-stream); --config gives the span_metrics buckets latency SLIs must use
+        audit-verify   check an audit log's hash chain: exit 0 when intact, 1 naming the first broken line""";
+
+  /** {@code audit-verify FILE}: checks the audit log's chain; exit 0 intact, 1 broken, 2 unreadable. */
+  private static void auditVerify(String[] args) {
+    if (args.length != 1) {
+      usage("audit-verify needs exactly one FILE");
+      return;
+    }
+    Path file = Path.of(args[0]);
+    try {
+      dev.telemetry.gateway.security.audit.AuditChain.Verdict v =
+          dev.telemetry.gateway.security.audit.AuditChain.verify(file);
+      if (v.intact()) {
+        System.out.println(file + ": " + v.entries() + " entries, chain intact (last hash " + v.lastHash() + ")");
+        System.exit(0);
+      }
+      System.out.println(file + ": chain broken at line " + v.brokenLine() + ": " + v.problem() + " ("
+          + v.entries() + " entries before it are intact)");
+      System.exit(1);
+    } catch (java.io.IOException e) {
+      System.err.println(file + ": cannot read: " + e.getMessage());
+      System.exit(2);
+    }
+  }
 
   /** {@code slo-rules --slos FILE [--config FILE]}: the Prometheus rules for an SLO file, on stdout. */
   private static void sloRules(String[] args) {

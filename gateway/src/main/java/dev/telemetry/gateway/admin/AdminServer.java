@@ -29,6 +29,12 @@ public final class AdminServer {
   private HttpServer server;
   private RoutesApi routes;
   private java.util.function.Supplier<JsonObject> cluster;
+  private volatile dev.telemetry.gateway.security.audit.AuditLog audit;
+
+  /** Records every API call (who, what, outcome) in the audit log; before start. */
+  public void auditTo(dev.telemetry.gateway.security.audit.AuditLog audit) {
+    this.audit = audit;
+  }
 
   /** Serves the routing API (requires {@code admin.token}); call before {@link #start()}. */
   public void routes(RouteTables tables, RoutesFile file, Explainer explainer) {
@@ -119,25 +125,87 @@ public final class AdminServer {
       router.route("/api/v1/routes*").handler(ctx -> RoutesApi.error(ctx, 404, "routing is not configured: set "
           + "\"routing\": {\"file\": ...} in the gateway config"));
     }
-    server = vertx.createHttpServer(new HttpServerOptions()
-        .setHost(config.endpoint().host()).setPort(config.endpoint().port()));
-    return server.requestHandler(router).listen().mapEmpty();
+    HttpServerOptions options = new HttpServerOptions().setHost(config.endpoint().host())
+        .setPort(config.endpoint().port());
+    if (config.tls() == null) {
+      server = vertx.createHttpServer(options);
+      return server.requestHandler(router).listen().mapEmpty();
+    }
+    // HTTPS: the files are read (and checked) first; a changed pair is served without a restart.
+    return vertx.executeBlocking(() -> new dev.telemetry.gateway.security.tls.ServerTls("admin", config.tls(),
+        registry), false).compose(tls -> {
+          this.tls = tls;
+          server = vertx.createHttpServer(tls.apply(options, false));
+          tls.register(server, false);
+          tls.watch(vertx);
+          return server.requestHandler(router).listen().mapEmpty();
+        });
   }
 
-  /** The API needs {@code Authorization: Bearer <admin.token>}; without a configured token it is disabled. */
+  private dev.telemetry.gateway.security.tls.ServerTls tls;
+
+  /**
+   * The API needs {@code Authorization: Bearer <token>}: {@code admin.token} (role change) or one of
+   * {@code admin.tokens} (role read: GET only; change: everything); without any it is disabled. Every call is audited.
+   */
   private void authorize(RoutingContext ctx) {
-    if (config.token() == null) {
-      RoutesApi.error(ctx, 403, "the admin API is disabled: set admin.token in the gateway config");
+    String method = ctx.request().method().name();
+    String path = ctx.request().path();
+    String from = String.valueOf(ctx.request().remoteAddress());
+    String[] actor = {"unauthenticated client " + from};
+    dev.telemetry.gateway.security.audit.AuditLog a = audit;
+    if (a != null) {
+      ctx.addEndHandler(v -> {
+        int status = ctx.response().getStatusCode();
+        a.record("admin", actor[0], method + " " + path, status < 400 ? "ok" : status == 401 || status == 403
+            ? "denied" : "failed", "HTTP " + status);
+      });
+    }
+    if (!config.apiEnabled()) {
+      RoutesApi.error(ctx, 403, "the admin API is disabled: set admin.token (or admin.tokens) in the gateway config");
       return;
     }
     String auth = ctx.request().getHeader("Authorization");
-    byte[] expected = ("Bearer " + config.token()).getBytes(StandardCharsets.UTF_8);
-    if (auth == null || !MessageDigest.isEqual(expected, auth.getBytes(StandardCharsets.UTF_8))) {
+    AdminConfig.Role role = null;
+    String name = null;
+    if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      byte[] presented = auth.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+      if (config.token() != null && MessageDigest.isEqual(config.token().getBytes(StandardCharsets.UTF_8),
+          presented)) {
+        role = AdminConfig.Role.CHANGE;
+        name = "admin.token";
+      }
+      byte[] digest = sha256(presented);
+      for (AdminConfig.AdminToken t : config.tokens()) {
+        // Every token is compared (no early exit), each in constant time.
+        if (MessageDigest.isEqual(digest, java.util.HexFormat.of().parseHex(t.sha256())) && role == null) {
+          role = t.role();
+          name = t.name();
+        }
+      }
+    }
+    if (role == null) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"telemetry-gateway\"");
-      RoutesApi.error(ctx, 401, "missing or wrong bearer token (Authorization: Bearer <admin.token>)");
+      RoutesApi.error(ctx, 401, "missing or wrong bearer token (Authorization: Bearer <admin token>)");
+      return;
+    }
+    actor[0] = "token " + name + " from " + from;
+    boolean reads = ctx.request().method() == io.vertx.core.http.HttpMethod.GET
+        || ctx.request().method() == io.vertx.core.http.HttpMethod.HEAD;
+    if (!reads && role != AdminConfig.Role.CHANGE) {
+      RoutesApi.error(ctx, 403, "token " + name + " may only read (role read); " + method + " " + path
+          + " needs a token with role change");
       return;
     }
     ctx.next();
+  }
+
+  private static byte[] sha256(byte[] b) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(b);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public int port() {
@@ -145,6 +213,9 @@ public final class AdminServer {
   }
 
   public Future<Void> stop() {
+    if (tls != null) {
+      tls.stop(vertx);
+    }
     return server == null ? Future.succeededFuture() : server.close();
   }
 }

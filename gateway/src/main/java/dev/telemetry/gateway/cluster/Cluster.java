@@ -305,7 +305,11 @@ public final class Cluster {
   }
 
   /** After the ring changed: forwards re-split, traces owned elsewhere handed over, rate budgets re-shared. */
+  /** Audit trail of membership changes. */
+  static final java.util.logging.Logger AUDIT = java.util.logging.Logger.getLogger("dev.telemetry.gateway.audit.cluster");
+
   private void ringChanged(HashRing ring) {
+    AUDIT.info("ring members now " + ring.members() + " (this member: " + membership.self() + ")");
     forwarder.ringChanged(ring);
     for (TailSampler s : samplers.values()) {
       // A trace this member now owns may get fresh spans before the previous owner's hand-over of its older ones.

@@ -5,10 +5,28 @@ package dev.telemetry.gateway.config;
  * open network. {@code token} (may be null) is the bearer token the {@code /api/} endpoints require; without one
  * they are disabled.
  */
-public record AdminConfig(HostPort endpoint, String token) {
+public record AdminConfig(HostPort endpoint, String token, java.util.List<AdminToken> tokens, TlsServerConfig tls) {
   public static final AdminConfig DEFAULTS = new AdminConfig(new HostPort("localhost", 8888), null);
 
+  /** What a token may do: {@code read} (GET: views, metrics of the API) or {@code change} (everything). */
+  public enum Role { READ, CHANGE }
+
+  /** A named admin token, stored as its SHA-256 (hex), with its role. */
+  public record AdminToken(String name, String sha256, Role role) {
+  }
+
+  /** One shared token (the {@code change} role), no TLS. */
+  public AdminConfig(HostPort endpoint, String token) {
+    this(endpoint, token, java.util.List.of(), null);
+  }
+
+  /** Whether the API is enabled (some token is configured). */
+  public boolean apiEnabled() {
+    return token != null || !tokens.isEmpty();
+  }
+
   public AdminConfig {
+    tokens = java.util.List.copyOf(tokens);
     if (token != null && token.length() < 16) {
       throw new IllegalArgumentException("token: must be at least 16 characters (generate one with "
           + "`openssl rand -hex 32`)");
@@ -17,6 +35,7 @@ public record AdminConfig(HostPort endpoint, String token) {
 
   @Override
   public String toString() {
-    return "AdminConfig[endpoint=" + endpoint + ", token=" + (token == null ? "none" : "(set)") + "]";
+    return "AdminConfig[endpoint=" + endpoint + ", token=" + (token == null ? "none" : "(set)") + ", tokens="
+        + tokens.stream().map(t -> t.name() + ":" + t.role()).toList() + ", tls=" + tls + "]";
   }
 }

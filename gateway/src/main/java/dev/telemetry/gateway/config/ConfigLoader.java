@@ -60,7 +60,7 @@ public final class ConfigLoader {
     ConfigNode root = new ConfigNode("", json, errors, new EnvSubstitution(env));
     root.allowOnly("$schema", "receivers", "processors", "exporters", "pipelines", "routing", "memory_limit",
         "admin", "logging", "shutdown_timeout", "cluster", "connectors", "slos", "alerting", "anomalies", "forecasts",
-        "remediations", "quotas");
+        "remediations", "quotas", "auth", "audit");
 
     Map<String, ConfigNode> receiverNodes = root.object("receivers").entries();
     Map<String, ComponentTypes.Type<ReceiverConfig>> receiverTypes = new LinkedHashMap<>();
@@ -108,15 +108,36 @@ public final class ConfigLoader {
     }
 
     ConfigNode admin = root.object("admin");
-    admin.allowOnly("endpoint", "token");
+    admin.allowOnly("endpoint", "token", "tokens", "tls");
     HostPort adminEndpoint = admin.hostPort("endpoint", AdminConfig.DEFAULTS.endpoint());
     String token = admin.string("token", "");
     boolean tokenOk = token == null || token.isEmpty() || token.length() >= 16;
     if (!tokenOk) {
       admin.error("token", "must be at least 16 characters (generate one with `openssl rand -hex 32`)");
     }
+    java.util.List<AdminConfig.AdminToken> adminTokens = new java.util.ArrayList<>();
+    java.util.Set<String> adminTokenNames = new java.util.HashSet<>();
+    for (ConfigNode t : admin.objectList("tokens")) {
+      t.allowOnly("name", "sha256", "role");
+      String name = t.nonBlankString("name");
+      if (!t.has("name")) {
+        t.error("name", "required: a name for the token (the audit log shows it)");
+      } else if (name != null && !adminTokenNames.add(name)) {
+        t.error("name", "\"" + name + "\" is used by another token: names must be unique");
+      }
+      String hash = t.nonBlankString("sha256");
+      if (!t.has("sha256") || hash != null && !hash.matches("[0-9a-fA-F]{64}")) {
+        t.error("sha256", "required: the token's SHA-256 in hex (`printf %s \"$TOKEN\" | sha256sum`)");
+        hash = null;
+      }
+      AdminConfig.Role role = t.enumValue("role", AdminConfig.Role.class, AdminConfig.Role.READ);
+      if (name != null && hash != null) {
+        adminTokens.add(new AdminConfig.AdminToken(name, hash.toLowerCase(java.util.Locale.ROOT), role));
+      }
+    }
+    TlsServerConfig adminTls = TlsServerConfig.read(admin, "tls");
     AdminConfig adminConfig = tokenOk ? admin.build(null, () -> new AdminConfig(adminEndpoint,
-        token == null || token.isEmpty() ? null : token)) : AdminConfig.DEFAULTS;
+        token == null || token.isEmpty() ? null : token, adminTokens, adminTls)) : AdminConfig.DEFAULTS;
 
     ConfigNode logging = root.object("logging");
     logging.allowOnly("level", "format");
@@ -158,9 +179,20 @@ public final class ConfigLoader {
         }
       }
     }
+    AuthConfig auth = root.has("auth") ? AuthConfig.read(root.object("auth")) : null;
+    Path audit = null;
+    if (root.has("audit")) {
+      ConfigNode a = root.object("audit");
+      a.allowOnly("file");
+      String f = a.nonBlankString("file");
+      if (!a.has("file")) {
+        a.error("file", "required: where the audit log is appended, e.g. \"/var/lib/telemetry-gateway/audit.jsonl\"");
+      }
+      audit = f == null ? null : Path.of(f);
+    }
     errors.throwIfAny();
     return new GatewayConfig(receivers, processors, exporters, pipelines, routing, memoryLimit, adminConfig, log,
-        shutdown, cluster, connectors, slos, alerting, anomalies, forecasts, remediations, quotas);
+        shutdown, cluster, connectors, slos, alerting, anomalies, forecasts, remediations, quotas, auth, audit);
   }
 
   /**

@@ -13,7 +13,8 @@ public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, P
                             LoggingConfig logging, Duration shutdownTimeout, ClusterConfig cluster,
                             Map<String, ConnectorConfig> connectors, SlosConfig slos, AlertingConfig alerting,
                             AnomaliesConfig anomalies, ForecastsConfig forecasts,
-                            RemediationsConfig remediations, QuotasConfig quotas) {
+                            RemediationsConfig remediations, QuotasConfig quotas, AuthConfig auth,
+                            java.nio.file.Path auditFile) {
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
   public GatewayConfig {
@@ -37,6 +38,16 @@ public record GatewayConfig(Map<String, ReceiverConfig> receivers, Map<String, P
   /** Forecasts (cost budgets, queue disk), if configured. */
   public Optional<ForecastsConfig> forecastsConfig() {
     return Optional.ofNullable(forecasts);
+  }
+
+  /** The tamper-evident audit log's file ({@code audit.file}), if configured. */
+  public Optional<java.nio.file.Path> auditFileConfig() {
+    return Optional.ofNullable(auditFile);
+  }
+
+  /** Receiver authentication, if configured. */
+  public Optional<AuthConfig> authConfig() {
+    return Optional.ofNullable(auth);
   }
 
   /** Per-tenant quotas, if configured. */

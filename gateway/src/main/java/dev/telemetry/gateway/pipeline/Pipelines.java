@@ -21,6 +21,18 @@ public final class Pipelines implements TelemetryConsumer {
   private RouteTables routes;
   private MemoryGuard memory;
   private Admission admission;
+  private Authentication authentication;
+
+  /** Authenticates every request through {@code authentication} (set before open). */
+  public void authenticateBy(Authentication authentication) {
+    this.authentication = authentication;
+  }
+
+  @Override
+  public RequestHeaders authenticate(String receiver, Signal signal, RequestHeaders headers) {
+    Authentication a = authentication;
+    return a == null ? headers : headers.authenticatedAs(a.authenticate(receiver, signal, headers));
+  }
 
   /** Admits each request through {@code admission} first (tenant quotas; set before open). */
   public void admitBy(Admission admission) {
@@ -77,9 +89,13 @@ public final class Pipelines implements TelemetryConsumer {
     }
     RouteMatcher matcher = routes == null ? null : routes.current();
     String header = matcher == null ? null : matcher.table().tenant().header();
-    String tenant = header == null ? null : headers.get(header);
+    // With authentication the credential's tenant is the tenant: no header or attribute chooses another.
+    String tenant = headers.get(RequestHeaders.AUTHENTICATED_TENANT);
+    if (tenant == null && authentication == null && header != null) {
+      tenant = headers.get(header);
+    }
     if (admission == null) {
-      return matcher == null ? p.offer(request, items, bytes) : p.offer(request, items, bytes, matcher, tenant);
+      return p.offer(request, items, bytes, matcher, tenant);
     }
     dev.telemetry.gateway.backpressure.Reservation admitted;
     try {
@@ -87,8 +103,7 @@ public final class Pipelines implements TelemetryConsumer {
     } catch (RefusedException e) {
       return Future.failedFuture(e);
     }
-    Future<Void> offered = matcher == null ? p.offer(request, items, bytes)
-        : p.offer(request, items, bytes, matcher, tenant);
+    Future<Void> offered = p.offer(request, items, bytes, matcher, tenant);
     return offered.andThen(ar -> {
       if (ar.succeeded()) {
         admitted.commit();

@@ -14,6 +14,14 @@ public interface TelemetryConsumer {
   /** Whether the named receiver feeds a pipeline of this signal; receivers answer "not found" otherwise. */
   boolean accepts(String receiver, Signal signal);
 
+  /**
+   * Checks the request's credential before it is decoded (nothing to check without authentication): the headers to
+   * consume it with (carrying the authenticated tenant), or {@link Authentication.AccessDenied}.
+   */
+  default RequestHeaders authenticate(String receiver, Signal signal, RequestHeaders headers) {
+    return headers;
+  }
+
   /** {@code headers} are those of the carrying request (routing reads the tenant header from them). */
   Future<Void> consume(String receiver, Signal signal, Message request, int items, int bytes,
                        RequestHeaders headers);

@@ -53,7 +53,7 @@ class SchemaDefaultsTest {
       Map.entry("remediations", "{\"actions\": [{\"name\": \"a\", \"when\": {\"alertname\": \"X\"}, "
           + "\"routing_table\": \"t.json\"}]}"),
       Map.entry("memory_limit", "{}"),
-      Map.entry("admin", "{}"),
+      Map.entry("admin", "{\"tls\": {\"cert_file\": \"c.pem\", \"key_file\": \"k.pem\"}}"),
       Map.entry("logging", "{}"),
       Map.entry("routing", "{\"file\": \"routes.json\"}"),
       Map.entry("slos", "{\"file\": \"slos.json\"}"),

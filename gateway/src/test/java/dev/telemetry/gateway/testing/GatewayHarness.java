@@ -49,7 +49,14 @@ public final class GatewayHarness implements AutoCloseable {
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     gateway = new Gateway(config, vertx, registry);
-    gateway.start().await(30, TimeUnit.SECONDS);
+    try {
+      gateway.start().await(30, TimeUnit.SECONDS);
+    } catch (Exception | Error e) {
+      // A gateway that failed to start must not keep its listeners (or threads) for the tests after this one.
+      vertx.close().await(10, TimeUnit.SECONDS);
+      watch.close();
+      throw e;
+    }
   }
 
   public static GatewayHarness start(String template, Map<String, String> values) throws Exception {

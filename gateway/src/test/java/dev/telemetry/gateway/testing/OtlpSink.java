@@ -71,6 +71,22 @@ public final class OtlpSink implements AutoCloseable {
     }
   }
 
+  private HttpServerOptions tlsOptions;
+
+  /** Serves TLS with this certificate; with {@code clientCa}, mutual TLS (call before start). */
+  public OtlpSink tls(java.nio.file.Path cert, java.nio.file.Path key, java.nio.file.Path clientCa) {
+    tlsOptions = new HttpServerOptions().setSsl(true).setUseAlpn(true).setKeyCertOptions(
+        new io.vertx.core.net.PemKeyCertOptions().setCertPath(cert.toString()).setKeyPath(key.toString()));
+    if (clientCa != null) {
+      tlsOptions.setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(clientCa.toString()))
+          .setClientAuth(io.vertx.core.http.ClientAuth.REQUIRED);
+    }
+    return this;
+  }
+
+  /** The client certificates' subjects of the calls received over mutual TLS. */
+  public final List<String> clientSubjects = new CopyOnWriteArrayList<>();
+
   public OtlpSink start() throws Exception {
     GrpcServer grpc = GrpcServer.server(vertx);
     for (Signal signal : Signal.values()) {
@@ -81,10 +97,19 @@ public final class OtlpSink implements AutoCloseable {
         Map<String, String> h = new ConcurrentHashMap<>();
         req.headers().forEach(e -> h.put(e.getKey().toLowerCase(), e.getValue()));
         headers.add(h);
+        if (req.connection().isSsl()) {
+          try {
+            clientSubjects.add(((java.security.cert.X509Certificate) req.connection().sslSession()
+                .getPeerCertificates()[0]).getSubjectX500Principal().getName());
+          } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            clientSubjects.add("none");
+          }
+        }
         req.last().onSuccess(msg -> answer(signal, req, msg));
       });
     }
-    server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port)).requestHandler(grpc);
+    HttpServerOptions options = tlsOptions != null ? tlsOptions : new HttpServerOptions();
+    server = vertx.createHttpServer(options.setHost("127.0.0.1").setPort(port)).requestHandler(grpc);
     server.listen().await(10, TimeUnit.SECONDS);
     return this;
   }

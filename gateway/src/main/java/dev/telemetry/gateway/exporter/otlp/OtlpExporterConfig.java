@@ -16,7 +16,8 @@ import java.util.Map;
  * export (e.g. authorization, tenant).
  */
 public record OtlpExporterConfig(String name, URI endpoint, Duration timeout, Compression compression,
-                                 Map<String, String> headers, QueueConfig queue, BatchConfig batch, RetryConfig retry)
+                                 Map<String, String> headers, QueueConfig queue, BatchConfig batch, RetryConfig retry,
+                                 dev.telemetry.gateway.config.TlsClientConfig clientTls)
     implements ExporterConfig {
   public static final String TYPE = "otlp";
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
@@ -24,8 +25,17 @@ public record OtlpExporterConfig(String name, URI endpoint, Duration timeout, Co
   /** Message compression on the wire. */
   public enum Compression { GZIP, NONE }
 
+  public OtlpExporterConfig(String name, URI endpoint, Duration timeout, Compression compression,
+                            Map<String, String> headers, QueueConfig queue, BatchConfig batch, RetryConfig retry) {
+    this(name, endpoint, timeout, compression, headers, queue, batch, retry,
+        dev.telemetry.gateway.config.TlsClientConfig.DEFAULTS);
+  }
+
   public OtlpExporterConfig {
     headers = Map.copyOf(headers);
+    if (clientTls != dev.telemetry.gateway.config.TlsClientConfig.DEFAULTS && !"https".equals(endpoint.getScheme())) {
+      throw new IllegalArgumentException("tls: set for an http:// endpoint; use https://" + endpoint.getAuthority());
+    }
     if (endpoint.getHost() == null || endpoint.getPort() < 0) {
       throw new IllegalArgumentException("endpoint needs a host and a port");
     }
@@ -46,7 +56,8 @@ public record OtlpExporterConfig(String name, URI endpoint, Duration timeout, Co
     QueueConfig queue = QueueConfig.read(node.object("queue"), QueueConfig.DEFAULTS);
     BatchConfig batch = BatchConfig.read(node.object("batch"));
     RetryConfig retry = RetryConfig.read(node.object("retry"));
-    node.allowOnly("type", "endpoint", "timeout", "compression", "headers", "queue", "batch", "retry");
+    node.allowOnly("type", "endpoint", "timeout", "compression", "headers", "queue", "batch", "retry", "tls");
+    dev.telemetry.gateway.config.TlsClientConfig tls = dev.telemetry.gateway.config.TlsClientConfig.read(node, "tls");
     java.net.URI endpoint = node.url("endpoint");
     Duration timeout = node.duration("timeout", DEFAULT_TIMEOUT, Duration.ofMillis(1));
     Compression compression = node.enumValue("compression", Compression.class, Compression.GZIP);
@@ -55,6 +66,6 @@ public record OtlpExporterConfig(String name, URI endpoint, Duration timeout, Co
       return null;
     }
     return node.build(null,
-        () -> new OtlpExporterConfig(name, endpoint, timeout, compression, headers, queue, batch, retry));
+        () -> new OtlpExporterConfig(name, endpoint, timeout, compression, headers, queue, batch, retry, tls));
   }
 }

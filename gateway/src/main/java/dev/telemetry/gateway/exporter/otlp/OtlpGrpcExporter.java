@@ -70,6 +70,9 @@ public final class OtlpGrpcExporter implements Exporter {
         .setVerifyHost(true)
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.timeout().toMillis()))
         .setKeepAlive(true);
+    if (config.tls()) {
+      dev.telemetry.gateway.security.tls.ClientTls.apply(http, config.clientTls());
+    }
     client = GrpcClient.client(vertx, new GrpcClientOptions(), http);
     return Future.succeededFuture();
   }

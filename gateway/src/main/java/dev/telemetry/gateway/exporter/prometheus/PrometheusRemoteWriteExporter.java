@@ -94,6 +94,9 @@ public final class PrometheusRemoteWriteExporter implements Exporter {
         .setKeepAlive(true)
         .setSsl("https".equals(config.endpoint().getScheme()))
         .setVerifyHost(true);
+    if ("https".equals(config.endpoint().getScheme())) {
+      dev.telemetry.gateway.security.tls.ClientTls.apply(options, config.tls());
+    }
     client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(config.shards()));
     long sweep = Math.max(1000, config.deltaTtl().toMillis() / 2);
     expiryTimer = vertx.setPeriodic(sweep, id -> translator.state().expire(System.currentTimeMillis()));

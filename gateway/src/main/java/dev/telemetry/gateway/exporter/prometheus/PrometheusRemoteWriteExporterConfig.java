@@ -23,7 +23,8 @@ public record PrometheusRemoteWriteExporterConfig(String name, URI endpoint, Dur
                                                   List<String> promoteResourceAttributes, int shards,
                                                   int maxSamplesPerSend, long maxBytesPerSend, int deltaMaxSeries,
                                                   Duration deltaTtl, QueueConfig queue, BatchConfig batch,
-                                                  RetryConfig retry) implements ExporterConfig {
+                                                  RetryConfig retry, dev.telemetry.gateway.config.TlsClientConfig tls)
+    implements ExporterConfig {
   public static final String TYPE = "prometheus_remote_write";
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
   public static final int DEFAULT_SHARDS = 4;
@@ -35,7 +36,23 @@ public record PrometheusRemoteWriteExporterConfig(String name, URI endpoint, Dur
   public static final QueueConfig DEFAULT_QUEUE = new QueueConfig(QueueConfig.DEFAULTS.maxItems(),
       QueueConfig.DEFAULTS.maxBytes(), 1);
 
+  /** Without client TLS settings. */
+  public PrometheusRemoteWriteExporterConfig(String name, URI endpoint, Duration timeout, Map<String, String> headers,
+                                             Map<String, String> externalLabels, boolean addMetricSuffixes,
+                                             boolean scopeLabels, boolean targetInfo,
+                                             List<String> promoteResourceAttributes, int shards,
+                                             int maxSamplesPerSend, long maxBytesPerSend, int deltaMaxSeries,
+                                             Duration deltaTtl, QueueConfig queue, BatchConfig batch,
+                                             RetryConfig retry) {
+    this(name, endpoint, timeout, headers, externalLabels, addMetricSuffixes, scopeLabels, targetInfo,
+        promoteResourceAttributes, shards, maxSamplesPerSend, maxBytesPerSend, deltaMaxSeries, deltaTtl, queue,
+        batch, retry, dev.telemetry.gateway.config.TlsClientConfig.DEFAULTS);
+  }
+
   public PrometheusRemoteWriteExporterConfig {
+    if (tls != dev.telemetry.gateway.config.TlsClientConfig.DEFAULTS && !"https".equals(endpoint.getScheme())) {
+      throw new IllegalArgumentException("tls: set for an http:// endpoint; use https://");
+    }
     headers = Map.copyOf(headers);
     externalLabels = Map.copyOf(externalLabels);
     promoteResourceAttributes = List.copyOf(promoteResourceAttributes);
@@ -63,7 +80,8 @@ public record PrometheusRemoteWriteExporterConfig(String name, URI endpoint, Dur
     RetryConfig retry = RetryConfig.read(node.object("retry"));
     node.allowOnly("type", "endpoint", "timeout", "headers", "external_labels", "add_metric_suffixes",
         "scope_labels", "target_info", "promote_resource_attributes", "shards", "max_samples_per_send",
-        "max_bytes_per_send", "delta", "queue", "batch", "retry");
+        "max_bytes_per_send", "delta", "queue", "batch", "retry", "tls");
+    dev.telemetry.gateway.config.TlsClientConfig tls = dev.telemetry.gateway.config.TlsClientConfig.read(node, "tls");
     java.net.URI endpoint = node.url("endpoint");
     Duration timeout = node.duration("timeout", DEFAULT_TIMEOUT, Duration.ofMillis(1));
     Map<String, String> headers = node.stringMap("headers");
@@ -84,6 +102,6 @@ public record PrometheusRemoteWriteExporterConfig(String name, URI endpoint, Dur
     }
     return node.build(null, () -> new PrometheusRemoteWriteExporterConfig(name, endpoint, timeout, headers,
         external, suffixes, scope, targetInfo, promote, shards, maxSamples, maxBytes, deltaMax, deltaTtl, queue,
-        batch, retry));
+        batch, retry, tls));
   }
 }

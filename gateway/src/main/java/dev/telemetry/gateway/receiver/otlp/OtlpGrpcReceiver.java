@@ -63,6 +63,16 @@ final class OtlpGrpcReceiver {
   }
 
   private void handle(Signal signal, GrpcServerRequest<Message, Message> req) {
+    // Who is asking, before a message is read.
+    dev.telemetry.gateway.pipeline.RequestHeaders headers;
+    try {
+      headers = ingest.authenticate(signal, dev.telemetry.gateway.pipeline.RequestHeaders.of(req.headers()::get,
+          req.connection().isSsl() ? req.connection().sslSession() : null));
+    } catch (dev.telemetry.gateway.pipeline.Authentication.AccessDenied e) {
+      fail(req, signal, e.unauthenticated() ? GrpcStatus.UNAUTHENTICATED : GrpcStatus.PERMISSION_DENIED, e.reason(),
+          e.getMessage());
+      return;
+    }
     GrpcMessage[] first = {null};
     boolean[] done = {false};
     req.invalidMessageHandler(invalid -> {
@@ -98,11 +108,12 @@ final class OtlpGrpcReceiver {
         fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "no request message");
         return;
       }
-      process(signal, req, first[0]);
+      process(signal, req, first[0], headers);
     });
   }
 
-  private void process(Signal signal, GrpcServerRequest<Message, Message> req, GrpcMessage msg) {
+  private void process(Signal signal, GrpcServerRequest<Message, Message> req, GrpcMessage msg,
+                       dev.telemetry.gateway.pipeline.RequestHeaders headers) {
     byte[] bytes = msg.payload().getBytes();
     switch (msg.encoding()) {
       case "identity" -> {
@@ -140,7 +151,7 @@ final class OtlpGrpcReceiver {
       fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "invalid OTLP message: " + e.getMessage());
       return;
     }
-    ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, req.headers()::get).onComplete(ar -> {
+    ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, headers).onComplete(ar -> {
       ingest.release(charge);
       if (ar.succeeded()) {
         req.response().send(ar.result());

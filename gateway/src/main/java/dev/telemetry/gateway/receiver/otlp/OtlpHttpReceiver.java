@@ -9,6 +9,8 @@ import dev.telemetry.gateway.otlp.OtlpJson;
 import dev.telemetry.gateway.otlp.OtlpJsonException;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.backpressure.RefusedException;
+import dev.telemetry.gateway.pipeline.Authentication;
+import dev.telemetry.gateway.pipeline.RequestHeaders;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -77,16 +79,32 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
           + "\"; use gzip or none");
       return;
     }
+    // Who is asking, before a byte of the body is read.
+    RequestHeaders headers;
+    try {
+      headers = ingest.authenticate(signal, RequestHeaders.of(req::getHeader, req.isSSL() ? req.sslSession() : null));
+    } catch (Authentication.AccessDenied e) {
+      metrics.refusedRequest(TRANSPORT, signal, e.reason());
+      HttpServerResponse resp = req.response();
+      if (e.unauthenticated()) {
+        resp.putHeader("WWW-Authenticate", "Bearer realm=\"otlp\"");
+      }
+      resp.putHeader(HttpHeaders.CONNECTION, "close"); // the body is not read
+      respondStatus(resp, e.unauthenticated() ? 401 : 403, json,
+          e.unauthenticated() ? Code.UNAUTHENTICATED : Code.PERMISSION_DENIED, e.getMessage());
+      return;
+    }
     String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (length != null && parseLong(length) > config.maxRequestBytes()) {
       refuse(req, signal, json, 413, "too_large", "request body of " + length
           + " bytes exceeds max_request_bytes (" + config.maxRequestBytes() + ")");
       return;
     }
-    readBody(req, signal, json, gzip, length == null ? -1 : parseLong(length));
+    readBody(req, signal, json, gzip, length == null ? -1 : parseLong(length), headers);
   }
 
-  private void readBody(HttpServerRequest req, Signal signal, boolean json, boolean gzip, long contentLength) {
+  private void readBody(HttpServerRequest req, Signal signal, boolean json, boolean gzip, long contentLength,
+                        RequestHeaders headers) {
     // Sized from Content-Length when known: growing the buffer chunk by chunk showed up in profiles (copies).
     Buffer body = Buffer.buffer((int) Math.min(config.maxRequestBytes(), contentLength > 0 ? contentLength : 4096));
     boolean[] refused = {false};
@@ -105,12 +123,13 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
     req.exceptionHandler(err -> refused[0] = true);
     req.endHandler(v -> {
       if (!refused[0]) {
-        process(req, signal, json, gzip, body);
+        process(req, signal, json, gzip, body, headers);
       }
     });
   }
 
-  private void process(HttpServerRequest req, Signal signal, boolean json, boolean gzip, Buffer body) {
+  private void process(HttpServerRequest req, Signal signal, boolean json, boolean gzip, Buffer body,
+                       RequestHeaders headers) {
     byte[] bytes = body.getBytes();
     if (gzip) {
       try {
@@ -142,7 +161,7 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
       refuse(req, signal, false, 400, "malformed", "invalid OTLP protobuf: " + e.getMessage());
       return;
     }
-    ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, req.headers()::get).onComplete(ar -> {
+    ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, headers).onComplete(ar -> {
       ingest.release(charge);
       if (ar.succeeded()) {
         respond(req.response(), 200, json, ar.result());

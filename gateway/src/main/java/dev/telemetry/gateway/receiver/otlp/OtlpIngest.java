@@ -57,6 +57,11 @@ final class OtlpIngest {
     return consumer.accepts(receiver, signal);
   }
 
+  /** The request's credential checked (nothing to check without authentication); throws AccessDenied. */
+  RequestHeaders authenticate(Signal signal, RequestHeaders headers) {
+    return consumer.authenticate(receiver, signal, headers);
+  }
+
   /**
    * Ingests one decoded request; {@code protobufBytes} is its protobuf size when known (else -1). Completes with the
    * export response, or fails with {@link RefusedException} when the client should retry.

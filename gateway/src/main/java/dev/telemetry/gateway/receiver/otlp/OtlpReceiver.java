@@ -30,7 +30,10 @@ public final class OtlpReceiver implements Receiver {
   private final OtlpReceiverConfig config;
   private final OtlpIngest ingest;
   private final int instances;
+  private final MeterRegistry registry;
   private String deploymentId;
+  private dev.telemetry.gateway.security.tls.ServerTls grpcTls;
+  private dev.telemetry.gateway.security.tls.ServerTls httpTls;
 
   public OtlpReceiver(Vertx vertx, OtlpReceiverConfig config, TelemetryConsumer consumer, MeterRegistry registry,
                       int instances, HeapLedger heap) {
@@ -38,21 +41,58 @@ public final class OtlpReceiver implements Receiver {
     this.config = config;
     this.ingest = new OtlpIngest(config.name(), consumer, new ReceiverMetrics(registry, config.name()), heap);
     this.instances = instances;
+    this.registry = registry;
   }
 
   @Override
   public Future<Void> start() {
-    return vertx.deployVerticle(() -> new Listeners(), new DeploymentOptions().setInstances(instances))
+    // The TLS files are read (and checked) before anything listens: a bad file fails the start with its name.
+    return vertx.executeBlocking(() -> {
+      if (config.grpcTls() != null) {
+        grpcTls = new dev.telemetry.gateway.security.tls.ServerTls(config.name() + "/grpc", config.grpcTls(),
+            registry);
+      }
+      if (config.httpTls() != null) {
+        httpTls = new dev.telemetry.gateway.security.tls.ServerTls(config.name() + "/http", config.httpTls(),
+            registry);
+      }
+      return null;
+    }, false).compose(v -> vertx.deployVerticle(() -> new Listeners(),
+            new DeploymentOptions().setInstances(instances)))
         .onSuccess(id -> {
           deploymentId = id;
-          LOG.info("receiver " + config.name() + " listening: grpc=" + config.grpc() + " http=" + config.http());
+          if (grpcTls != null) {
+            grpcTls.watch(vertx);
+          }
+          if (httpTls != null) {
+            httpTls.watch(vertx);
+          }
+          LOG.info("receiver " + config.name() + " listening: grpc=" + config.grpc() + (grpcTls != null ? " (TLS)" : "")
+              + " http=" + config.http() + (httpTls != null ? " (TLS)" : ""));
         })
         .mapEmpty();
   }
 
   @Override
   public Future<Void> stop() {
+    if (grpcTls != null) {
+      grpcTls.stop(vertx);
+    }
+    if (httpTls != null) {
+      httpTls.stop(vertx);
+    }
     return deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
+  }
+
+  /** For tests and SIGHUP: reads the TLS files now; true when a changed pair was installed. */
+  public Future<Boolean> reloadTls() {
+    List<Future<Boolean>> all = new ArrayList<>();
+    for (var t : java.util.Arrays.asList(grpcTls, httpTls)) {
+      if (t != null) {
+        all.add(vertx.executeBlocking(t::reloadNow, true).compose(f -> f));
+      }
+    }
+    return Future.all(all).map(c -> all.stream().anyMatch(f -> Boolean.TRUE.equals(f.result())));
   }
 
   private static HttpServerOptions serverOptions(HostPort hp) {
@@ -69,15 +109,23 @@ public final class OtlpReceiver implements Receiver {
     public Future<?> start() {
       List<Future<HttpServer>> binds = new ArrayList<>();
       if (config.grpc() != null) {
-        HttpServer s = vertx.createHttpServer(serverOptions(config.grpc()))
+        HttpServerOptions o = serverOptions(config.grpc());
+        HttpServer s = vertx.createHttpServer(grpcTls == null ? o : grpcTls.apply(o, true))
             .requestHandler(new OtlpGrpcReceiver(ingest, config).server(vertx));
         servers.add(s);
+        if (grpcTls != null) {
+          grpcTls.register(s, true);
+        }
         binds.add(s.listen());
       }
       if (config.http() != null) {
-        HttpServer s = vertx.createHttpServer(serverOptions(config.http()))
+        HttpServerOptions o = serverOptions(config.http());
+        HttpServer s = vertx.createHttpServer(httpTls == null ? o : httpTls.apply(o, true))
             .requestHandler(new OtlpHttpReceiver(ingest, config));
         servers.add(s);
+        if (httpTls != null) {
+          httpTls.register(s, true);
+        }
         binds.add(s.listen());
       }
       return Future.all(binds);
@@ -90,6 +138,12 @@ public final class OtlpReceiver implements Receiver {
       // client would retry it elsewhere: a duplicate). New requests are refused by the pipelines meanwhile.
       List<Future<Void>> closes = new ArrayList<>();
       for (HttpServer s : servers) {
+        if (grpcTls != null) {
+          grpcTls.unregister(s);
+        }
+        if (httpTls != null) {
+          httpTls.unregister(s);
+        }
         closes.add(s.shutdown(IN_FLIGHT_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS));
       }
       return Future.all(closes);

@@ -14,13 +14,21 @@ import java.time.Duration;
  * {@code retryAfter} is the delay suggested to clients when the gateway is back-pressured.
  */
 public record OtlpReceiverConfig(String name, HostPort grpc, HostPort http, long maxRequestBytes,
-                                 long maxDecompressedBytes, Duration retryAfter) implements ReceiverConfig {
+                                 long maxDecompressedBytes, Duration retryAfter,
+                                 dev.telemetry.gateway.config.TlsServerConfig grpcTls,
+                                 dev.telemetry.gateway.config.TlsServerConfig httpTls) implements ReceiverConfig {
   public static final String TYPE = "otlp";
   public static final HostPort DEFAULT_GRPC = new HostPort("localhost", 4317);
   public static final HostPort DEFAULT_HTTP = new HostPort("localhost", 4318);
   public static final long DEFAULT_MAX_REQUEST_BYTES = 4L * 1024 * 1024;
   public static final long DEFAULT_MAX_DECOMPRESSED_BYTES = 16L * 1024 * 1024;
   public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
+
+  /** Without TLS. */
+  public OtlpReceiverConfig(String name, HostPort grpc, HostPort http, long maxRequestBytes,
+                            long maxDecompressedBytes, Duration retryAfter) {
+    this(name, grpc, http, maxRequestBytes, maxDecompressedBytes, retryAfter, null, null);
+  }
 
   public OtlpReceiverConfig {
     if (grpc == null && http == null) {
@@ -55,6 +63,8 @@ public record OtlpReceiverConfig(String name, HostPort grpc, HostPort http, long
     node.allowOnly("type", "grpc", "http", "max_request_bytes", "max_decompressed_bytes", "retry_after");
     HostPort grpc = listener(node, "grpc", DEFAULT_GRPC);
     HostPort http = listener(node, "http", DEFAULT_HTTP);
+    dev.telemetry.gateway.config.TlsServerConfig grpcTls = tls(node, "grpc");
+    dev.telemetry.gateway.config.TlsServerConfig httpTls = tls(node, "http");
     long maxRequest = node.bytes("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES, 1024);
     long maxDecompressed = node.bytes("max_decompressed_bytes",
         Math.max(DEFAULT_MAX_DECOMPRESSED_BYTES, maxRequest), 1024);
@@ -62,7 +72,15 @@ public record OtlpReceiverConfig(String name, HostPort grpc, HostPort http, long
     if (node.problems() > before) {
       return null;
     }
-    return node.build(null, () -> new OtlpReceiverConfig(name, grpc, http, maxRequest, maxDecompressed, retryAfter));
+    return node.build(null, () -> new OtlpReceiverConfig(name, grpc, http, maxRequest, maxDecompressed, retryAfter,
+        grpcTls, httpTls));
+  }
+
+  private static dev.telemetry.gateway.config.TlsServerConfig tls(ConfigNode node, String key) {
+    if (!node.has(key) || node.isBoolean(key)) {
+      return null;
+    }
+    return dev.telemetry.gateway.config.TlsServerConfig.read(node.object(key), "tls");
   }
 
   /** {@code "grpc": {"endpoint": "host:port"}} enables a listener, {@code "grpc": false} disables it. */
@@ -74,7 +92,7 @@ public record OtlpReceiverConfig(String name, HostPort grpc, HostPort http, long
       return node.bool(key, true) ? def : null;
     }
     ConfigNode l = node.object(key);
-    l.allowOnly("endpoint");
+    l.allowOnly("endpoint", "tls");
     return l.hostPort("endpoint", def);
   }
 }
