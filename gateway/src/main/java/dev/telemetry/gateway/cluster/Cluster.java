@@ -77,9 +77,20 @@ public final class Cluster {
     if (otlpGrpc != null) {
       metadata.put(OtlpGrpcTransport.ADDRESS_KEY, config.advertisedHost() + ":" + otlpGrpc.port());
     }
-    options.setEventBusOptions(new EventBusOptions().setHost(config.eventBus().host())
+    EventBusOptions bus = new EventBusOptions().setHost(config.eventBus().host())
         .setPort(config.eventBus().port()).setClusterPublicHost(config.advertisedHost())
-        .setClusterNodeMetadata(metadata));
+        .setClusterNodeMetadata(metadata);
+    if (config.eventBusTls() != null) {
+      // Mutual TLS between members: each presents its certificate and trusts only the cluster's CA.
+      bus.setSsl(true).setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions()
+              .setCertPath(config.eventBusTls().certFile().toString())
+              .setKeyPath(config.eventBusTls().keyFile().toString()))
+          .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(
+              config.eventBusTls().clientCaFile().toString()))
+          .setClientAuth(io.vertx.core.http.ClientAuth.REQUIRED)
+          .setEnabledSecureTransportProtocols(config.eventBusTls().protocols());
+    }
+    options.setEventBusOptions(bus);
     var builder = Vertx.builder().with(options).withClusterManager(manager);
     if (metrics != null) {
       builder = builder.withMetrics(metrics);
@@ -154,7 +165,7 @@ public final class Cluster {
     return vertx.deployVerticle(membership).compose(id -> {
       transport = config.forwarding().transport() == ClusterConfig.Transport.OTLP_GRPC
           ? new OtlpGrpcTransport(vertx, manager, config.forwarding().token(), config.forwarding().compression(),
-              timeout)
+              timeout, config.forwarding().tls() ? config.forwarding().clientTls() : null)
           : new EventBusTransport(vertx, membership.self(), config.forwarding().compression(), timeout);
       int copies = config.replicationFactor() - 1;
       forwarder = new Forwarder(config.forwarding(), copies, transport, membership, registry, heap);
@@ -240,6 +251,16 @@ public final class Cluster {
       @Override
       public boolean accepts(String name, Signal signal) {
         return pipelines.accepts(name, signal);
+      }
+
+      /** A member forwarding spans proves itself with the cluster token; every other request authenticates. */
+      @Override
+      public dev.telemetry.gateway.pipeline.RequestHeaders authenticate(String name, Signal signal,
+          dev.telemetry.gateway.pipeline.RequestHeaders headers) {
+        if (signal == Signal.TRACES && grpc.isPeer(headers)) {
+          return headers;
+        }
+        return pipelines.authenticate(name, signal, headers);
       }
 
       @Override

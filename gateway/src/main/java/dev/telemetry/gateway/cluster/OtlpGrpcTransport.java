@@ -54,7 +54,12 @@ final class OtlpGrpcTransport implements ForwardTransport {
   private GrpcClient client;
   private ForwardReceiver receiver;
 
-  OtlpGrpcTransport(Vertx vertx, HazelcastClusterManager manager, String token, boolean gzip, long timeoutMillis) {
+  /** TLS towards the members' receivers (null: plaintext). */
+  private final dev.telemetry.gateway.config.TlsClientConfig tls;
+
+  OtlpGrpcTransport(Vertx vertx, HazelcastClusterManager manager, String token, boolean gzip, long timeoutMillis,
+                    dev.telemetry.gateway.config.TlsClientConfig tls) {
+    this.tls = tls;
     this.vertx = vertx;
     this.manager = manager;
     this.token = token;
@@ -65,9 +70,13 @@ final class OtlpGrpcTransport implements ForwardTransport {
   @Override
   public Future<Void> start(ForwardReceiver receiver) {
     this.receiver = receiver;
-    client = GrpcClient.client(vertx, new GrpcClientOptions(), new HttpClientOptions()
+    HttpClientOptions options = new HttpClientOptions()
         .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
-        .setConnectTimeout((int) timeoutMillis).setKeepAlive(true));
+        .setConnectTimeout((int) timeoutMillis).setKeepAlive(true);
+    if (tls != null) {
+      dev.telemetry.gateway.security.tls.ClientTls.apply(options, tls).setUseAlpn(true);
+    }
+    client = GrpcClient.client(vertx, new GrpcClientOptions(), options);
     return Future.succeededFuture();
   }
 
@@ -96,6 +105,11 @@ final class OtlpGrpcTransport implements ForwardTransport {
     return receiver.accept(meta.getOrigin(), meta.getHops(), part, request).recover(e -> Future.failedFuture(
         e instanceof ForwardRefusedException ? new RefusedException(
             RefusedException.Reason.QUEUE_FULL, e.getMessage()) : e));
+  }
+
+  /** A forward from a member: the forward header with the cluster token. */
+  boolean isPeer(RequestHeaders headers) {
+    return headers.get(FORWARD_HEADER) != null && tokenMatches(headers.get(TOKEN_HEADER));
   }
 
   private boolean tokenMatches(String presented) {

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public record ClusterConfig(String name, HostPort bind, String advertiseHost, Discovery discovery, HostPort eventBus,
                             int virtualNodes, Forwarding forwarding, Duration leaveTimeout,
-                            Duration failureTimeout, int replicationFactor) {
+                            Duration failureTimeout, int replicationFactor, TlsServerConfig eventBusTls) {
   public static final String DEFAULT_NAME = "telemetry-gateway";
   public static final HostPort DEFAULT_BIND = new HostPort("127.0.0.1", 5701);
   public static final int DEFAULT_VIRTUAL_NODES = 128;
@@ -25,7 +25,19 @@ public record ClusterConfig(String name, HostPort bind, String advertiseHost, Di
   public static final int DEFAULT_REPLICATION_FACTOR = 2;
   public static final int MAX_REPLICATION_FACTOR = 5;
 
+  /** Without event bus TLS. */
+  public ClusterConfig(String name, HostPort bind, String advertiseHost, Discovery discovery, HostPort eventBus,
+                       int virtualNodes, Forwarding forwarding, Duration leaveTimeout, Duration failureTimeout,
+                       int replicationFactor) {
+    this(name, bind, advertiseHost, discovery, eventBus, virtualNodes, forwarding, leaveTimeout, failureTimeout,
+        replicationFactor, null);
+  }
+
   public ClusterConfig {
+    if (eventBusTls != null && eventBusTls.clientCaFile() == null) {
+      throw new IllegalArgumentException("event_bus_tls.client_ca_file: required — members prove themselves to "
+          + "each other with certificates of this CA (mutual TLS)");
+    }
     if (virtualNodes < 1 || virtualNodes > 4096) {
       throw new IllegalArgumentException("virtual_nodes: 1-4096");
     }
@@ -75,11 +87,19 @@ public record ClusterConfig(String name, HostPort bind, String advertiseHost, Di
    * every member must share.
    */
   public record Forwarding(Transport transport, long maxBytes, long batchMaxBytes, Duration batchTimeout,
-                           Duration timeout, boolean compression, String receiver, String token) {
+                           Duration timeout, boolean compression, String receiver, String token, boolean tls,
+                           TlsClientConfig clientTls) {
     public static final long DEFAULT_MAX_BYTES = 64L << 20;
     public static final long DEFAULT_BATCH_MAX_BYTES = 512L << 10;
     public static final Duration DEFAULT_BATCH_TIMEOUT = Duration.ofMillis(5);
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+
+    /** Plaintext forwarding. */
+    public Forwarding(Transport transport, long maxBytes, long batchMaxBytes, Duration batchTimeout, Duration timeout,
+                      boolean compression, String receiver, String token) {
+      this(transport, maxBytes, batchMaxBytes, batchTimeout, timeout, compression, receiver, token, false,
+          TlsClientConfig.DEFAULTS);
+    }
 
     public Forwarding {
       if (transport == Transport.OTLP_GRPC && (token == null || token.length() < 16)) {
@@ -98,7 +118,7 @@ public record ClusterConfig(String name, HostPort bind, String advertiseHost, Di
     public String toString() {
       return "Forwarding[transport=" + transport + ", maxBytes=" + maxBytes + ", batchMaxBytes=" + batchMaxBytes
           + ", batchTimeout=" + batchTimeout + ", timeout=" + timeout + ", compression=" + compression
-          + ", receiver=" + receiver + ", token=" + (token == null ? "none" : "(set)") + "]";
+          + ", receiver=" + receiver + ", token=" + (token == null ? "none" : "(set)") + ", tls=" + tls + "]";
     }
   }
 }

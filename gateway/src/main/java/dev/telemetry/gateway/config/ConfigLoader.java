@@ -397,7 +397,8 @@ public final class ConfigLoader {
   private static ClusterConfig cluster(ConfigNode c, Map<String, ReceiverConfig> receivers,
                                        List<PipelineConfig> pipelines) {
     c.allowOnly("name", "bind", "advertise_host", "discovery", "event_bus", "virtual_nodes", "forwarding",
-        "leave_timeout", "failure_timeout", "replication_factor");
+        "leave_timeout", "failure_timeout", "replication_factor", "event_bus_tls");
+    TlsServerConfig eventBusTls = TlsServerConfig.read(c, "event_bus_tls");
     String name = c.string("name", ClusterConfig.DEFAULT_NAME);
     HostPort bind = c.hostPort("bind", ClusterConfig.DEFAULT_BIND);
     String advertise = c.has("advertise_host") ? c.string("advertise_host", null) : null;
@@ -436,7 +437,8 @@ public final class ConfigLoader {
 
     ConfigNode f = c.object("forwarding");
     f.allowOnly("transport", "max_bytes", "batch_max_bytes", "batch_timeout", "timeout", "compression", "receiver",
-        "token");
+        "token", "tls");
+    TlsClientConfig forwardTls = TlsClientConfig.read(f, "tls");
     ClusterConfig.Transport transport = f.enumValue("transport", ClusterConfig.Transport.class,
         ClusterConfig.Transport.EVENT_BUS);
     long maxBytes = f.bytes("max_bytes", ClusterConfig.Forwarding.DEFAULT_MAX_BYTES, 64 * 1024);
@@ -462,8 +464,15 @@ public final class ConfigLoader {
     } else if (receiver != null && forwardGrpc.port() == 0) {
       f.error("receiver", "members must know its port in advance; give its grpc endpoint a fixed port");
     }
+    // Forwarding speaks TLS when the receiver it sends to does; with the receiver's client CA it needs a certificate.
+    TlsServerConfig receiverTls = receiver == null || receivers.get(receiver) == null ? null
+        : receivers.get(receiver).tls("grpc");
+    if (receiverTls != null && receiverTls.clientCaFile() != null && forwardTls.certFile() == null) {
+      f.error("tls", "the receiver \"" + receiver + "\" requires client certificates (client_ca_file): give the "
+          + "members one with tls.cert_file and tls.key_file");
+    }
     ClusterConfig.Forwarding forwarding = f.build(null, () -> new ClusterConfig.Forwarding(transport, maxBytes,
-        batchBytes, batchTimeout, timeout, compression, receiver, token));
+        batchBytes, batchTimeout, timeout, compression, receiver, token, receiverTls != null, forwardTls));
     boolean sampled = pipelines.stream().anyMatch(p -> p.signal() == dev.telemetry.gateway.otlp.Signal.TRACES);
     if (!sampled) {
       c.error(null, "clustering shares traces between members for tail sampling; configure a traces pipeline");
@@ -473,6 +482,6 @@ public final class ConfigLoader {
     }
     ClusterConfig.Discovery disc = discovery;
     return c.build(null, () -> new ClusterConfig(name, bind, advertise, disc, eventBus, vnodes, forwarding, leave,
-        failure, replication));
+        failure, replication, eventBusTls));
   }
 }

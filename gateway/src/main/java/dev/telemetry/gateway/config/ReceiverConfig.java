@@ -15,4 +15,9 @@ public interface ReceiverConfig {
   default Map<String, HostPort> listeners() {
     return Map.of();
   }
+
+  /** TLS of a listener (null: plaintext): what a cluster member forwarding to it must speak. */
+  default TlsServerConfig tls(String listener) {
+    return null;
+  }
 }

@@ -39,6 +39,12 @@ public final class Certificates {
         days);
   }
 
+  /** A cluster member's certificate: a server (localhost, 127.0.0.1) and a client at once, named {@code commonName}. */
+  public Certificates member(String who, String commonName) throws Exception {
+    return issue(who, "/CN=" + commonName, "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+        + "extendedKeyUsage=serverAuth,clientAuth\n", 2);
+  }
+
   /** A client certificate with common name {@code commonName}. */
   public Certificates client(String who, String commonName) throws Exception {
     return issue(who, "/CN=" + commonName, "extendedKeyUsage=clientAuth\n", 2);

@@ -46,6 +46,15 @@ public record OtlpReceiverConfig(String name, HostPort grpc, HostPort http, long
   }
 
   @Override
+  public dev.telemetry.gateway.config.TlsServerConfig tls(String listener) {
+    return switch (listener) {
+      case "grpc" -> grpcTls;
+      case "http" -> httpTls;
+      default -> null;
+    };
+  }
+
+  @Override
   public Map<String, HostPort> listeners() {
     Map<String, HostPort> out = new LinkedHashMap<>();
     if (grpc != null) {
