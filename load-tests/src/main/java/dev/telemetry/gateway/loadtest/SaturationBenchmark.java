@@ -66,7 +66,7 @@ import org.HdrHistogram.Recorder;
  * <pre>java -cp load-tests/target/benchmarks.jar dev.telemetry.gateway.loadtest.SaturationBenchmark \
  *   [--config full-pipeline|passthrough|FILE] [--transport http|grpc] [--p99-ms 5] [--step-seconds 10]
  *   [--start-items 20000] [--max-steps 10] [--in-flight 64] [--spans-per-request 100]
- *   [--nodes 3 --forwarding event_bus|otlp_grpc [--replication 1|2|3]]</pre>
+ *   [--nodes 3 --forwarding event_bus|otlp_grpc [--replication 1|2|3]] [--tls true]</pre>
  * With {@code --forwarding}, the gateways form a cluster in this JVM (loopback, one Hazelcast member each) and
  * clients send round-robin over their HTTP receivers, so most spans are forwarded to the member owning their trace.
  * Prints one JSON object per step and a final summary object.
@@ -107,6 +107,18 @@ public final class SaturationBenchmark {
     }
     int grpcPort = grpcPorts[0];
     String template = template(opt.get("config"));
+    // --tls true: the receivers serve TLS with a self-signed certificate (what TLS costs the gateway).
+    boolean tls = Boolean.parseBoolean(opt.getOrDefault("tls", "false"));
+    if (tls) {
+      io.vertx.core.net.SelfSignedCertificate cert = io.vertx.core.net.SelfSignedCertificate.create("localhost");
+      JsonObject t = new JsonObject(template);
+      JsonObject tlsBlock = new JsonObject().put("cert_file", cert.certificatePath()).put("key_file",
+          cert.privateKeyPath());
+      JsonObject otlp = t.getJsonObject("receivers").getJsonObject("otlp");
+      otlp.getJsonObject("grpc").put("tls", tlsBlock);
+      otlp.getJsonObject("http").put("tls", tlsBlock);
+      template = t.encodePrettily();
+    }
 
     Vertx sinkVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     AtomicLong sinkSpans = new AtomicLong();
@@ -174,8 +186,8 @@ public final class SaturationBenchmark {
           ? payloads(2000, spansPerRequest, new Random(1))
           : OtlpPayloads.encoded(signal, false, 500, spansPerRequest, 1);
       Sender sender = opt.get("transport").equals("grpc") && nodeCount == 1
-          ? new GrpcSender(clientVertx, grpcPort, signal)
-          : new HttpSender(clientVertx, httpPorts, Integer.parseInt(opt.get("in-flight")), signal);
+          ? new GrpcSender(clientVertx, grpcPort, signal, tls)
+          : new HttpSender(clientVertx, httpPorts, Integer.parseInt(opt.get("in-flight")), signal, tls);
       double p99Bound = Double.parseDouble(opt.get("p99-ms"));
       int stepSeconds = Integer.parseInt(opt.get("step-seconds"));
       double spansPerSecond = Double.parseDouble(opt.get("start-items"));
@@ -370,9 +382,9 @@ public final class SaturationBenchmark {
     private final String path;
     private final AtomicInteger next = new AtomicInteger();
 
-    HttpSender(Vertx vertx, int[] ports, int inFlight, dev.telemetry.gateway.otlp.Signal signal) {
-      this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
-          new PoolOptions().setHttp1MaxSize(inFlight));
+    HttpSender(Vertx vertx, int[] ports, int inFlight, dev.telemetry.gateway.otlp.Signal signal, boolean tls) {
+      this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setSsl(tls).setTrustAll(tls)
+              .setVerifyHost(false), new PoolOptions().setHttp1MaxSize(inFlight));
       this.ports = ports;
       this.path = signal.httpPath();
     }
@@ -393,11 +405,11 @@ public final class SaturationBenchmark {
     private final SocketAddress address;
     private final String method;
 
-    GrpcSender(Vertx vertx, int port, dev.telemetry.gateway.otlp.Signal signal) {
+    GrpcSender(Vertx vertx, int port, dev.telemetry.gateway.otlp.Signal signal, boolean tls) {
       this.method = signal.grpcService() + "/Export";
       this.client = GrpcClient.client(vertx, new GrpcClientOptions(),
           new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
-              .setHttp2MultiplexingLimit(1000));
+              .setHttp2MultiplexingLimit(1000).setSsl(tls).setUseAlpn(tls).setTrustAll(tls).setVerifyHost(false));
       this.address = SocketAddress.inetSocketAddress(port, "127.0.0.1");
     }
 
