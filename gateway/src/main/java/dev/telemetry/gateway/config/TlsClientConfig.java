@@ -4,11 +4,15 @@ import java.nio.file.Path;
 
 /**
  * TLS towards a backend ({@code tls} on an exporter with an {@code https} endpoint): a CA to trust besides the JVM's
- * ({@code caFile}), a client certificate and key for mutual TLS, and the lowest protocol version. The backend's name
- * is checked against the endpoint's host.
+ * ({@code caFile}), a client certificate and key for mutual TLS, and the lowest protocol version. The backend's
+ * certificate must name {@code serverName} (also sent as SNI) when set, else the endpoint's host.
  */
-public record TlsClientConfig(Path caFile, Path certFile, Path keyFile, String minVersion) {
-  public static final TlsClientConfig DEFAULTS = new TlsClientConfig(null, null, null, "1.2");
+public record TlsClientConfig(Path caFile, Path certFile, Path keyFile, String minVersion, String serverName) {
+  public static final TlsClientConfig DEFAULTS = new TlsClientConfig(null, null, null, "1.2", null);
+
+  public TlsClientConfig(Path caFile, Path certFile, Path keyFile, String minVersion) {
+    this(caFile, certFile, keyFile, minVersion, null);
+  }
 
   public TlsClientConfig {
     if ((certFile == null) != (keyFile == null)) {
@@ -26,7 +30,8 @@ public record TlsClientConfig(Path caFile, Path certFile, Path keyFile, String m
       return DEFAULTS;
     }
     ConfigNode n = parent.object(key);
-    n.allowOnly("ca_file", "cert_file", "key_file", "min_version");
+    n.allowOnly("ca_file", "cert_file", "key_file", "min_version", "server_name");
+    String server = n.has("server_name") ? n.nonBlankString("server_name") : null;
     String ca = n.has("ca_file") ? n.nonBlankString("ca_file") : null;
     String cert = n.has("cert_file") ? n.nonBlankString("cert_file") : null;
     String k = n.has("key_file") ? n.nonBlankString("key_file") : null;
@@ -41,6 +46,6 @@ public record TlsClientConfig(Path caFile, Path certFile, Path keyFile, String m
     }
     String m = min;
     return n.build(null, () -> new TlsClientConfig(ca == null ? null : Path.of(ca), cert == null ? null
-        : Path.of(cert), k == null ? null : Path.of(k), m));
+        : Path.of(cert), k == null ? null : Path.of(k), m, server));
   }
 }

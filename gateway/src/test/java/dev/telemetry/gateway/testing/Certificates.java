@@ -45,6 +45,11 @@ public final class Certificates {
         + "extendedKeyUsage=serverAuth,clientAuth\n", 2);
   }
 
+  /** A server certificate for the DNS name {@code dnsName} only (not for the address it is reached at). */
+  public Certificates serverNamed(String who, String dnsName) throws Exception {
+    return issue(who, "/CN=" + dnsName, "subjectAltName=DNS:" + dnsName + "\nextendedKeyUsage=serverAuth\n", 2);
+  }
+
   /** A client certificate with common name {@code commonName}. */
   public Certificates client(String who, String commonName) throws Exception {
     return issue(who, "/CN=" + commonName, "extendedKeyUsage=clientAuth\n", 2);

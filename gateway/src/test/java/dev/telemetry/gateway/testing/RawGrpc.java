@@ -52,6 +52,32 @@ public final class RawGrpc implements AutoCloseable {
     return new Result(resp.status(), resp.statusMessage(), resp.trailers(), resp.headers());
   }
 
+  /**
+   * One unary call written frame by frame over plain HTTP/2, for message encodings the gRPC client does not know
+   * (zstd, snappy, deflate): {@code payload} is already compressed with {@code encoding}.
+   */
+  public Result exportFramed(io.vertx.core.Vertx vertx, Signal signal, Buffer payload, String encoding)
+      throws Exception {
+    io.vertx.core.http.HttpClient h2 = vertx.createHttpClient(new HttpClientOptions()
+        .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+    try {
+      Buffer frame = Buffer.buffer().appendByte((byte) 1).appendInt(payload.length()).appendBuffer(payload);
+      io.vertx.core.http.HttpClientRequest req = h2.request(new io.vertx.core.http.RequestOptions()
+          .setMethod(io.vertx.core.http.HttpMethod.POST).setServer(address).setHost("127.0.0.1")
+          .setPort(address.port()).setURI("/" + signal.grpcService() + "/Export")).await(10, TimeUnit.SECONDS);
+      req.putHeader("content-type", "application/grpc").putHeader("te", "trailers")
+          .putHeader("grpc-encoding", encoding);
+      // The body is asked for on the event loop, at once: data that arrives before a handler is set is not kept.
+      io.vertx.core.http.HttpClientResponse resp = req.send(frame).compose(r -> r.body().map(b -> r))
+          .await(10, TimeUnit.SECONDS);
+      MultiMap where = resp.trailers().contains("grpc-status") ? resp.trailers() : resp.headers();
+      GrpcStatus status = GrpcStatus.valueOf(Integer.parseInt(where.get("grpc-status")));
+      return new Result(status, where.get("grpc-message"), resp.trailers(), resp.headers());
+    } finally {
+      h2.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
   @Override
   public void close() throws Exception {
     client.close().await(10, TimeUnit.SECONDS);

@@ -25,6 +25,8 @@ import java.util.logging.Logger;
  */
 public final class GenAiMetricsConnector implements Connector {
   private static final Logger LOG = Logger.getLogger(GenAiMetricsConnector.class.getName());
+  /** Audit trail of price table versions (the audit log records them). */
+  static final Logger AUDIT = Logger.getLogger("dev.telemetry.gateway.audit.prices");
 
   private final Vertx vertx;
   private final GenAiMetricsConnectorConfig config;
@@ -98,12 +100,15 @@ public final class GenAiMetricsConnector implements Connector {
           reloadsOk.increment();
           LOG.info("gen_ai_metrics " + config.name() + ": price table " + config.priceTable() + " loaded ("
               + ar.result().size() + " prices)");
+          AUDIT.info("gen_ai_metrics " + config.name() + ": price table " + config.priceTable() + " applied ("
+              + ar.result().size() + " prices)");
         }
         return Future.<Void>succeededFuture();
       }
       reloadsFailed.increment();
       String msg = "gen_ai_metrics " + config.name() + ": price table " + config.priceTable() + " not loaded:\n"
           + ar.cause().getMessage();
+      AUDIT.warning(msg);
       if (initial) {
         return Future.<Void>failedFuture(msg);
       }

@@ -37,7 +37,7 @@ final class ElasticsearchClients {
     }
     ElasticsearchTransport transport = switch (config.transport()) {
       case VERTX -> new VertxTransport(new VertxTransportHttpClient(vertx, config.endpoints(), headers,
-          vertxOptions(config), config.timeout().toMillis()));
+          vertxOptions(config), config.timeout().toMillis(), config.tls().serverName()));
       case REST_CLIENT -> new RestClientTransport(restClient(config, headers), new SimpleJsonpMapper(), null,
           NoopInstrumentation.INSTANCE);
     };
@@ -61,6 +61,10 @@ final class ElasticsearchClients {
       if (config.tls().caFile() != null) {
         o.setTrustOptions(new PemTrustOptions().addCertPath(config.tls().caFile().toString()));
       }
+      if (config.tls().certFile() != null) {
+        o.setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions().setCertPath(config.tls().certFile()
+            .toString()).setKeyPath(config.tls().keyFile().toString()));
+      }
     }
     return o;
   }
@@ -74,11 +78,16 @@ final class ElasticsearchClients {
     return RestClient.builder(hosts).setDefaultHeaders(defaults)
         .setRequestConfigCallback(rc -> rc.setConnectTimeout(timeout).setSocketTimeout(timeout))
         .setHttpClientConfigCallback(hc -> {
-          if (config.tls().caFile() != null || config.tls().insecureSkipVerify()) {
+          if (config.tls().caFile() != null || config.tls().insecureSkipVerify() || config.tls().certFile() != null) {
             hc.setSSLContext(sslContext(config.tls()));
             if (config.tls().insecureSkipVerify()) {
               hc.setSSLHostnameVerifier((host, session) -> true);
             }
+          }
+          if (config.tls().serverName() != null && !config.tls().insecureSkipVerify()) {
+            // The certificate must name server_name, whatever host the node is reached at.
+            org.apache.http.conn.ssl.DefaultHostnameVerifier names = new org.apache.http.conn.ssl.DefaultHostnameVerifier();
+            hc.setSSLHostnameVerifier((host, session) -> names.verify(config.tls().serverName(), session));
           }
           return hc;
         }).build();
@@ -104,17 +113,23 @@ final class ElasticsearchClients {
         }}, null);
         return ctx;
       }
-      KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-      ks.load(null, null);
-      try (InputStream in = Files.newInputStream(tls.caFile())) {
-        int i = 0;
-        for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-          ks.setCertificateEntry("ca-" + i++, c);
+      javax.net.ssl.TrustManager[] trust = null; // the JVM's CAs
+      if (tls.caFile() != null) {
+        KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+        ks.load(null, null);
+        try (InputStream in = Files.newInputStream(tls.caFile())) {
+          int i = 0;
+          for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+            ks.setCertificateEntry("ca-" + i++, c);
+          }
         }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        trust = tmf.getTrustManagers();
       }
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(ks);
-      ctx.init(null, tmf.getTrustManagers(), null);
+      javax.net.ssl.KeyManager[] keys = tls.certFile() == null ? null
+          : dev.telemetry.gateway.security.tls.PemKeys.keyManagers(tls.certFile(), tls.keyFile());
+      ctx.init(keys, trust, null);
       return ctx;
     } catch (Exception e) {
       throw new IllegalStateException("cannot build TLS context from " + tls.caFile() + ": " + e.getMessage(), e);

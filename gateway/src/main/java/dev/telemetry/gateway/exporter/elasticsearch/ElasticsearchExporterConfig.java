@@ -65,9 +65,22 @@ public record ElasticsearchExporterConfig(String name, List<URI> endpoints, Mapp
     }
   }
 
-  /** TLS for https endpoints: an extra CA (PEM) to trust, or no verification at all (tests only). */
-  public record Tls(Path caFile, boolean insecureSkipVerify) {
-    public static final Tls DEFAULTS = new Tls(null, false);
+  /**
+   * TLS for https endpoints: an extra CA (PEM) to trust, or no verification at all (tests only); a client
+   * certificate and its PKCS#8 key for mutual TLS (Elasticsearch's PKI realm).
+   */
+  public record Tls(Path caFile, boolean insecureSkipVerify, Path certFile, Path keyFile, String serverName) {
+    public static final Tls DEFAULTS = new Tls(null, false, null, null, null);
+
+    public Tls(Path caFile, boolean insecureSkipVerify) {
+      this(caFile, insecureSkipVerify, null, null, null);
+    }
+
+    public Tls {
+      if ((certFile == null) != (keyFile == null)) {
+        throw new IllegalArgumentException("tls: cert_file and key_file go together (mutual TLS)");
+      }
+    }
   }
 
   /** Without {@code document_id} (Elasticsearch chooses the IDs). */
@@ -124,9 +137,17 @@ public record ElasticsearchExporterConfig(String name, List<URI> endpoints, Mapp
       auth = a.build(null, () -> new Auth(apiKey, user, password));
     }
     ConfigNode t = node.object("tls");
-    t.allowOnly("ca_file", "insecure_skip_verify");
+    t.allowOnly("ca_file", "insecure_skip_verify", "cert_file", "key_file", "server_name");
+    String serverName = t.string("server_name", "");
     String ca = t.string("ca_file", "");
-    Tls tls = new Tls(ca.isEmpty() ? null : Path.of(ca), t.bool("insecure_skip_verify", false));
+    String certFile = t.string("cert_file", "");
+    String keyFile = t.string("key_file", "");
+    if (certFile.isEmpty() != keyFile.isEmpty()) {
+      t.error(certFile.isEmpty() ? "cert_file" : "key_file", "cert_file and key_file go together (mutual TLS)");
+    }
+    Tls tls = new Tls(ca.isEmpty() ? null : Path.of(ca), t.bool("insecure_skip_verify", false),
+        certFile.isEmpty() || keyFile.isEmpty() ? null : Path.of(certFile),
+        certFile.isEmpty() || keyFile.isEmpty() ? null : Path.of(keyFile), serverName.isEmpty() ? null : serverName);
     Transport transport = node.enumValue("transport", Transport.class, Transport.VERTX);
     Duration timeout = node.duration("timeout", DEFAULT_TIMEOUT, Duration.ofMillis(1));
     String dlq = node.string("dead_letter_file", "data/dead-letter/" + name + ".jsonl");

@@ -33,9 +33,17 @@ final class VertxTransportHttpClient implements TransportHttpClient {
   private final Map<String, String> headers;
   private final long timeoutMillis;
   private final AtomicInteger next = new AtomicInteger();
+  /** The name https nodes' certificates must carry (and SNI), when not their host; null otherwise. */
+  private final String serverName;
 
   VertxTransportHttpClient(Vertx vertx, List<URI> nodes, Map<String, String> headers, HttpClientOptions options,
                            long timeoutMillis) {
+    this(vertx, nodes, headers, options, timeoutMillis, null);
+  }
+
+  VertxTransportHttpClient(Vertx vertx, List<URI> nodes, Map<String, String> headers, HttpClientOptions options,
+                           long timeoutMillis, String serverName) {
+    this.serverName = serverName;
     this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(8));
     this.nodes = List.copyOf(nodes);
     this.headers = Map.copyOf(headers);
@@ -72,6 +80,11 @@ final class VertxTransportHttpClient implements TransportHttpClient {
     RequestOptions ro = new RequestOptions().setMethod(HttpMethod.valueOf(request.method()))
         .setHost(base.getHost()).setPort(base.getPort()).setSsl("https".equals(base.getScheme()))
         .setURI(uri.toString()).setIdleTimeout(timeoutMillis);
+    if (serverName != null && "https".equals(base.getScheme())) {
+      // Connect to the node, verify (and send as SNI) the configured name.
+      ro.setServer(io.vertx.core.net.SocketAddress.inetSocketAddress(base.getPort(), base.getHost()))
+          .setHost(serverName);
+    }
     headers.forEach(ro::putHeader);
     request.headers().forEach(ro::putHeader);
     if (options != null) {

@@ -47,7 +47,7 @@ public final class OtlpGrpcExporter implements Exporter {
   private final Vertx vertx;
   private final OtlpExporterConfig config;
   private final Signal signal;
-  private final SocketAddress address;
+  private SocketAddress address;
   private final ServiceMethod<Message, Message> method;
   private GrpcClient client;
 
@@ -74,7 +74,18 @@ public final class OtlpGrpcExporter implements Exporter {
       dev.telemetry.gateway.security.tls.ClientTls.apply(http, config.clientTls());
     }
     client = GrpcClient.client(vertx, new GrpcClientOptions(), http);
-    return Future.succeededFuture();
+    String serverName = config.tls() ? config.clientTls().serverName() : null;
+    if (serverName == null) {
+      return Future.succeededFuture();
+    }
+    // Connect to the endpoint's address, but verify (and send as SNI) the configured name: the address is resolved
+    // once here and carries that name.
+    return vertx.executeBlocking(() -> {
+      java.net.InetAddress ip = java.net.InetAddress.getByName(config.endpoint().getHost());
+      address = SocketAddress.inetSocketAddress(new java.net.InetSocketAddress(java.net.InetAddress.getByAddress(
+          serverName, ip.getAddress()), config.endpoint().getPort()));
+      return null;
+    }, false).mapEmpty();
   }
 
   @Override

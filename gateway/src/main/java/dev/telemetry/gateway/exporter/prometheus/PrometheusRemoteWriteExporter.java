@@ -251,8 +251,18 @@ public final class PrometheusRemoteWriteExporter implements Exporter {
   private Future<Void> send(Chunk chunk) {
     Promise<Void> result = Promise.promise();
     Buffer body = Buffer.buffer(Snappy.compress(chunk.request().toByteArray()));
-    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST)
-        .setAbsoluteURI(config.endpoint().toString())
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST);
+    String serverName = "https".equals(config.endpoint().getScheme()) ? config.tls().serverName() : null;
+    if (serverName == null) {
+      options.setAbsoluteURI(config.endpoint().toString());
+    } else {
+      // Connect to the endpoint, but verify (and send as SNI and Host) the configured name.
+      int port = config.endpoint().getPort() > 0 ? config.endpoint().getPort() : 443;
+      options.setServer(io.vertx.core.net.SocketAddress.inetSocketAddress(port, config.endpoint().getHost()))
+          .setHost(serverName).setPort(port).setSsl(true).setURI(config.endpoint().getRawPath()
+              + (config.endpoint().getRawQuery() == null ? "" : "?" + config.endpoint().getRawQuery()));
+    }
+    options
         .putHeader("Content-Encoding", "snappy")
         .putHeader("Content-Type", "application/x-protobuf")
         .putHeader("X-Prometheus-Remote-Write-Version", "0.1.0")

@@ -30,7 +30,7 @@ import java.util.logging.Logger;
 
 /**
  * OTLP/gRPC: the {@code Export} method of the trace, metrics and logs services, served by the Vert.x gRPC server on
- * the event loop. Messages are taken raw so that gzip is inflated by {@link BoundedGzip} (the stock decoder has no
+ * the event loop. Messages are taken raw so that they are inflated by {@link Decompression} (the stock decoder has no
  * output bound). Status codes follow the OTLP spec: INVALID_ARGUMENT for bad data, RESOURCE_EXHAUSTED without
  * RetryInfo for oversized messages, RESOURCE_EXHAUSTED or UNAVAILABLE with RetryInfo when the client should retry.
  */
@@ -118,20 +118,21 @@ final class OtlpGrpcReceiver {
     switch (msg.encoding()) {
       case "identity" -> {
       }
-      case "gzip" -> {
+      case "gzip", "zstd", "deflate", "snappy" -> {
         try {
-          bytes = BoundedGzip.inflate(bytes, config.maxDecompressedBytes());
-        } catch (BoundedGzip.TooLargeException e) {
+          bytes = Decompression.inflate(msg.encoding(), bytes, config.maxDecompressedBytes());
+        } catch (Decompression.TooLargeException e) {
           fail(req, signal, GrpcStatus.RESOURCE_EXHAUSTED, "decompressed_too_large", e.getMessage());
           return;
         } catch (IOException e) {
-          fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "message is not valid gzip: " + e.getMessage());
+          fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "message is not valid " + msg.encoding() + ": "
+              + e.getMessage());
           return;
         }
       }
       default -> {
         fail(req, signal, GrpcStatus.UNIMPLEMENTED, "unsupported_encoding",
-            "unsupported grpc-encoding \"" + msg.encoding() + "\"; use gzip or identity");
+            "unsupported grpc-encoding \"" + msg.encoding() + "\"; use gzip, zstd, deflate, snappy or identity");
         return;
       }
     }

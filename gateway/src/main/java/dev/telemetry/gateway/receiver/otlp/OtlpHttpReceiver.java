@@ -24,7 +24,7 @@ import java.util.logging.Logger;
 
 /**
  * OTLP/HTTP (spec: "OTLP/HTTP"): {@code POST /v1/traces|metrics|logs} with {@code application/x-protobuf} or
- * {@code application/json} bodies, optionally gzip-encoded. Bodies are read with a running size check and inflated
+ * {@code application/json} bodies, optionally compressed (gzip, zstd, deflate, snappy, x-snappy-framed). Bodies are read with a running size check and inflated
  * with a bounded decompressor; responses use the request's encoding. Status codes: 200 (with partial success when
  * items were rejected), 400 bad data, 404 unknown path, 405 not POST, 413 too large, 415 unsupported content type or
  * encoding, 429/503 with Retry-After when back-pressured or not ready.
@@ -69,14 +69,14 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
       return;
     }
     String encoding = req.getHeader(HttpHeaders.CONTENT_ENCODING);
-    boolean gzip;
+    String gzip; // the request's content coding; null: none
     if (encoding == null || encoding.isEmpty() || encoding.equalsIgnoreCase("identity")) {
-      gzip = false;
-    } else if (encoding.equalsIgnoreCase("gzip")) {
-      gzip = true;
+      gzip = null;
+    } else if (Decompression.supported(encoding)) {
+      gzip = encoding;
     } else {
       refuse(req, signal, json, 415, "unsupported_encoding", "unsupported Content-Encoding \"" + encoding
-          + "\"; use gzip or none");
+          + "\"; use one of " + String.join(", ", Decompression.ENCODINGS) + " or none");
       return;
     }
     // Who is asking, before a byte of the body is read.
@@ -103,7 +103,7 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
     readBody(req, signal, json, gzip, length == null ? -1 : parseLong(length), headers);
   }
 
-  private void readBody(HttpServerRequest req, Signal signal, boolean json, boolean gzip, long contentLength,
+  private void readBody(HttpServerRequest req, Signal signal, boolean json, String gzip, long contentLength,
                         RequestHeaders headers) {
     // Sized from Content-Length when known: growing the buffer chunk by chunk showed up in profiles (copies).
     Buffer body = Buffer.buffer((int) Math.min(config.maxRequestBytes(), contentLength > 0 ? contentLength : 4096));
@@ -128,17 +128,17 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
     });
   }
 
-  private void process(HttpServerRequest req, Signal signal, boolean json, boolean gzip, Buffer body,
+  private void process(HttpServerRequest req, Signal signal, boolean json, String gzip, Buffer body,
                        RequestHeaders headers) {
     byte[] bytes = body.getBytes();
-    if (gzip) {
+    if (gzip != null) {
       try {
-        bytes = BoundedGzip.inflate(bytes, config.maxDecompressedBytes());
-      } catch (BoundedGzip.TooLargeException e) {
+        bytes = Decompression.inflate(gzip, bytes, config.maxDecompressedBytes());
+      } catch (Decompression.TooLargeException e) {
         refuse(req, signal, json, 413, "decompressed_too_large", e.getMessage());
         return;
       } catch (IOException e) {
-        refuse(req, signal, json, 400, "malformed", "body is not valid gzip: " + e.getMessage());
+        refuse(req, signal, json, 400, "malformed", "body is not valid " + gzip + ": " + e.getMessage());
         return;
       }
     }

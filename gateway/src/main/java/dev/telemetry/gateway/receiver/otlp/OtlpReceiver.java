@@ -95,6 +95,11 @@ public final class OtlpReceiver implements Receiver {
     return Future.all(all).map(c -> all.stream().anyMatch(f -> Boolean.TRUE.equals(f.result())));
   }
 
+  /**
+   * Request bodies are inflated by the receivers themselves, within max_decompressed_bytes. Responses are not
+   * compressed: they are a few bytes, and Vert.x labels a response gzip without compressing it on a connection
+   * upgraded to HTTP/2 from HTTP/1.1 (h2c, what the JDK's HTTP client does) — a client would fail to read a success.
+   */
   private static HttpServerOptions serverOptions(HostPort hp) {
     return new HttpServerOptions().setHost(hp.host()).setPort(hp.port())
         .setCompressionSupported(false).setDecompressionSupported(false)

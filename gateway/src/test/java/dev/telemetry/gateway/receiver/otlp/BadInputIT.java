@@ -166,6 +166,40 @@ class BadInputIT {
     assertThat(refused("http", "decompressed_too_large")).isGreaterThanOrEqualTo(1);
   }
 
+  /** zstd, deflate and both snappy formats are accepted like gzip (the Collector's encodings), over HTTP and gRPC. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"zstd", "deflate", "snappy", "x-snappy-framed"})
+  void everyCompressionTheCollectorAcceptsIsAccepted(String encoding) throws Exception {
+    byte[] body = DecompressionTest.encode(encoding, Payloads.traces(encoding, 3).toByteArray());
+    assertThat(post("/v1/traces", "application/x-protobuf", encoding, body).statusCode()).isEqualTo(200);
+    validSent += 3;
+    if (!encoding.equals("x-snappy-framed")) { // gRPC names no framed snappy
+      byte[] msg = DecompressionTest.encode(encoding, Payloads.traces("grpc-" + encoding, 2).toByteArray());
+      assertThat(grpc.exportFramed(gw.vertx, Signal.TRACES, Buffer.buffer(msg), encoding).status())
+          .isEqualTo(GrpcStatus.OK);
+      validSent += 2;
+    }
+  }
+
+  /** The CVE-2024-36129 class: a small zstd body that would inflate to 50 MiB costs at most the limit. */
+  @Test
+  void zstdAndSnappyBombsAre413AndResourceExhausted() throws Exception {
+    byte[] zstd = DecompressionTest.encode("zstd", new byte[50 * 1024 * 1024]);
+    assertThat(zstd.length).isLessThan(64 * 1024);
+    HttpResponse<byte[]> r = post("/v1/traces", "application/x-protobuf", "zstd", zstd);
+    assertThat(r.statusCode()).isEqualTo(413);
+    assertThat(Status.parseFrom(r.body()).getMessage()).contains("max_decompressed_bytes");
+    RawGrpc.Result g = grpc.exportFramed(gw.vertx, Signal.TRACES, Buffer.buffer(zstd), "zstd");
+    assertThat(g.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+    // A snappy block declaring 50 MiB is refused from its header, before anything is allocated.
+    byte[] snappy = {(byte) 0x80, (byte) 0x80, (byte) 0x80, 0x19, 0, 0, 0};
+    assertThat(post("/v1/traces", "application/x-protobuf", "snappy", snappy).statusCode()).isEqualTo(413);
+    // And the next well-behaved request is served.
+    assertThat(post("/v1/traces", "application/x-protobuf", null, Payloads.traces("after-bomb", 1).toByteArray())
+        .statusCode()).isEqualTo(200);
+    validSent += 1;
+  }
+
   @Test
   void invalidGzipIs400() throws Exception {
     HttpResponse<byte[]> r = post("/v1/traces", "application/x-protobuf", "gzip", "not gzip".getBytes());

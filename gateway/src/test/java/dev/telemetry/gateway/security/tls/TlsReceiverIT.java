@@ -131,28 +131,67 @@ class TlsReceiverIT {
     }
   }
 
-  /** The gateway's OTLP exporter to a backend that requires mutual TLS: it presents its client certificate. */
+  /**
+   * The gateway's exporters towards backends that require mutual TLS: the OTLP exporter presents its client
+   * certificate; both it and the remote-write exporter reach the backend at 127.0.0.1 while checking the certificate
+   * against the configured server_name (the certificate names only that).
+   */
   @Test
-  void theOtlpExporterSpeaksMutualTlsToItsBackend() throws Exception {
-    Certificates pki = new Certificates(tmp.resolve("pki"), "test-ca").server("backend", 2)
+  void theExportersSpeakMutualTlsAndCheckTheConfiguredServerName() throws Exception {
+    Certificates pki = new Certificates(tmp.resolve("pki"), "test-ca").serverNamed("backend", "jaeger.internal")
         .client("gateway", "telemetry-gateway");
     Vertx vertx = Vertx.vertx();
     OtlpSink backend = new OtlpSink(vertx, Ports.free()).tls(pki.cert("backend"), pki.key("backend"), pki.caCert())
         .start();
+    java.util.List<String> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    int promPort = Ports.free();
+    io.vertx.core.http.HttpServer prometheus = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions()
+        .setSsl(true).setHost("127.0.0.1").setPort(promPort).setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions()
+            .setCertPath(pki.cert("backend").toString()).setKeyPath(pki.key("backend").toString()))
+        .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(pki.caCert().toString()))
+        .setClientAuth(io.vertx.core.http.ClientAuth.REQUIRED))
+        .requestHandler(req -> req.body().onSuccess(b -> {
+          writes.add(req.path() + " " + req.getHeader("Content-Encoding") + " " + req.getHeader("Host"));
+          req.response().setStatusCode(204).end();
+        }));
+    prometheus.listen().await(10, TimeUnit.SECONDS);
+    String tls = "\"tls\": {\"ca_file\": \"{{CA}}\", \"cert_file\": \"{{CERT}}\", \"key_file\": \"{{KEY}}\", "
+        + "\"server_name\": \"jaeger.internal\"}";
     String config = """
         {"receivers": {"otlp": {"type": "otlp", "grpc": {"endpoint": "127.0.0.1:{{GRPC}}"},
                                 "http": {"endpoint": "127.0.0.1:{{HTTP}}"}}},
-         "exporters": {"jaeger": {"type": "otlp", "endpoint": "https://localhost:{{PORT}}", "batch": {"timeout": "5ms"},
-                                  "tls": {"ca_file": "{{CA}}", "cert_file": "{{CERT}}", "key_file": "{{KEY}}"}}},
-         "pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["jaeger"]}},
-         "logging": {"level": "warn"}}""";
+         "exporters": {
+           "jaeger": {"type": "otlp", "endpoint": "https://127.0.0.1:{{PORT}}", "batch": {"timeout": "5ms"}, TLS},
+           "prometheus": {"type": "prometheus_remote_write", "endpoint": "https://127.0.0.1:{{PROM}}/api/v1/write",
+                          "batch": {"timeout": "5ms"}, TLS}},
+         "pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["jaeger"]},
+                       "metrics": {"receivers": ["otlp"], "exporters": ["prometheus"]}},
+         "logging": {"level": "warn"}}""".replace("TLS", tls);
     try (GatewayHarness gw = GatewayHarness.start(config, Map.of("PORT", String.valueOf(backend.port()),
-        "CA", pki.caCert().toString(), "CERT", pki.cert("gateway").toString(), "KEY", pki.key("gateway").toString()))) {
+        "PROM", String.valueOf(promPort), "CA", pki.caCert().toString(), "CERT", pki.cert("gateway").toString(),
+        "KEY", pki.key("gateway").toString()))) {
       assertThat(export(OtlpGrpcSpanExporter.builder().setEndpoint(gw.grpcEndpoint()).build(), "through")).isTrue();
       Await.until("the span at the mutual-TLS backend", Duration.ofSeconds(15),
           () -> backend.items(Signal.TRACES) == 1);
       assertThat(backend.clientSubjects).contains("CN=telemetry-gateway");
+      io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest metric =
+          io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.newBuilder().addResourceMetrics(
+              io.opentelemetry.proto.metrics.v1.ResourceMetrics.newBuilder().addScopeMetrics(
+                  io.opentelemetry.proto.metrics.v1.ScopeMetrics.newBuilder().addMetrics(
+                      io.opentelemetry.proto.metrics.v1.Metric.newBuilder().setName("up").setGauge(
+                          io.opentelemetry.proto.metrics.v1.Gauge.newBuilder().addDataPoints(
+                              io.opentelemetry.proto.metrics.v1.NumberDataPoint.newBuilder().setAsDouble(1)
+                                  .setTimeUnixNano(System.currentTimeMillis() * 1_000_000L)))))).build();
+      java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create(gw.httpBase() + "/v1/metrics"))
+              .header("Content-Type", "application/x-protobuf")
+              .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(metric.toByteArray())).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      Await.until("a remote write over mutual TLS", Duration.ofSeconds(15), () -> !writes.isEmpty());
+      assertThat(writes.get(0)).isEqualTo("/api/v1/write snappy jaeger.internal:" + promPort);
     } finally {
+      prometheus.close().await(10, TimeUnit.SECONDS);
       backend.close();
       vertx.close().await(10, TimeUnit.SECONDS);
     }
