@@ -236,13 +236,8 @@ public final class AnomalyService {
         AnomaliesConfig.Stream s = config.streams().stream().filter(x -> x.name().equals(g.stream)).findFirst()
             .orElse(null);
         if (s != null) {
-          Transform t = switch (s.scale()) {
-            case "count" -> Transform.COUNT;
-            case "linear" -> Transform.LINEAR;
-            default -> Transform.LOG;
-          };
-          step(g, "value", t, Detection.Direction.valueOf(s.direction().toUpperCase(java.util.Locale.ROOT)), 0,
-              step, cells == null ? Double.NaN : cells[0], Double.NaN);
+          step(g, "value", streamTransform(s.name()), streamDirection(s.name()), 0, step,
+              cells == null ? Double.NaN : cells[0], Double.NaN);
         }
       }
     }
@@ -445,7 +440,11 @@ public final class AnomalyService {
     if (t.signal.equals("error_ratio") || t.signal.startsWith("latency_")) {
       return Detection.Direction.UP;
     }
-    return config.streams().stream().filter(s -> s.name().equals(t.group.stream)).findFirst()
+    return streamDirection(t.group.stream);
+  }
+
+  private Detection.Direction streamDirection(String stream) {
+    return config.streams().stream().filter(s -> s.name().equals(stream)).findFirst()
         .map(s -> Detection.Direction.valueOf(s.direction().toUpperCase(java.util.Locale.ROOT)))
         .orElse(Detection.Direction.UP);
   }

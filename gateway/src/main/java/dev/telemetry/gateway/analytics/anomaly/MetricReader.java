@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import dev.telemetry.gateway.config.AnomaliesConfig;
 import dev.telemetry.gateway.exporter.prometheus.PrometheusNames;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
-import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.metrics.v1.AggregationTemporality;
 import io.opentelemetry.proto.metrics.v1.HistogramDataPoint;
@@ -77,13 +76,13 @@ final class MetricReader {
                 continue;
               }
               if (resource == null) {
-                resource = labels(rm.getResource().getAttributesList(), Map.of());
+                resource = PrometheusNames.labels(rm.getResource().getAttributesList(), Map.of());
               }
               boolean delta = m.getSum().getAggregationTemporality()
                   == AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA;
               for (NumberDataPoint p : m.getSum().getDataPointsList()) {
                 double v = p.getValueCase() == NumberDataPoint.ValueCase.AS_INT ? p.getAsInt() : p.getAsDouble();
-                Map<String, String> labels = labels(p.getAttributesList(), resource);
+                Map<String, String> labels = PrometheusNames.labels(p.getAttributesList(), resource);
                 if (gauge != null) {
                   gauge(gauge, labels, p.getTimeUnixNano(), v);
                   continue;
@@ -106,11 +105,11 @@ final class MetricReader {
                 continue;
               }
               if (resource == null) {
-                resource = labels(rm.getResource().getAttributesList(), Map.of());
+                resource = PrometheusNames.labels(rm.getResource().getAttributesList(), Map.of());
               }
               for (NumberDataPoint p : m.getGauge().getDataPointsList()) {
                 double v = p.getValueCase() == NumberDataPoint.ValueCase.AS_INT ? p.getAsInt() : p.getAsDouble();
-                gauge(gauge, labels(p.getAttributesList(), resource), p.getTimeUnixNano(), v);
+                gauge(gauge, PrometheusNames.labels(p.getAttributesList(), resource), p.getTimeUnixNano(), v);
               }
             }
             case HISTOGRAM -> {
@@ -119,12 +118,12 @@ final class MetricReader {
                 continue;
               }
               if (resource == null) {
-                resource = labels(rm.getResource().getAttributesList(), Map.of());
+                resource = PrometheusNames.labels(rm.getResource().getAttributesList(), Map.of());
               }
               boolean delta = m.getHistogram().getAggregationTemporality()
                   == AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA;
               for (HistogramDataPoint p : m.getHistogram().getDataPointsList()) {
-                redDuration(rm, p, labels(p.getAttributesList(), resource), delta);
+                redDuration(rm, p, PrometheusNames.labels(p.getAttributesList(), resource), delta);
               }
             }
             default -> {
@@ -234,24 +233,5 @@ final class MetricReader {
       return v;
     }
     return v - last[0];
-  }
-
-  /** Point attributes over resource attributes, by Prometheus label name. */
-  private static Map<String, String> labels(List<KeyValue> attrs, Map<String, String> resource) {
-    Map<String, String> out = new HashMap<>(resource);
-    for (KeyValue kv : attrs) {
-      AnyValue v = kv.getValue();
-      String s = switch (v.getValueCase()) {
-        case STRING_VALUE -> v.getStringValue();
-        case BOOL_VALUE -> String.valueOf(v.getBoolValue());
-        case INT_VALUE -> String.valueOf(v.getIntValue());
-        case DOUBLE_VALUE -> PrometheusNames.formatFloat(v.getDoubleValue());
-        default -> null;
-      };
-      if (s != null) {
-        out.put(PrometheusNames.labelName(kv.getKey()), s);
-      }
-    }
-    return out;
   }
 }

@@ -3,7 +3,6 @@ package dev.telemetry.gateway.analytics.slo;
 import com.google.protobuf.ByteString;
 import dev.telemetry.gateway.exporter.prometheus.PrometheusNames;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
-import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.metrics.v1.AggregationTemporality;
 import io.opentelemetry.proto.metrics.v1.HistogramDataPoint;
@@ -205,7 +204,7 @@ public final class SloEvaluator {
     Map<String, String> labels = null;
     for (Watch watch : ws) {
       if (labels == null) {
-        labels = labels(attrs);
+        labels = PrometheusNames.labels(attrs, Map.of());
       }
       if (!matches(watch.selector(), labels)) {
         continue;
@@ -232,24 +231,6 @@ public final class SloEvaluator {
       mine[0] += bad;
       mine[1] += total;
     }
-  }
-
-  private static Map<String, String> labels(List<KeyValue> attrs) {
-    Map<String, String> out = new HashMap<>(attrs.size() * 2);
-    for (KeyValue kv : attrs) {
-      AnyValue v = kv.getValue();
-      String s = switch (v.getValueCase()) {
-        case STRING_VALUE -> v.getStringValue();
-        case BOOL_VALUE -> String.valueOf(v.getBoolValue());
-        case INT_VALUE -> String.valueOf(v.getIntValue());
-        case DOUBLE_VALUE -> PrometheusNames.formatFloat(v.getDoubleValue());
-        default -> null;
-      };
-      if (s != null) {
-        out.put(PrometheusNames.labelName(kv.getKey()), s);
-      }
-    }
-    return out;
   }
 
   private static boolean matches(Slo.Selector s, Map<String, String> labels) {

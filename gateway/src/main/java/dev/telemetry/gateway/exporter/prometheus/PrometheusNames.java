@@ -120,6 +120,30 @@ public final class PrometheusNames {
    * Formats a float as Go's {@code strconv.FormatFloat(v, 'g', -1, 64)} does, which is how Prometheus writes
    * {@code le} and {@code quantile} values: {@code 5}, {@code 0.25}, {@code 1e+06}, {@code +Inf}.
    */
+  /**
+   * {@code base} plus the attributes as labels (by label name; strings, booleans, integers and doubles — other value
+   * kinds are left out), as the translator turns data point attributes into labels.
+   */
+  public static Map<String, String> labels(java.util.List<io.opentelemetry.proto.common.v1.KeyValue> attrs,
+                                           Map<String, String> base) {
+    Map<String, String> out = new java.util.HashMap<>(Math.max(16, (base.size() + attrs.size()) * 2));
+    out.putAll(base);
+    for (io.opentelemetry.proto.common.v1.KeyValue kv : attrs) {
+      io.opentelemetry.proto.common.v1.AnyValue v = kv.getValue();
+      String s = switch (v.getValueCase()) {
+        case STRING_VALUE -> v.getStringValue();
+        case BOOL_VALUE -> String.valueOf(v.getBoolValue());
+        case INT_VALUE -> String.valueOf(v.getIntValue());
+        case DOUBLE_VALUE -> formatFloat(v.getDoubleValue());
+        default -> null;
+      };
+      if (s != null) {
+        out.put(labelName(kv.getKey()), s);
+      }
+    }
+    return out;
+  }
+
   public static String formatFloat(double v) {
     if (Double.isNaN(v)) {
       return "NaN";

@@ -180,10 +180,6 @@ final class OtlpGrpcReceiver {
   }
 
   /** A retryable refusal: the status plus google.rpc.RetryInfo in grpc-status-details-bin, as the OTLP spec asks. */
-  private void retryLater(GrpcServerRequest<Message, Message> req, GrpcStatus status, String message) {
-    retryLater(req, status, message, config.retryAfter().toMillis());
-  }
-
   private void retryLater(GrpcServerRequest<Message, Message> req, GrpcStatus status, String message,
                           long delayMillis) {
     Status details = Status.newBuilder().setCode(status.code).setMessage(message)
