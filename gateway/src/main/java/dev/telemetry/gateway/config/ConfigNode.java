@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigNode {
   private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
+  private static final Duration MAX_DURATION = Duration.ofDays(3650);
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KB|KiB|MB|MiB|GB|GiB)?", Pattern.CASE_INSENSITIVE);
   /** Keys written plainly in a path; any other key (an attribute name with dots, say) is quoted: a["k.8s"]. */
   private static final Pattern PLAIN_KEY = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$-]*");
@@ -239,8 +240,11 @@ public final class ConfigNode {
     long n;
     if (v instanceof Number num && num.doubleValue() == Math.rint(num.doubleValue())) {
       n = num.longValue();
-    } else if (v instanceof String s && s.matches("-?\\d+")) {
+    } else if (v instanceof String s && s.matches("-?\\d{1,18}")) {
       n = Long.parseLong(s);
+    } else if (v instanceof String s && s.matches("-?\\d+")) {
+      error(key, s + " is out of range [" + min + ", " + max + "]");
+      return def;
     } else {
       error(key, "expected an integer, found " + describe(v));
       return def;
@@ -296,7 +300,12 @@ public final class ConfigNode {
         case "gib" -> 1024L * 1024 * 1024;
         default -> 1L;
       };
-      n = Long.parseLong(m.group(1)) * unit;
+      try {
+        n = Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+      } catch (ArithmeticException | NumberFormatException e) {
+        error(key, "is too large: " + s);
+        return def;
+      }
     } else {
       error(key, "expected a size such as 4194304 or \"4MiB\", found " + describe(v));
       return def;
@@ -327,6 +336,10 @@ public final class ConfigNode {
       default -> amount * 3_600_000;
     });
     Duration d = Duration.ofMillis(millis);
+    if (d.compareTo(MAX_DURATION) > 0) { // beyond any sensible setting, and nanoseconds must not overflow
+      error(key, "must be at most " + MAX_DURATION.toDays() + " days, found " + v);
+      return def;
+    }
     if (d.compareTo(min) < 0) {
       error(key, "must be at least " + min.toMillis() + "ms, found " + v);
       return def;

@@ -23,7 +23,8 @@ public final class SloFileParser {
   public static final String CALLS = "traces_span_metrics_calls_total";
   public static final String DURATION = "traces_span_metrics_duration_milliseconds";
   public static final Duration MAX_WINDOW = Duration.ofDays(90);
-  private static final Pattern WINDOW = Pattern.compile("(\\d+)(m|h|d|w)");
+  // At most 7 digits: the windows allowed (up to 90 days) need 6 at most, and a longer number must not overflow.
+  private static final Pattern WINDOW = Pattern.compile("(\\d{1,7})(m|h|d|w)");
   private static final Pattern LABEL = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
   private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
 

@@ -62,13 +62,27 @@ final class DataStreams {
     return clean(s, 100, "_.", "-\\/*?\"<>| ,#:", "generic");
   }
 
+  /**
+   * Lower case, reserved characters, white space and control characters as {@code _}, at most {@code max} UTF-8
+   * bytes (Elasticsearch counts bytes, not characters), no bad leading character.
+   */
   private static String clean(String s, int max, String badLeading, String reserved, String fallback) {
     StringBuilder b = new StringBuilder(Math.min(s.length(), max));
-    for (char c : s.toLowerCase(Locale.ROOT).toCharArray()) {
-      if (b.length() == max) {
+    int bytes = 0;
+    String lower = s.toLowerCase(Locale.ROOT);
+    for (int i = 0; i < lower.length(); ) {
+      int c = lower.codePointAt(i);
+      i += Character.charCount(c);
+      if (reserved.indexOf(c) >= 0 || Character.isWhitespace(c) || Character.isISOControl(c)
+          || Character.isSpaceChar(c) || Character.getType(c) == Character.SURROGATE) {
+        c = '_';
+      }
+      int n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+      if (bytes + n > max) {
         break;
       }
-      b.append(reserved.indexOf(c) >= 0 ? '_' : c);
+      bytes += n;
+      b.appendCodePoint(c);
     }
     while (b.length() > 0 && badLeading.indexOf(b.charAt(0)) >= 0) {
       b.deleteCharAt(0);

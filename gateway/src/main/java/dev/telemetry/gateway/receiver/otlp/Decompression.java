@@ -23,6 +23,9 @@ final class Decompression {
   /** The Content-Encoding / grpc-encoding values accepted besides identity. */
   static final List<String> ENCODINGS = List.of("gzip", "zstd", "deflate", "snappy", "x-snappy-framed");
 
+  /** Snappy's densest element, a 3-byte copy of 64 bytes, rounded up. */
+  static final int MAX_SNAPPY_RATIO = 22;
+
   private Decompression() {
   }
 
@@ -66,6 +69,12 @@ final class Decompression {
         long declared = varint(in);
         if (declared > limit) {
           throw new TooLargeException(limit);
+        }
+        // A copy element of 3 bytes yields at most 64: a length beyond that ratio is a lie, and believing it would
+        // let a 6-byte body allocate max_decompressed_bytes.
+        if (declared > (long) in.length * MAX_SNAPPY_RATIO) {
+          throw new IOException("not valid snappy (block format): declares " + declared + " bytes from "
+              + in.length);
         }
         try {
           byte[] out = new byte[(int) declared];

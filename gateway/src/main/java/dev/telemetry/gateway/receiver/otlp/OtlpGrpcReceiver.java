@@ -9,6 +9,7 @@ import dev.telemetry.gateway.receiver.otlp.OtlpReceiverConfig;
 import dev.telemetry.gateway.otlp.OtlpJson;
 import dev.telemetry.gateway.otlp.OtlpJsonException;
 import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.otlp.WireScan;
 import dev.telemetry.gateway.backpressure.RefusedException;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcMessage;
@@ -137,9 +138,19 @@ final class OtlpGrpcReceiver {
       }
     }
     boolean json = msg.format() == WireFormat.JSON;
+    WireScan.Shape shape = null;
+    if (!json) {
+      try {
+        shape = WireScan.scan(signal.emptyRequest().getDescriptorForType(), bytes, config.limits().items());
+      } catch (WireScan.Refused e) {
+        fail(req, signal, GrpcStatus.INVALID_ARGUMENT, e.limit() ? "limit_exceeded" : "malformed",
+            (e.limit() ? "" : "invalid OTLP message: ") + e.getMessage());
+        return;
+      }
+    }
     long charge;
     try {
-      charge = ingest.admit(signal, msg.payload().length(), bytes.length);
+      charge = ingest.admit(signal, msg.payload().length(), bytes.length, shape);
     } catch (RefusedException e) {
       refused(req, signal, e);
       return;
@@ -147,9 +158,16 @@ final class OtlpGrpcReceiver {
     Message request;
     try {
       request = json ? OtlpJson.parse(bytes, signal.newRequestBuilder()) : signal.parseRequest(bytes);
+      if (json) {
+        WireScan.scan(request.getDescriptorForType(), request.toByteArray(), config.limits().items());
+      }
     } catch (InvalidProtocolBufferException | OtlpJsonException e) {
       ingest.release(charge);
       fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "invalid OTLP message: " + e.getMessage());
+      return;
+    } catch (WireScan.Refused e) {
+      ingest.release(charge);
+      fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "limit_exceeded", e.getMessage());
       return;
     }
     ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, headers).onComplete(ar -> {

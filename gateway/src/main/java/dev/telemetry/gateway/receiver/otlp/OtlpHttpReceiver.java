@@ -8,6 +8,7 @@ import dev.telemetry.gateway.receiver.otlp.OtlpReceiverConfig;
 import dev.telemetry.gateway.otlp.OtlpJson;
 import dev.telemetry.gateway.otlp.OtlpJsonException;
 import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.otlp.WireScan;
 import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.pipeline.Authentication;
 import dev.telemetry.gateway.pipeline.RequestHeaders;
@@ -142,9 +143,19 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
         return;
       }
     }
+    WireScan.Shape shape = null;
+    if (!json) {
+      try {
+        shape = WireScan.scan(signal.emptyRequest().getDescriptorForType(), bytes, config.limits().items());
+      } catch (WireScan.Refused e) {
+        refuse(req, signal, false, 400, e.limit() ? "limit_exceeded" : "malformed",
+            (e.limit() ? "" : "invalid OTLP protobuf: ") + e.getMessage());
+        return;
+      }
+    }
     long charge;
     try {
-      charge = ingest.admit(signal, body.length(), bytes.length);
+      charge = ingest.admit(signal, body.length(), bytes.length, shape);
     } catch (RefusedException e) {
       retryLater(req, signal, json, e);
       return;
@@ -152,6 +163,9 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
     Message request;
     try {
       request = json ? OtlpJson.parse(bytes, signal.newRequestBuilder()) : signal.parseRequest(bytes);
+      if (json) {
+        WireScan.scan(request.getDescriptorForType(), request.toByteArray(), config.limits().items());
+      }
     } catch (OtlpJsonException e) {
       ingest.release(charge);
       refuse(req, signal, true, 400, "malformed", "invalid OTLP/JSON: " + e.getMessage());
@@ -159,6 +173,10 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
     } catch (InvalidProtocolBufferException e) {
       ingest.release(charge);
       refuse(req, signal, false, 400, "malformed", "invalid OTLP protobuf: " + e.getMessage());
+      return;
+    } catch (WireScan.Refused e) {
+      ingest.release(charge);
+      refuse(req, signal, true, 400, "limit_exceeded", e.getMessage());
       return;
     }
     ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, headers).onComplete(ar -> {
@@ -173,6 +191,19 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
         respondStatus(req.response(), 500, json, Code.INTERNAL, "internal error: " + ar.cause().getMessage());
       }
     });
+  }
+
+  /** The body did not arrive within read_timeout: 408, and the connection is closed (its state is unknown). */
+  void timedOut(HttpServerRequest req) {
+    Signal signal = signalOf(req.path());
+    metrics.refusedRequest(TRANSPORT, signal, "read_timeout");
+    HttpServerResponse resp = req.response();
+    if (!resp.ended() && !resp.closed() && !resp.headWritten()) {
+      resp.putHeader(HttpHeaders.CONNECTION, "close");
+      respondStatus(resp, 408, isJson(req.getHeader(HttpHeaders.CONTENT_TYPE)), Code.DEADLINE_EXCEEDED,
+          "the request body did not arrive within read_timeout; send it faster or raise limits.read_timeout");
+    }
+    req.connection().close();
   }
 
   /** 429 (back-pressure) or 503 (not ready) with Retry-After: the client should send the same request again. */

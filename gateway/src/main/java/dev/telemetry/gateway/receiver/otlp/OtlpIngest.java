@@ -3,6 +3,7 @@ package dev.telemetry.gateway.receiver.otlp;
 import com.google.protobuf.Message;
 import dev.telemetry.gateway.otlp.OtlpValidator;
 import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.otlp.WireScan;
 import dev.telemetry.gateway.backpressure.HeapLedger;
 import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.pipeline.RequestHeaders;
@@ -28,12 +29,16 @@ final class OtlpIngest {
 
   /**
    * Charges, before decoding, what a request holds until the pipeline has answered: its body as received, the
-   * inflated bytes and the decoded request. Returns the charge to {@link #release}, or throws
+   * inflated bytes and the decoded request — the larger of the usual cost per encoded byte and what the wire scan
+   * counted ({@code shape}; null for JSON, already decoded). Returns the charge to {@link #release}, or throws
    * {@link RefusedException} (MEMORY_LIMIT) when the heap ledger is full: then nothing is decoded.
    */
-  long admit(Signal signal, int wireBytes, int decodedBytes) {
-    long charge = (long) wireBytes + (decodedBytes == wireBytes ? 0 : decodedBytes)
-        + signal.parsedHeapBytes(decodedBytes);
+  long admit(Signal signal, int wireBytes, int decodedBytes, WireScan.Shape shape) {
+    long parsed = signal.parsedHeapBytes(decodedBytes);
+    if (shape != null) {
+      parsed = Math.max(parsed, shape.heapBytes(decodedBytes));
+    }
+    long charge = (long) wireBytes + (decodedBytes == wireBytes ? 0 : decodedBytes) + parsed;
     if (!heap.tryCharge(charge)) {
       throw heap.full();
     }

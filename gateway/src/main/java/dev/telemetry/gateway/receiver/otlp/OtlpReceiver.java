@@ -34,6 +34,8 @@ public final class OtlpReceiver implements Receiver {
   private String deploymentId;
   private dev.telemetry.gateway.security.tls.ServerTls grpcTls;
   private dev.telemetry.gateway.security.tls.ServerTls httpTls;
+  private final ConnectionGuard grpcGuard;
+  private final ConnectionGuard httpGuard;
 
   public OtlpReceiver(Vertx vertx, OtlpReceiverConfig config, TelemetryConsumer consumer, MeterRegistry registry,
                       int instances, HeapLedger heap) {
@@ -42,6 +44,10 @@ public final class OtlpReceiver implements Receiver {
     this.ingest = new OtlpIngest(config.name(), consumer, new ReceiverMetrics(registry, config.name()), heap);
     this.instances = instances;
     this.registry = registry;
+    this.grpcGuard = config.grpc() == null ? null
+        : new ConnectionGuard(vertx, config.limits(), registry, config.name(), "grpc");
+    this.httpGuard = config.http() == null ? null
+        : new ConnectionGuard(vertx, config.limits(), registry, config.name(), "http");
   }
 
   @Override
@@ -100,10 +106,16 @@ public final class OtlpReceiver implements Receiver {
    * compressed: they are a few bytes, and Vert.x labels a response gzip without compressing it on a connection
    * upgraded to HTTP/2 from HTTP/1.1 (h2c, what the JDK's HTTP client does) — a client would fail to read a success.
    */
-  private static HttpServerOptions serverOptions(HostPort hp) {
+  private static HttpServerOptions serverOptions(HostPort hp, ReceiverLimits limits) {
     return new HttpServerOptions().setHost(hp.host()).setPort(hp.port())
         .setCompressionSupported(false).setDecompressionSupported(false)
-        .setHandle100ContinueAutomatically(true);
+        .setHandle100ContinueAutomatically(true)
+        .setMaxHeaderSize(limits.maxHeaderBytes())
+        .setInitialSettings(new io.vertx.core.http.Http2Settings()
+            .setMaxConcurrentStreams(limits.maxConcurrentStreams())
+            .setMaxHeaderListSize(limits.maxHeaderBytes()))
+        .setIdleTimeout((int) Math.max(1, limits.idleTimeout().toSeconds()))
+        .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
   }
 
   /** One event loop's listeners. */
@@ -114,9 +126,16 @@ public final class OtlpReceiver implements Receiver {
     public Future<?> start() {
       List<Future<HttpServer>> binds = new ArrayList<>();
       if (config.grpc() != null) {
-        HttpServerOptions o = serverOptions(config.grpc());
+        HttpServerOptions o = serverOptions(config.grpc(), config.limits());
+        io.vertx.grpc.server.GrpcServer grpc = new OtlpGrpcReceiver(ingest, config).server(vertx);
+        // A stream whose message has not arrived within read_timeout is reset (CANCEL): its client retries.
         HttpServer s = vertx.createHttpServer(grpcTls == null ? o : grpcTls.apply(o, true))
-            .requestHandler(new OtlpGrpcReceiver(ingest, config).server(vertx));
+            .requestHandler(req -> {
+              if (grpcGuard.admit(req, () -> req.response().reset(8))) {
+                grpc.handle(req);
+              }
+            });
+        grpcGuard.attach(s);
         servers.add(s);
         if (grpcTls != null) {
           grpcTls.register(s, true);
@@ -124,9 +143,15 @@ public final class OtlpReceiver implements Receiver {
         binds.add(s.listen());
       }
       if (config.http() != null) {
-        HttpServerOptions o = serverOptions(config.http());
+        HttpServerOptions o = serverOptions(config.http(), config.limits());
+        OtlpHttpReceiver http = new OtlpHttpReceiver(ingest, config);
         HttpServer s = vertx.createHttpServer(httpTls == null ? o : httpTls.apply(o, true))
-            .requestHandler(new OtlpHttpReceiver(ingest, config));
+            .requestHandler(req -> {
+              if (httpGuard.admit(req, () -> http.timedOut(req))) {
+                http.handle(req);
+              }
+            });
+        httpGuard.attach(s);
         servers.add(s);
         if (httpTls != null) {
           httpTls.register(s, true);

@@ -16,7 +16,8 @@ import java.time.Duration;
 public record OtlpReceiverConfig(String name, HostPort grpc, HostPort http, long maxRequestBytes,
                                  long maxDecompressedBytes, Duration retryAfter,
                                  dev.telemetry.gateway.config.TlsServerConfig grpcTls,
-                                 dev.telemetry.gateway.config.TlsServerConfig httpTls) implements ReceiverConfig {
+                                 dev.telemetry.gateway.config.TlsServerConfig httpTls, ReceiverLimits limits)
+    implements ReceiverConfig {
   public static final String TYPE = "otlp";
   public static final HostPort DEFAULT_GRPC = new HostPort("localhost", 4317);
   public static final HostPort DEFAULT_HTTP = new HostPort("localhost", 4318);
@@ -27,12 +28,15 @@ public record OtlpReceiverConfig(String name, HostPort grpc, HostPort http, long
   /** Without TLS. */
   public OtlpReceiverConfig(String name, HostPort grpc, HostPort http, long maxRequestBytes,
                             long maxDecompressedBytes, Duration retryAfter) {
-    this(name, grpc, http, maxRequestBytes, maxDecompressedBytes, retryAfter, null, null);
+    this(name, grpc, http, maxRequestBytes, maxDecompressedBytes, retryAfter, null, null, ReceiverLimits.DEFAULTS);
   }
 
   public OtlpReceiverConfig {
     if (grpc == null && http == null) {
       throw new IllegalArgumentException("enable at least one of grpc and http");
+    }
+    if (limits == null) {
+      limits = ReceiverLimits.DEFAULTS;
     }
     if (maxDecompressedBytes < maxRequestBytes) {
       throw new IllegalArgumentException("max_decompressed_bytes (" + maxDecompressedBytes
@@ -69,7 +73,7 @@ public record OtlpReceiverConfig(String name, HostPort grpc, HostPort http, long
   /** Reads a receiver of type {@value #TYPE}. */
   public static OtlpReceiverConfig read(String name, ConfigNode node) {
     int before = node.problems();
-    node.allowOnly("type", "grpc", "http", "max_request_bytes", "max_decompressed_bytes", "retry_after");
+    node.allowOnly("type", "grpc", "http", "max_request_bytes", "max_decompressed_bytes", "retry_after", "limits");
     HostPort grpc = listener(node, "grpc", DEFAULT_GRPC);
     HostPort http = listener(node, "http", DEFAULT_HTTP);
     dev.telemetry.gateway.config.TlsServerConfig grpcTls = tls(node, "grpc");
@@ -78,11 +82,12 @@ public record OtlpReceiverConfig(String name, HostPort grpc, HostPort http, long
     long maxDecompressed = node.bytes("max_decompressed_bytes",
         Math.max(DEFAULT_MAX_DECOMPRESSED_BYTES, maxRequest), 1024);
     Duration retryAfter = node.duration("retry_after", DEFAULT_RETRY_AFTER, Duration.ofSeconds(1));
+    ReceiverLimits limits = node.has("limits") ? ReceiverLimits.read(node.object("limits")) : ReceiverLimits.DEFAULTS;
     if (node.problems() > before) {
       return null;
     }
     return node.build(null, () -> new OtlpReceiverConfig(name, grpc, http, maxRequest, maxDecompressed, retryAfter,
-        grpcTls, httpTls));
+        grpcTls, httpTls, limits));
   }
 
   private static dev.telemetry.gateway.config.TlsServerConfig tls(ConfigNode node, String key) {
