@@ -159,6 +159,9 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
     } catch (RefusedException e) {
       retryLater(req, signal, json, e);
       return;
+    } catch (OtlpIngest.TooLarge e) {
+      refuse(req, signal, json, 413, "decoded_too_large", e.getMessage());
+      return;
     }
     Message request;
     try {

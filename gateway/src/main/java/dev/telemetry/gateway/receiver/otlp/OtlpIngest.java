@@ -39,10 +39,21 @@ final class OtlpIngest {
       parsed = Math.max(parsed, shape.heapBytes(decodedBytes));
     }
     long charge = (long) wireBytes + (decodedBytes == wireBytes ? 0 : decodedBytes) + parsed;
+    if (charge > heap.limit()) {
+      throw new TooLarge("the request would take about " + (charge >> 20) + " MiB of heap once decoded, more than "
+          + "the whole memory limit (" + (heap.limit() >> 20) + " MiB): split it into smaller requests");
+    }
     if (!heap.tryCharge(charge)) {
       throw heap.full();
     }
     return charge;
+  }
+
+  /** A request that could never be admitted, however long its client waited: it must be split, not retried. */
+  static final class TooLarge extends RuntimeException {
+    TooLarge(String message) {
+      super(message, null, false, false);
+    }
   }
 
   /** The request is in the pipeline's hands, or refused: what {@link #admit} charged is freed. */

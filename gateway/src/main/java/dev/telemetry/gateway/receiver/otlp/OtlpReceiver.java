@@ -102,13 +102,14 @@ public final class OtlpReceiver implements Receiver {
   }
 
   /**
-   * Request bodies are inflated by the receivers themselves, within max_decompressed_bytes. Responses are not
-   * compressed: they are a few bytes, and Vert.x labels a response gzip without compressing it on a connection
-   * upgraded to HTTP/2 from HTTP/1.1 (h2c, what the JDK's HTTP client does) — a client would fail to read a success.
+   * Request bodies are inflated by the receivers themselves, within max_decompressed_bytes. OTLP/HTTP responses are
+   * compressed when the client accepts gzip or deflate (Vert.x, on the HTTP port only: it has no cleartext HTTP/2,
+   * where Vert.x would label an h2c-upgraded response gzip without compressing it); gRPC responses by the receiver.
    */
-  private static HttpServerOptions serverOptions(HostPort hp, ReceiverLimits limits) {
+  private static HttpServerOptions serverOptions(HostPort hp, ReceiverLimits limits, boolean h2c) {
     return new HttpServerOptions().setHost(hp.host()).setPort(hp.port())
-        .setCompressionSupported(false).setDecompressionSupported(false)
+        .setHttp2ClearTextEnabled(h2c)
+        .setCompressionSupported(!h2c).setDecompressionSupported(false)
         .setHandle100ContinueAutomatically(true)
         .setMaxHeaderSize(limits.maxHeaderBytes())
         .setInitialSettings(new io.vertx.core.http.Http2Settings()
@@ -126,7 +127,7 @@ public final class OtlpReceiver implements Receiver {
     public Future<?> start() {
       List<Future<HttpServer>> binds = new ArrayList<>();
       if (config.grpc() != null) {
-        HttpServerOptions o = serverOptions(config.grpc(), config.limits());
+        HttpServerOptions o = serverOptions(config.grpc(), config.limits(), true);
         io.vertx.grpc.server.GrpcServer grpc = new OtlpGrpcReceiver(ingest, config).server(vertx);
         // A stream whose message has not arrived within read_timeout is reset (CANCEL): its client retries.
         HttpServer s = vertx.createHttpServer(grpcTls == null ? o : grpcTls.apply(o, true))
@@ -143,7 +144,9 @@ public final class OtlpReceiver implements Receiver {
         binds.add(s.listen());
       }
       if (config.http() != null) {
-        HttpServerOptions o = serverOptions(config.http(), config.limits());
+        // No cleartext HTTP/2 on the OTLP/HTTP port (as the Collector's): sniffing for it delays the connection until
+        // a whole request head has arrived, which would hide a client trickling its headers from the guard.
+        HttpServerOptions o = serverOptions(config.http(), config.limits(), false);
         OtlpHttpReceiver http = new OtlpHttpReceiver(ingest, config);
         HttpServer s = vertx.createHttpServer(httpTls == null ? o : httpTls.apply(o, true))
             .requestHandler(req -> {

@@ -220,6 +220,29 @@ class BadInputIT {
   }
 
   @Test
+  void responsesAreCompressedWhenTheClientAsks() throws Exception {
+    // A request with one invalid span: the answer carries a partial success worth compressing.
+    ExportTraceServiceRequest req = Payloads.traces("zip-answer", 2);
+    ExportTraceServiceRequest partlyBad = req.toBuilder().setResourceSpans(0, req.getResourceSpans(0).toBuilder()
+        .setScopeSpans(0, req.getResourceSpans(0).getScopeSpans(0).toBuilder().setSpans(1,
+            req.getResourceSpans(0).getScopeSpans(0).getSpans(1).toBuilder()
+                .setSpanId(com.google.protobuf.ByteString.copyFrom(new byte[3]))))).build();
+    HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(gw.httpBase() + "/v1/traces"))
+        .header("Content-Type", "application/x-protobuf").header("Accept-Encoding", "gzip")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(partlyBad.toByteArray())).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("content-encoding")).hasValue("gzip");
+    byte[] answer = new java.util.zip.GZIPInputStream(new ByteArrayInputStream(r.body())).readAllBytes();
+    assertThat(io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse.parseFrom(answer)
+        .getPartialSuccess().getRejectedSpans()).isEqualTo(1);
+    RawGrpc.Result g = grpc.export(Signal.TRACES, Buffer.buffer(Payloads.gzip(req.toByteArray())), "gzip");
+    assertThat(g.status()).isEqualTo(GrpcStatus.OK);
+    assertThat(g.headers().get("grpc-encoding")).isEqualTo("gzip");
+    validSent += 3;
+  }
+
+  @Test
   void unknownPathIs404AndWrongMethodIs405() throws Exception {
     assertThat(post("/v1/spans", "application/x-protobuf", null, new byte[0]).statusCode()).isEqualTo(404);
     // metrics has no pipeline in this config
