@@ -164,6 +164,11 @@ public final class RemoteWriteTranslator {
     /** Translates one metric; returns its latest timestamp in ms (0 if none). */
     long metric(Metric m, Map<String, String> target, Map<String, String> promoted, Map<String, String> scope) {
       long latest = 0;
+      if (m.getName().isEmpty()) {
+        // No series name can be made of it, and one bad series fails a whole remote-write request.
+        drop("no_name", dev.telemetry.gateway.otlp.Signal.dataPointCount(m));
+        return latest;
+      }
       switch (m.getDataCase()) {
         case GAUGE -> {
           String name = PrometheusNames.metricName(m.getName(), m.getUnit(), false, true, config.addMetricSuffixes());
