@@ -319,6 +319,7 @@ class ConnectionLimitsIT {
     }
     assertThat(gateway.isAlive()).isTrue();
     long rss = rssBytes(gateway.pid());
+    System.out.println("ConnectionLimitsIT: gateway RSS after the bombs " + (rss >> 20) + " MiB");
     assertThat(rss).as("RSS").isLessThan(700L << 20);
   }
 
