@@ -101,6 +101,7 @@ class ConnectionLimitsIT {
 
   static void wellBehavedRequestSucceeds() throws Exception {
     assertThat(gateway.isAlive()).as("gateway alive").isTrue();
+    assertThat(rssBytes(gateway.pid())).as("gateway RSS").isLessThan(700L << 20);
     HttpResponse<String> r = post(Payloads.traces("ok", 3).toByteArray(), "application/x-protobuf");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     try (RawGrpc g = new RawGrpc(vertx, grpc)) {
@@ -200,6 +201,30 @@ class ConnectionLimitsIT {
     String response = readUntilClosed(s);
     assertThat(response).startsWith("HTTP/1.1 408").contains("read_timeout");
     t.join(15_000);
+  }
+
+  @Test
+  void aGrpcMessageTrickledSlowerThanReadTimeoutHasItsStreamReset() throws Exception {
+    HttpClientAgent h2 = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+        .setHttp2ClearTextUpgrade(false));
+    try {
+      io.vertx.core.http.HttpClientRequest req = h2.request(new io.vertx.core.http.RequestOptions()
+          .setMethod(io.vertx.core.http.HttpMethod.POST).setHost("127.0.0.1").setPort(grpc)
+          .setURI("/" + Signal.TRACES.grpcService() + "/Export")).await(10, TimeUnit.SECONDS);
+      req.putHeader("content-type", "application/grpc").putHeader("te", "trailers").setChunked(true);
+      java.util.concurrent.CompletableFuture<Throwable> failed = new java.util.concurrent.CompletableFuture<>();
+      req.exceptionHandler(failed::complete);
+      req.response().onFailure(failed::complete);
+      // A frame that announces 1000 bytes, then nothing more.
+      req.write(Buffer.buffer().appendByte((byte) 0).appendInt(1000).appendBytes(new byte[10]));
+      long start = System.nanoTime();
+      Throwable t = failed.get(15, TimeUnit.SECONDS);
+      assertThat(t).isInstanceOf(io.vertx.core.http.StreamResetException.class);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofSeconds(2),
+          Duration.ofSeconds(10));
+    } finally {
+      h2.close().await(10, TimeUnit.SECONDS);
+    }
   }
 
   @Test
