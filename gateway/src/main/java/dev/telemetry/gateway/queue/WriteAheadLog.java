@@ -35,6 +35,10 @@ public final class WriteAheadLog implements AutoCloseable {
   private static final int PAYLOAD_HEADER = 20;
   private static final int MAX_RECORD = 512 * 1024 * 1024;
   private static final String CHECKPOINT = "checkpoint";
+  /** Sequence numbers stay far below overflow (one per request: centuries at a million requests a second). */
+  private static final long MAX_SEQ = 1L << 60;
+  /** Completions beyond the watermark a checkpoint may list: more than any queue holds. */
+  private static final long MAX_DONE_AHEAD = 1L << 24;
 
   /**
    * One record read back: {@code request} is null when recovery left it on disk (beyond the memory budget); it can be
@@ -245,7 +249,13 @@ public final class WriteAheadLog implements AutoCloseable {
     long maxSeq = watermark;
     List<Segment> segments = new ArrayList<>();
     for (Path f : files) {
-      long first = Long.parseLong(f.getFileName().toString().substring(8, 28));
+      long first;
+      try {
+        first = Long.parseLong(f.getFileName().toString().substring(8, 28));
+      } catch (NumberFormatException e) {
+        LOG.warning("WAL " + f + ": not a segment this log wrote (its number overflows); left alone");
+        continue;
+      }
       long last = first - 1;
       long good = 0;
       try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -343,7 +353,7 @@ public final class WriteAheadLog implements AutoCloseable {
           }
           CRC32C crc = new CRC32C();
           crc.update(bytes, 0, bytes.length - 4);
-          if (b.getInt() == (int) crc.getValue()) {
+          if (b.getInt() == (int) crc.getValue() && plausible(w, read)) {
             for (long[] r : read) {
               for (long s = r[0]; s <= r[1]; s++) {
                 doneAhead.add(s);
@@ -362,6 +372,33 @@ public final class WriteAheadLog implements AutoCloseable {
           + "record (duplicates possible)");
     }
     return 0;
+  }
+
+  /**
+   * What {@link #checkpoint} can have written: a watermark far from overflow, runs ordered above it and no more
+   * completions than a queue can hold. A checksum only proves the file is what was written; a bad writer (or a
+   * hand-edited file) must not make recovery loop for ever or wrap the sequence numbers.
+   */
+  private static boolean plausible(long watermark, List<long[]> runs) {
+    if (watermark < 0 || watermark > MAX_SEQ) {
+      return false;
+    }
+    long previous = watermark;
+    long total = 0;
+    boolean first = true;
+    for (long[] r : runs) {
+      // Runs are written merged and in order: each starts past the watermark, after a gap from the one before.
+      if (r[1] < r[0] || r[1] > MAX_SEQ || (first ? r[0] <= watermark : r[0] <= previous + 1)) {
+        return false;
+      }
+      first = false;
+      total += r[1] - r[0] + 1;
+      if (total > MAX_DONE_AHEAD) {
+        return false;
+      }
+      previous = r[1];
+    }
+    return true;
   }
 
   private void roll() throws IOException {

@@ -164,4 +164,45 @@ class WriteAheadLogTest {
       assertThat(seq).isEqualTo(5);
     }
   }
+
+  @Test
+  void aChecksummedButImplausibleCheckpointIsTreatedAsDamagedNotBelieved() throws Exception {
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      for (int i = 1; i <= 3; i++) {
+        wal.append(i, 1, bytes("r" + i));
+      }
+    }
+    // One run of 2^62 completions: believing it would loop for ever; a watermark near Long.MAX would wrap.
+    for (long[] forged : new long[][] {{0, 5, 1L << 62}, {Long.MAX_VALUE - 1}}) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 4 + (forged.length - 1) / 2 * 16 + 4);
+      b.putLong(forged[0]).putInt((forged.length - 1) / 2);
+      for (int i = 1; i < forged.length; i++) {
+        b.putLong(forged[i]);
+      }
+      java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+      crc.update(b.array(), 0, b.position());
+      b.putInt((int) crc.getValue());
+      Files.write(dir.resolve("checkpoint"), b.array());
+      try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+        assertThat(replayed(wal)).containsExactly("r1", "r2", "r3"); // replay all: duplicates, never loss
+        assertThat(wal.append(9, 1, bytes("next"))).isEqualTo(4);
+      }
+      Files.delete(dir.resolve("checkpoint"));
+      try (Stream<Path> s = Files.list(dir)) {
+        for (Path p : s.filter(p -> p.toString().endsWith(".wal")).toList()) {
+          if (!p.getFileName().toString().equals("segment-00000000000000000001.wal")) {
+            Files.delete(p); // keep the three records only
+          }
+        }
+      }
+      try (RandomAccessFile f = new RandomAccessFile(dir.resolve("segment-00000000000000000001.wal").toFile(),
+          "rw")) {
+        f.setLength(3 * (28 + 2));
+      }
+    }
+    Files.write(dir.resolve("segment-99999999999999999999.wal"), new byte[10]); // not ours: overflows a long
+    try (WriteAheadLog wal = WriteAheadLog.open(dir, 1 << 20)) {
+      assertThat(replayed(wal)).containsExactly("r1", "r2", "r3");
+    }
+  }
 }
