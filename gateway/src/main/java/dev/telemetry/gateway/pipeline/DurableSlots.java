@@ -88,7 +88,12 @@ final class DurableSlots {
           + log.directory() + (recovery.tornRecords() > 0 ? "; discarded " + recovery.tornRecords()
           + " torn record(s), " + recovery.discardedBytes() + " bytes (never acknowledged)" : ""));
     }
-    return new Recovered(items, recovery.tornRecords());
+    if (recovery.damagedRecords() > 0) {
+      LOG.severe("exporter " + name + ": the write-ahead log in " + log.directory() + " had "
+          + recovery.damagedRecords() + " damaged stretch(es) inside its files (the disk corrupted data that was "
+          + "acknowledged); they were skipped and the records around them replayed — check the disk");
+    }
+    return new Recovered(items, recovery.tornRecords() + recovery.damagedRecords());
   }
 
   /**

@@ -98,7 +98,7 @@ final class ExporterMetrics {
         + "(not delivered before the last stop or crash; those sent just before a crash may be duplicates)")
         .tags(tags).register(registry).increment(items);
     Counter.builder("gateway.queue.torn.records").description("Damaged write-ahead log records discarded at start "
-        + "(a write cut short by a crash: never acknowledged to a client)").tags(tags).register(registry)
+        + "(mostly a write cut short by a crash, never acknowledged; the log names damage inside a file apart)").tags(tags).register(registry)
         .increment(tornRecords);
   }
 

@@ -39,6 +39,10 @@ public final class WriteAheadLog implements AutoCloseable {
   private static final long MAX_SEQ = 1L << 60;
   /** Completions beyond the watermark a checkpoint may list: more than any queue holds. */
   private static final long MAX_DONE_AHEAD = 1L << 24;
+  /** How far past a damaged record recovery looks for the next intact one (a few damaged pages). */
+  private static final int RESYNC_WINDOW = 4 << 20;
+  /** Records a damaged stretch may have held: a "next record" further ahead in sequence is a coincidence. */
+  private static final long RESYNC_MAX_GAP = 1 << 20;
 
   /**
    * One record read back: {@code request} is null when recovery left it on disk (beyond the memory budget); it can be
@@ -51,8 +55,11 @@ public final class WriteAheadLog implements AutoCloseable {
   public record Location(Path segment, long offset) {
   }
 
-  /** What {@link #open} found: records to replay, and damage it repaired. */
-  public record Recovery(List<Entry> entries, int tornRecords, long discardedBytes) {
+  /**
+   * What {@link #open} found: records to replay, and damage it repaired — a torn tail (a record never finished, so
+   * never acknowledged) cut off, damaged stretches inside a segment skipped (acknowledged data the disk lost).
+   */
+  public record Recovery(List<Entry> entries, int tornRecords, int damagedRecords, long discardedBytes) {
   }
 
   private record Segment(Path path, long firstSeq, long lastSeq, long size) {
@@ -245,6 +252,7 @@ public final class WriteAheadLog implements AutoCloseable {
     }
     List<Entry> replay = new ArrayList<>();
     int torn = 0;
+    int damaged = 0;
     long discarded = 0;
     long maxSeq = watermark;
     List<Segment> segments = new ArrayList<>();
@@ -263,6 +271,16 @@ public final class WriteAheadLog implements AutoCloseable {
         while (good < size) {
           Entry e = readRecord(f, ch, good, size);
           if (e == null) {
+            long next = resync(f, ch, good, size, last);
+            if (next > 0) {
+              // Damage inside the file (a bad sector, a zeroed page): skip it, keep the intact records after it.
+              damaged++;
+              discarded += next - good;
+              LOG.severe("WAL " + f + ": " + (next - good) + " damaged bytes at offset " + good + " skipped; the "
+                  + "records after them are intact (what the damaged bytes held is lost)");
+              good = next;
+              continue;
+            }
             torn++;
             discarded += size - good;
             LOG.warning("WAL " + f + ": torn or corrupt record at offset " + good + "; truncating "
@@ -299,7 +317,31 @@ public final class WriteAheadLog implements AutoCloseable {
     if (active == null) {
       newActive();
     }
-    recovery = new Recovery(replay, torn, discarded);
+    recovery = new Recovery(replay, torn, damaged, discarded);
+  }
+
+  /**
+   * After a bad record at {@code from}: the offset of the next intact record (checksum, and a sequence number just
+   * after {@code lastSeq}) within {@link #RESYNC_WINDOW}, or -1 when there is none — then the bad record is a torn
+   * tail. Searched in memory, only when something is damaged.
+   */
+  private static long resync(Path file, FileChannel ch, long from, long size, long lastSeq) throws IOException {
+    int window = (int) Math.min(size - from - 1, RESYNC_WINDOW);
+    if (window < HEADER + PAYLOAD_HEADER) {
+      return -1;
+    }
+    ByteBuffer buf = ByteBuffer.allocate(window);
+    readFully(ch, buf, from + 1);
+    for (int i = 0; i + HEADER + PAYLOAD_HEADER <= window; i++) {
+      int length = buf.getInt(i);
+      long seq = buf.getLong(i + HEADER);
+      long pos = from + 1 + i;
+      if (length >= PAYLOAD_HEADER && length <= MAX_RECORD && pos + HEADER + length <= size
+          && seq > lastSeq && seq - lastSeq < RESYNC_MAX_GAP && readRecord(file, ch, pos, size) != null) {
+        return pos;
+      }
+    }
+    return -1;
   }
 
   /** Reads (and checks) the record at {@code pos}, or null if it is torn or corrupt. */
