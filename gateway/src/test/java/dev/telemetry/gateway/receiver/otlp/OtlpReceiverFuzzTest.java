@@ -68,6 +68,17 @@ class OtlpReceiverFuzzTest {
     h2 = gw.vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
         .setHttp2ClearTextUpgrade(false).setDefaultHost("127.0.0.1").setDefaultPort(gw.grpcPort));
     h1 = gw.vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(gw.httpPort));
+    // Warm up first: when fuzzing, the first requests load (and instrument) the decoders, which takes seconds.
+    for (Signal signal : Signal.values()) {
+      byte[] empty = signal.emptyRequest().toByteArray();
+      h1.request(new RequestOptions().setMethod(HttpMethod.POST).setURI(signal.httpPath()))
+          .compose(req -> req.putHeader("content-type", "application/x-protobuf").send(Buffer.buffer(empty))
+              .compose(r -> r.body())).await(60, TimeUnit.SECONDS);
+      h2.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/" + signal.grpcService() + "/Export"))
+          .compose(req -> req.putHeader("content-type", "application/grpc").putHeader("te", "trailers")
+              .send(Buffer.buffer().appendByte((byte) 0).appendInt(empty.length).appendBytes(empty))
+              .compose(r -> r.body())).await(60, TimeUnit.SECONDS);
+    }
   }
 
   @AfterAll
@@ -91,7 +102,10 @@ class OtlpReceiverFuzzTest {
             req.putHeader("grpc-encoding", encoding);
           }
           return req.send(Buffer.buffer(body)).compose(r -> r.body().map(b -> r));
-        }).await(10, TimeUnit.SECONDS);
+        }).await(30, TimeUnit.SECONDS);
+    if (type.endsWith("+thrift") && resp.statusCode() == 415) {
+      return; // a format the server does not speak: 415, as the gRPC HTTP/2 protocol says
+    }
     MultiMap where = resp.trailers().contains("grpc-status") ? resp.trailers() : resp.headers();
     assertThat(resp.statusCode()).isEqualTo(200);
     assertThat(where.get("grpc-status")).as("grpc-status").isNotNull();
@@ -114,7 +128,7 @@ class OtlpReceiverFuzzTest {
             req.putHeader("content-encoding", encoding);
           }
           return req.send(Buffer.buffer(body)).compose(r -> r.body().map(b -> r));
-        }).await(10, TimeUnit.SECONDS);
+        }).await(30, TimeUnit.SECONDS);
     assertThat(resp.statusCode()).isIn(HTTP_ANSWERS);
   }
 }
