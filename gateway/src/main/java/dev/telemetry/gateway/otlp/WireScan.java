@@ -65,6 +65,7 @@ public final class WireScan {
   private final Limits limits;
   private long messages;
   private long scalars;
+  private int pos;
 
   private WireScan(byte[] b, Limits limits) {
     this.b = b;
@@ -73,7 +74,7 @@ public final class WireScan {
 
   public static Shape scan(Descriptor root, byte[] bytes, Limits limits) throws Refused {
     WireScan s = new WireScan(bytes, limits);
-    s.message(table(root), 0, bytes.length, 0, 0);
+    s.message(table(root), bytes.length, 0, 0);
     return new Shape(s.messages, s.scalars);
   }
 
@@ -107,7 +108,7 @@ public final class WireScan {
     return t;
   }
 
-  private void message(Table t, int pos, int end, int depth, int valueDepth) throws Refused {
+  private void message(Table t, int end, int depth, int valueDepth) throws Refused {
     messages++;
     if (depth > MAX_MESSAGE_DEPTH) {
       throw new Refused("", "messages nested more than " + MAX_MESSAGE_DEPTH + " deep", false);
@@ -119,69 +120,69 @@ public final class WireScan {
     int start = pos;
     int counted = 0;
     while (pos < end) {
-      long tag = 0;
-      int shift = 0;
-      while (true) {
-        if (pos >= end || shift > 28) {
-          throw malformed();
-        }
-        byte x = b[pos++];
-        tag |= (long) (x & 0x7f) << shift;
-        if (x >= 0) {
-          break;
-        }
-        shift += 7;
-      }
+      long tag = varint(end);
       int field = (int) (tag >>> 3);
       switch ((int) tag & 7) {
-        case 0 -> {
-          int n = 0;
-          while (true) {
-            if (pos >= end || n++ == 10) {
-              throw malformed();
-            }
-            if (b[pos++] >= 0) {
-              break;
-            }
-          }
-        }
-        case 1 -> pos = skip(pos, 8, end);
-        case 5 -> pos = skip(pos, 4, end);
+        case 0 -> skipVarint(end);
+        case 1 -> skip(8, end);
+        case 5 -> skip(4, end);
         case 2 -> {
-          long len = 0;
-          shift = 0;
-          while (true) {
-            if (pos >= end || shift > 28) {
-              throw malformed();
-            }
-            byte x = b[pos++];
-            len |= (long) (x & 0x7f) << shift;
-            if (x >= 0) {
-              break;
-            }
-            shift += 7;
-          }
-          int next = skip(pos, len, end);
+          long len = varint(end);
+          int from = pos;
+          skip(len, end);
+          int next = pos;
           Table child = field < t.children.length ? t.children[field] : null;
           if (child != null) {
             if (field == t.countedField && ++counted > cap(t)) {
               throw new Refused(fieldName(t, field), "more than " + cap(t) + " entries (limits." + capName(t) + ")",
                   true);
             }
+            pos = from;
             try {
-              message(child, pos, next, depth + 1, valueDepth);
+              message(child, next, depth + 1, valueDepth);
             } catch (Refused r) {
-              throw r.under(fieldName(t, field) + (isRepeated(t, field) ? "[" + occurrences(start, pos, field) + "]"
+              throw r.under(fieldName(t, field) + (isRepeated(t, field) ? "[" + occurrences(start, from, field) + "]"
                   : ""));
             }
           } else {
             scalars++;
           }
-          pos = next;
         }
         default -> throw new Refused("", "wire type " + (tag & 7) + " (groups are not used by OTLP)", false);
       }
     }
+  }
+
+  /** A tag or a length: at most 5 bytes, as protobuf reads them. */
+  private long varint(int end) throws Refused {
+    long value = 0;
+    for (int shift = 0; shift <= 28; shift += 7) {
+      if (pos >= end) {
+        break;
+      }
+      byte x = b[pos++];
+      value |= (long) (x & 0x7f) << shift;
+      if (x >= 0) {
+        return value;
+      }
+    }
+    throw malformed();
+  }
+
+  private void skipVarint(int end) throws Refused {
+    for (int n = 0; n < 10 && pos < end; n++) {
+      if (b[pos++] >= 0) {
+        return;
+      }
+    }
+    throw malformed();
+  }
+
+  private void skip(long n, int end) throws Refused {
+    if (n < 0 || n > end - pos) {
+      throw malformed();
+    }
+    pos += (int) n;
   }
 
   private static boolean arrayLike(Table t) {
@@ -201,58 +202,39 @@ public final class WireScan {
     return f != null && f.isRepeated();
   }
 
-  /** Only on a refusal: how many earlier elements of {@code field} precede {@code upTo} (its index in the list). */
-  private int occurrences(int pos, int upTo, int field) {
+  /**
+   * Only on a refusal: how many elements of {@code field} precede the one at {@code upTo} (its index in the list),
+   * counted by scanning the message again from {@code start} (those bytes were read once already, so they parse).
+   */
+  private int occurrences(int start, int upTo, int field) throws Refused {
+    int saved = pos;
+    pos = start;
     int n = 0;
-    try {
-      while (pos < upTo) {
-        long tag = 0;
-        int shift = 0;
-        byte x;
-        do {
-          x = b[pos++];
-          tag |= (long) (x & 0x7f) << shift;
-          shift += 7;
-        } while (x < 0);
-        switch ((int) tag & 7) {
-          case 0 -> {
-            while (b[pos++] < 0) {
-              // varint
-            }
+    while (pos < upTo) {
+      long tag = varint(upTo);
+      switch ((int) tag & 7) {
+        case 0 -> skipVarint(upTo);
+        case 1 -> skip(8, upTo);
+        case 5 -> skip(4, upTo);
+        default -> {
+          long len = varint(upTo);
+          if (pos == upTo) {
+            break; // the failing element itself
           }
-          case 1 -> pos += 8;
-          case 5 -> pos += 4;
-          default -> {
-            long len = 0;
-            shift = 0;
-            do {
-              x = b[pos++];
-              len |= (long) (x & 0x7f) << shift;
-              shift += 7;
-            } while (x < 0);
-            if ((int) (tag >>> 3) == field && pos + len < upTo) {
-              n++;
-            }
-            pos += (int) len;
+          skip(len, upTo);
+          if ((int) (tag >>> 3) == field) {
+            n++;
           }
         }
       }
-    } catch (ArrayIndexOutOfBoundsException e) {
-      return n; // already scanned once; cannot happen
     }
+    pos = saved;
     return n;
   }
 
   private static String fieldName(Table t, int field) {
     FieldDescriptor f = t.type.findFieldByNumber(field);
     return f == null ? "field " + field : f.getName();
-  }
-
-  private static int skip(int pos, long n, int end) throws Refused {
-    if (n < 0 || n > end - pos) {
-      throw malformed();
-    }
-    return (int) (pos + n);
   }
 
   private static Refused malformed() {
