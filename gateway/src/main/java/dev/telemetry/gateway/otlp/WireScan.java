@@ -120,14 +120,14 @@ public final class WireScan {
     int start = pos;
     int counted = 0;
     while (pos < end) {
-      long tag = varint(end);
-      int field = (int) (tag >>> 3);
-      switch ((int) tag & 7) {
+      int tag = varint(end);
+      int field = tag >>> 3;
+      switch (tag & 7) {
         case 0 -> skipVarint(end);
         case 1 -> skip(8, end);
         case 5 -> skip(4, end);
         case 2 -> {
-          long len = varint(end);
+          int len = varint(end);
           int from = pos;
           skip(len, end);
           int next = pos;
@@ -153,16 +153,21 @@ public final class WireScan {
     }
   }
 
-  /** A tag or a length: at most 5 bytes, as protobuf reads them. */
-  private long varint(int end) throws Refused {
-    long value = 0;
-    for (int shift = 0; shift <= 28; shift += 7) {
+  /**
+   * A tag or a length as protobuf reads them: up to 10 bytes, of which the low 32 bits count (a negative length is
+   * then malformed, as protobuf says too).
+   */
+  private int varint(int end) throws Refused {
+    int value = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
       if (pos >= end) {
         break;
       }
       byte x = b[pos++];
-      value |= (long) (x & 0x7f) << shift;
-      if (x >= 0) {
+      if (shift < 32) {
+        value |= (x & 0x7f) << shift;
+      }
+      if (x >= 0 || shift == 63) { // protobuf's fast path ends a varint at its tenth byte, whatever its top bit
         return value;
       }
     }
@@ -171,7 +176,7 @@ public final class WireScan {
 
   private void skipVarint(int end) throws Refused {
     for (int n = 0; n < 10 && pos < end; n++) {
-      if (b[pos++] >= 0) {
+      if (b[pos++] >= 0 || n == 9) {
         return;
       }
     }
@@ -211,18 +216,18 @@ public final class WireScan {
     pos = start;
     int n = 0;
     while (pos < upTo) {
-      long tag = varint(upTo);
-      switch ((int) tag & 7) {
+      int tag = varint(upTo);
+      switch (tag & 7) {
         case 0 -> skipVarint(upTo);
         case 1 -> skip(8, upTo);
         case 5 -> skip(4, upTo);
         default -> {
-          long len = varint(upTo);
+          int len = varint(upTo);
           if (pos == upTo) {
             break; // the failing element itself
           }
           skip(len, upTo);
-          if ((int) (tag >>> 3) == field) {
+          if (tag >>> 3 == field) {
             n++;
           }
         }

@@ -99,7 +99,14 @@ final class OtlpGrpcReceiver {
       }
       first[0] = msg;
     });
-    req.exceptionHandler(err -> done[0] = true);
+    req.exceptionHandler(err -> {
+      // A broken frame (e.g. a compressed-flag byte that is neither 0 nor 1) ends the stream with an error: answer
+      // it, or the client waits until read_timeout resets the stream. On a reset stream the answer goes nowhere.
+      if (!done[0]) {
+        done[0] = true;
+        fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "invalid request stream: " + err.getMessage());
+      }
+    });
     req.endHandler(v -> {
       if (done[0]) {
         return;
