@@ -316,6 +316,25 @@ class ConnectionLimitsIT {
   }
 
   @Test
+  void compressionBombsOfEveryCodecAreRefusedWithinTheBound() throws Exception {
+    byte[] zeros = new byte[200 << 20]; // 200 MiB inflated; the default bound is 16 MiB
+    for (String codec : List.of("gzip", "zstd", "deflate", "x-snappy-framed")) {
+      byte[] bomb = DecompressionTest.encode(codec, zeros);
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http
+              + "/v1/traces")).timeout(Duration.ofSeconds(30)).header("Content-Type", "application/x-protobuf")
+          .header("Content-Encoding", codec).POST(HttpRequest.BodyPublishers.ofByteArray(bomb)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(codec).isEqualTo(413);
+      if (!codec.equals("x-snappy-framed")) {
+        try (RawGrpc g = new RawGrpc(vertx, grpc)) {
+          assertThat(g.exportFramed(vertx, Signal.TRACES, Buffer.buffer(bomb), codec).status()).as(codec)
+              .isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+        }
+      }
+    }
+  }
+
+  @Test
   void aRequestDecodingBeyondTheMemoryLimitIsRefusedNotRetriedAndTheProcessStaysBounded() throws Exception {
     // 16 MiB of spans with 128 empty attributes each: allowed by every cap, ~8 M objects (~600 MB) once decoded —
     // more than a 256 MiB heap. Charged by what the wire scan counts, it is refused before anything is decoded.
