@@ -148,11 +148,25 @@ public final class WriteAheadLog implements AutoCloseable {
     crc.update(request);
     header.putInt(4, (int) crc.getValue());
     ByteBuffer body = ByteBuffer.wrap(request);
-    lastAppended = new Location(activePath, activeSize);
     long written = 0;
-    while (header.hasRemaining() || body.hasRemaining()) {
-      written += active.write(new ByteBuffer[] {header, body});
+    try {
+      while (header.hasRemaining() || body.hasRemaining()) {
+        written += active.write(new ByteBuffer[] {header, body});
+      }
+    } catch (IOException e) {
+      // A full disk (or another write error) mid-record: take the partial record back, so that the file stays a
+      // clean sequence of records and the next append lands where its location says; and reuse the number — a gap
+      // would hold the watermark, and every segment after it, back for ever.
+      nextSeq--;
+      try {
+        active.truncate(activeSize);
+        active.position(activeSize);
+      } catch (IOException again) {
+        e.addSuppressed(again); // then recovery cuts the partial record as a torn one
+      }
+      throw e;
     }
+    lastAppended = new Location(activePath, activeSize);
     activeSize += written;
     activeLastSeq = seq;
     return seq;
@@ -445,15 +459,25 @@ public final class WriteAheadLog implements AutoCloseable {
 
   private void roll() throws IOException {
     active.force(false);
+    // The next segment first: if it cannot be created (a full disk), the current one stays active and usable.
+    Path p = segmentPath(nextSeq);
+    FileChannel next = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     active.close();
     closed.addLast(new Segment(activePath, activeFirstSeq, activeLastSeq, activeSize));
     closedBytes += activeSize;
-    newActive();
+    active = next;
+    activePath = p;
+    activeFirstSeq = nextSeq;
+    activeLastSeq = nextSeq - 1;
+    activeSize = 0;
+  }
+
+  private Path segmentPath(long firstSeq) {
+    return directory.resolve(String.format("segment-%020d.wal", firstSeq));
   }
 
   private void newActive() throws IOException {
-    Path p = directory.resolve(String.format("segment-%020d.wal", nextSeq));
-    openActive(p, nextSeq, nextSeq - 1, 0);
+    openActive(segmentPath(nextSeq), nextSeq, nextSeq - 1, 0);
   }
 
   private void openActive(Path p, long first, long last, long size) throws IOException {
