@@ -183,9 +183,6 @@ final class OtlpGrpcReceiver {
     ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, headers).onComplete(ar -> {
       ingest.release(charge);
       if (ar.succeeded()) {
-        if ("gzip".equals(msg.encoding()) && accepts(req, "gzip")) {
-          req.response().encoding("gzip"); // a client that compresses gets its answer compressed alike
-        }
         req.response().send(ar.result());
       } else if (ar.cause() instanceof RefusedException pr) {
         refused(req, signal, pr);
@@ -194,19 +191,6 @@ final class OtlpGrpcReceiver {
         fail(req, signal, GrpcStatus.INTERNAL, "internal_error", "internal error: " + ar.cause().getMessage());
       }
     });
-  }
-
-  private static boolean accepts(GrpcServerRequest<Message, Message> req, String encoding) {
-    String accepted = req.headers().get("grpc-accept-encoding");
-    if (accepted == null) {
-      return false;
-    }
-    for (String e : accepted.split(",")) {
-      if (e.trim().equalsIgnoreCase(encoding)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private void refused(GrpcServerRequest<Message, Message> req, Signal signal, RefusedException refusal) {

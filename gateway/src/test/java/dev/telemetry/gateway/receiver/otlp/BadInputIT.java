@@ -236,10 +236,7 @@ class BadInputIT {
     byte[] answer = new java.util.zip.GZIPInputStream(new ByteArrayInputStream(r.body())).readAllBytes();
     assertThat(io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse.parseFrom(answer)
         .getPartialSuccess().getRejectedSpans()).isEqualTo(1);
-    RawGrpc.Result g = grpc.export(Signal.TRACES, Buffer.buffer(Payloads.gzip(req.toByteArray())), "gzip");
-    assertThat(g.status()).isEqualTo(GrpcStatus.OK);
-    assertThat(g.headers().get("grpc-encoding")).isEqualTo("gzip");
-    validSent += 3;
+    validSent += 1;
   }
 
   @Test
