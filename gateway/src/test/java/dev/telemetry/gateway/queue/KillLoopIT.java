@@ -149,7 +149,8 @@ class KillLoopIT {
               + "duplicates %d, lost 0, torn records cut at restarts %.0f%n", seed, kills, sent.get(), acked.size(),
           delivered.size(), counts.size(), duplicates, torn);
       assertThat(acked).isNotEmpty();
-      assertThat(counts.keySet()).containsAll(acked);
+      // Hash lookups: AssertJ's containsAll compares element by element, quadratic for 10^5 records.
+      assertThat(acked.stream().filter(id -> !counts.containsKey(id)).count()).as("lost").isZero();
       // At each kill: at most the batches in flight plus what was delivered after the last checkpoint (delivery.md).
       assertThat(duplicates).isLessThanOrEqualTo((long) kills * (CONCURRENCY + 20) * BATCH_ITEMS);
     } finally {
