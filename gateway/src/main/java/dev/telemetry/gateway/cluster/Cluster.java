@@ -37,6 +37,9 @@ import java.util.logging.Logger;
  * {@link #leave} when stopping (off the ring, buffered traces handed over, forwards drained).
  */
 public final class Cluster {
+  /** The gRPC metadata that marks a call as a forward between members (the otlp_grpc transport). */
+  public static final String FORWARD_HEADER = "x-gateway-forward";
+
   private static final Logger LOG = Logger.getLogger(Cluster.class.getName());
 
   /**

@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * so a client cannot use the header to skip processing.
  */
 final class OtlpGrpcTransport implements ForwardTransport {
-  static final String FORWARD_HEADER = "x-gateway-forward";
+  static final String FORWARD_HEADER = Cluster.FORWARD_HEADER;
   static final String TOKEN_HEADER = "x-gateway-cluster-token";
   static final String ADDRESS_KEY = "otlp_grpc";
 

@@ -104,9 +104,8 @@ public final class OtlpReceiver implements Receiver {
   /**
    * Request bodies are inflated by the receivers themselves, within max_decompressed_bytes. OTLP/HTTP responses are
    * compressed when the client accepts gzip or deflate (Vert.x, on the HTTP port only: it has no cleartext HTTP/2,
-   * where Vert.x would label an h2c-upgraded response gzip without compressing it). gRPC responses are not: they are
-   * a few bytes, and a gzip response from the Vert.x 5.0 gRPC server failed to decode in its own client (the
-   * cluster's forwarding transport retried answered calls for ever).
+   * where Vert.x would label an h2c-upgraded response gzip without compressing it); gRPC responses by the receiver,
+   * gzip to clients that sent gzip and accept it.
    */
   private static HttpServerOptions serverOptions(HostPort hp, ReceiverLimits limits, boolean h2c) {
     return new HttpServerOptions().setHost(hp.host()).setPort(hp.port())

@@ -236,7 +236,33 @@ class BadInputIT {
     byte[] answer = new java.util.zip.GZIPInputStream(new ByteArrayInputStream(r.body())).readAllBytes();
     assertThat(io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse.parseFrom(answer)
         .getPartialSuccess().getRejectedSpans()).isEqualTo(1);
-    validSent += 1;
+    // gRPC, read frame by frame: the answer is one message with the compressed flag, valid gzip.
+    io.vertx.core.http.HttpClient h2 = gw.vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions()
+        .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+    try {
+      byte[] gz = Payloads.gzip(partlyBad.toByteArray());
+      io.vertx.core.http.HttpClientResponse resp = h2.request(new io.vertx.core.http.RequestOptions()
+              .setMethod(io.vertx.core.http.HttpMethod.POST).setHost("127.0.0.1").setPort(gw.grpcPort)
+              .setURI("/" + Signal.TRACES.grpcService() + "/Export"))
+          .compose(call -> call.putHeader("content-type", "application/grpc").putHeader("te", "trailers")
+              .putHeader("grpc-encoding", "gzip").putHeader("grpc-accept-encoding", "gzip")
+              .send(Buffer.buffer().appendByte((byte) 1).appendInt(gz.length).appendBytes(gz))
+              .compose(res -> res.body().map(body -> {
+                res.headers().set("x-test-body", java.util.Base64.getEncoder().encodeToString(body.getBytes()));
+                return res;
+              })))
+          .await(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(resp.headers().get("grpc-encoding")).isEqualTo("gzip");
+      byte[] frame = java.util.Base64.getDecoder().decode(resp.headers().get("x-test-body"));
+      assertThat(frame[0]).as("compressed flag").isEqualTo((byte) 1);
+      byte[] inflated = new java.util.zip.GZIPInputStream(new ByteArrayInputStream(frame, 5, frame.length - 5))
+          .readAllBytes();
+      assertThat(io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse.parseFrom(inflated)
+          .getPartialSuccess().getRejectedSpans()).isEqualTo(1);
+    } finally {
+      h2.close().await(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    validSent += 2;
   }
 
   @Test
