@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The jar with a 128 MiB heap, queues configured far beyond it (1 GiB) and the backend down: under a flood of
- * 1 MiB requests the memory guard turns clients away with 429 before the heap runs out, and the process stays up.
+ * 1 MiB requests the memory limit (the heap ledger, or the guard on heap in use) turns clients away with 429 before
+ * the heap runs out, and the process stays up.
  */
 class MemoryLimitIT {
   static final Path ROOT = Path.of(System.getProperty("gateway.repo.root", ".."));
@@ -77,8 +78,12 @@ class MemoryLimitIT {
       assertThat(p.isAlive()).isTrue();
       assertThat(statuses).containsKey(429).doesNotContainKeys(500, 503);
       assertThat(Http.status(client, "http://127.0.0.1:" + admin + "/health/live")).isEqualTo(200);
-      assertThat(Files.readString(tmp.resolve("log.txt"))).doesNotContain("OutOfMemoryError")
-          .contains("above the memory limit");
+      assertThat(Files.readString(tmp.resolve("log.txt"))).doesNotContain("OutOfMemoryError");
+      // Refused for memory: by the heap ledger (what requests, queues and samplers hold, charged before it is
+      // allocated — since the receivers count decoded objects it usually acts first) or by the guard (heap in use).
+      assertThat(Http.metric(client, admin, "gateway_receiver_requests_refused_total")).isPositive();
+      assertThat(Files.readString(tmp.resolve("log.txt")).contains("above the memory limit")
+          || Http.metric(client, admin, "gateway_memory_charge_refusals_total") > 0).as("a memory refusal").isTrue();
     } finally {
       p.destroy();
       p.waitFor(60, TimeUnit.SECONDS);

@@ -64,17 +64,17 @@ public final class RawGrpc implements AutoCloseable {
       Buffer frame = Buffer.buffer().appendByte((byte) 1).appendInt(payload.length()).appendBuffer(payload);
       io.vertx.core.http.HttpClientRequest req = h2.request(new io.vertx.core.http.RequestOptions()
           .setMethod(io.vertx.core.http.HttpMethod.POST).setServer(address).setHost("127.0.0.1")
-          .setPort(address.port()).setURI("/" + signal.grpcService() + "/Export")).await(10, TimeUnit.SECONDS);
+          .setPort(address.port()).setURI("/" + signal.grpcService() + "/Export")).await(30, TimeUnit.SECONDS);
       req.putHeader("content-type", "application/grpc").putHeader("te", "trailers")
           .putHeader("grpc-encoding", encoding);
       // The body is asked for on the event loop, at once: data that arrives before a handler is set is not kept.
       io.vertx.core.http.HttpClientResponse resp = req.send(frame).compose(r -> r.body().map(b -> r))
-          .await(10, TimeUnit.SECONDS);
+          .await(30, TimeUnit.SECONDS);
       MultiMap where = resp.trailers().contains("grpc-status") ? resp.trailers() : resp.headers();
       GrpcStatus status = GrpcStatus.valueOf(Integer.parseInt(where.get("grpc-status")));
       return new Result(status, where.get("grpc-message"), resp.trailers(), resp.headers());
     } finally {
-      h2.close().await(10, TimeUnit.SECONDS);
+      h2.close().await(30, TimeUnit.SECONDS);
     }
   }
 
