@@ -23,12 +23,17 @@ public final class Http {
 
   /** The sum of a metric's samples (all tag sets) on a gateway's /metrics; NaN when nothing answers. */
   public static double metric(HttpClient client, int adminPort, String name) {
+    return metric(client, adminPort, name, "");
+  }
+
+  /** As {@link #metric(HttpClient, int, String)}, over the samples whose tags contain {@code tag}. */
+  public static double metric(HttpClient client, int adminPort, String name, String tag) {
     try {
       String body = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
           .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
       double sum = 0;
       for (String line : body.split("\n")) {
-        if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+        if ((line.startsWith(name + "{") || line.startsWith(name + " ")) && line.contains(tag)) {
           sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
         }
       }
