@@ -72,6 +72,13 @@ public final class OtlpSink implements AutoCloseable {
   }
 
   private HttpServerOptions tlsOptions;
+  private String host = "127.0.0.1";
+
+  /** Listens on {@code host} instead of 127.0.0.1 (call before start), e.g. a test network's bridge address. */
+  public OtlpSink host(String host) {
+    this.host = host;
+    return this;
+  }
 
   /** Serves TLS with this certificate; with {@code clientCa}, mutual TLS (call before start). */
   public OtlpSink tls(java.nio.file.Path cert, java.nio.file.Path key, java.nio.file.Path clientCa) {
@@ -88,7 +95,8 @@ public final class OtlpSink implements AutoCloseable {
   public final List<String> clientSubjects = new CopyOnWriteArrayList<>();
 
   public OtlpSink start() throws Exception {
-    GrpcServer grpc = GrpcServer.server(vertx);
+    // 16 MiB like a real backend would accept (the gRPC default, 256 KiB, is smaller than some tests' requests).
+    GrpcServer grpc = GrpcServer.server(vertx, new io.vertx.grpc.server.GrpcServerOptions().setMaxMessageSize(16 << 20));
     for (Signal signal : Signal.values()) {
       ServiceMethod<Message, Message> m = ServiceMethod.server(ServiceName.create(signal.grpcService()), "Export",
           GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(signal.emptyRequest()));
@@ -109,7 +117,7 @@ public final class OtlpSink implements AutoCloseable {
       });
     }
     HttpServerOptions options = tlsOptions != null ? tlsOptions : new HttpServerOptions();
-    server = vertx.createHttpServer(options.setHost("127.0.0.1").setPort(port)).requestHandler(grpc);
+    server = vertx.createHttpServer(options.setHost(host).setPort(port)).requestHandler(grpc);
     server.listen().await(10, TimeUnit.SECONDS);
     return this;
   }

@@ -78,6 +78,29 @@ public final class RawGrpc implements AutoCloseable {
     }
   }
 
+  /** The RetryInfo delay in the result's status details, or -1 when the answer carries none. */
+  public static long retryDelayMillis(Result r) {
+    String details = r.trailers() == null ? null : r.trailers().get("grpc-status-details-bin");
+    if (details == null && r.headers() != null) {
+      details = r.headers().get("grpc-status-details-bin");
+    }
+    if (details == null) {
+      return -1;
+    }
+    try {
+      com.google.rpc.Status status = com.google.rpc.Status.parseFrom(java.util.Base64.getDecoder().decode(details));
+      for (com.google.protobuf.Any a : status.getDetailsList()) {
+        if (a.is(com.google.rpc.RetryInfo.class)) {
+          com.google.protobuf.Duration d = a.unpack(com.google.rpc.RetryInfo.class).getRetryDelay();
+          return d.getSeconds() * 1000 + d.getNanos() / 1_000_000;
+        }
+      }
+    } catch (Exception e) {
+      throw new AssertionError("grpc-status-details-bin does not parse", e);
+    }
+    return -1;
+  }
+
   @Override
   public void close() throws Exception {
     client.close().await(10, TimeUnit.SECONDS);
