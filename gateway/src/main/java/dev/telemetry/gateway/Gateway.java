@@ -144,6 +144,7 @@ public final class Gateway {
     });
     if (cluster != null) {
       admin.cluster(cluster::describe);
+      health.requireQuorum(cluster::hasQuorum);
     }
     alerting = config.alertingConfig().map(ac -> new dev.telemetry.gateway.alerting.Alerting(vertx, ac, registry))
         .orElse(null);

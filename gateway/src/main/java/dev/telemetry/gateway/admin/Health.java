@@ -7,13 +7,20 @@ package dev.telemetry.gateway.admin;
 public final class Health {
   private volatile boolean ready;
   private volatile String status = "starting";
+  private volatile java.util.function.BooleanSupplier quorum = () -> true;
 
+  /** Ready, and (in a cluster) on a ring with at least {@code cluster.min_members} members. */
   public boolean ready() {
-    return ready;
+    return ready && quorum.getAsBoolean();
   }
 
   public String status() {
-    return status;
+    return ready && !quorum.getAsBoolean() ? "no_quorum" : status;
+  }
+
+  /** In a cluster: readiness also needs {@code quorum} (a member cut off from the majority is not ready). */
+  public void requireQuorum(java.util.function.BooleanSupplier quorum) {
+    this.quorum = quorum;
   }
 
   public void markReady() {

@@ -53,6 +53,7 @@ public final class Cluster {
   private final HazelcastClusterManager manager;
   private final MeterRegistry registry;
   private final Membership membership;
+  private final StallWatch stallWatch;
   private final Map<String, TailSampler> samplers = new LinkedHashMap<>();
   private final OwnerTaps ownerTaps = new OwnerTaps();
   private ForwardTransport transport;
@@ -67,6 +68,10 @@ public final class Cluster {
     this.manager = manager;
     this.registry = registry;
     this.membership = new Membership(manager, config.virtualNodes(), registry);
+    this.stallWatch = new StallWatch(membership, config.failureTimeout(), registry);
+    io.micrometer.core.instrument.Gauge.builder("gateway.cluster.quorum", () -> hasQuorum() ? 1 : 0)
+        .description("1 while this member's ring has at least cluster.min_members ready members (it takes traces)")
+        .register(registry);
   }
 
   /**
@@ -165,7 +170,8 @@ public final class Cluster {
   public Future<Void> start(Map<String, TailSampler> localSamplers, HeapLedger heap) {
     samplers.putAll(localSamplers);
     long timeout = config.forwarding().timeout().toMillis();
-    return vertx.deployVerticle(membership).compose(id -> {
+    return vertx.deployVerticle(membership).compose(id -> vertx.deployVerticle(new SubscriptionRepair(manager,
+        registry))).compose(id -> {
       transport = config.forwarding().transport() == ClusterConfig.Transport.OTLP_GRPC
           ? new OtlpGrpcTransport(vertx, manager, config.forwarding().token(), config.forwarding().compression(),
               timeout, config.forwarding().tls() ? config.forwarding().clientTls() : null)
@@ -178,7 +184,10 @@ public final class Cluster {
       forwarder.local(receiver);
       announceDecisions(copies);
       return vertx.deployVerticle(forwarder).compose(x -> vertx.deployVerticle(replicas));
-    }).compose(id -> transport.start(receiver)).onSuccess(v -> membership.onChange(this::ringChanged));
+    }).compose(id -> transport.start(receiver)).onSuccess(v -> {
+      membership.onChange(this::ringChanged);
+      stallWatch.start();
+    });
   }
 
   /** Replicas are bounded like what they copy: the samplers' memory budgets. */
@@ -247,9 +256,7 @@ public final class Cluster {
    * with the event bus transport it returns {@code pipelines} as is.
    */
   public TelemetryConsumer intercepting(TelemetryConsumer pipelines) {
-    if (!(transport instanceof OtlpGrpcTransport grpc)) {
-      return pipelines;
-    }
+    OtlpGrpcTransport grpc = transport instanceof OtlpGrpcTransport g ? g : null;
     return new TelemetryConsumer() {
       @Override
       public boolean accepts(String name, Signal signal) {
@@ -260,7 +267,7 @@ public final class Cluster {
       @Override
       public dev.telemetry.gateway.pipeline.RequestHeaders authenticate(String name, Signal signal,
           dev.telemetry.gateway.pipeline.RequestHeaders headers) {
-        if (signal == Signal.TRACES && grpc.isPeer(headers)) {
+        if (signal == Signal.TRACES && grpc != null && grpc.isPeer(headers)) {
           return headers;
         }
         return pipelines.authenticate(name, signal, headers);
@@ -269,11 +276,20 @@ public final class Cluster {
       @Override
       public Future<Void> consume(String name, Signal signal, com.google.protobuf.Message request, int items,
                                   int bytes, dev.telemetry.gateway.pipeline.RequestHeaders headers) {
-        if (signal == Signal.TRACES) {
+        if (signal == Signal.TRACES && grpc != null) {
           Future<Void> forwarded = grpc.intercept(headers, (ExportTraceServiceRequest) request);
           if (forwarded != null) {
-            return forwarded;
+            return forwarded; // a peer's forward: its sender checked the ring
           }
+        }
+        if (signal == Signal.TRACES && !hasQuorum()) {
+          return Future.failedFuture(new dev.telemetry.gateway.backpressure.RefusedException(
+              dev.telemetry.gateway.backpressure.RefusedException.Reason.NOT_READY, stallWatch.rejoining()
+                  ? "cluster: this member is rejoining the others after standing still longer than failure_timeout;"
+                      + " send to another member or retry later"
+                  : "cluster: this member sees " + membership.ring().members().size() + " ready member(s), fewer "
+                      + "than cluster.min_members (" + config.minMembers() + "): partitioned from the others; send "
+                      + "to another member or retry later"));
         }
         return pipelines.consume(name, signal, request, items, bytes, headers);
       }
@@ -373,6 +389,15 @@ public final class Cluster {
     return forwarder == null ? 0 : forwarder.sentSpans();
   }
 
+  /**
+   * True while this member's ring has at least {@code cluster.min_members} ready members and it is not rejoining
+   * after a stall ({@link StallWatch}). Otherwise it is on the minority side of a split, or alone after a pause:
+   * taking traces would decide them apart from the majority's.
+   */
+  public boolean hasQuorum() {
+    return membership.ring().members().size() >= config.minMembers() && !stallWatch.rejoining();
+  }
+
   /** For the admin API: members, this member, shares, forwarding state. */
   public JsonObject describe() {
     HashRing ring = membership.ring();
@@ -385,11 +410,14 @@ public final class Cluster {
         .put("ring", members).put("transport", config.forwarding().transport().name().toLowerCase())
         .put("forward_queue_bytes", forwarder == null ? 0 : forwarder.queuedBytes())
         .put("replication_factor", config.replicationFactor())
+        .put("min_members", config.minMembers()).put("quorum", hasQuorum())
+        .put("rejoining", stallWatch.rejoining())
         .put("replica_spans", replicas == null ? 0 : replicas.heldSpans());
   }
 
   /** Stops forwarding; the caller closes the Vert.x instance, which leaves the Hazelcast cluster. */
   public Future<Void> stop() {
+    stallWatch.stop();
     if (routes != null) {
       routes.stop();
     }

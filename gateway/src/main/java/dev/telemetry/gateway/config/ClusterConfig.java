@@ -12,10 +12,15 @@ import java.util.List;
  * binding 0.0.0.0). A member silent for {@code failureTimeout} is declared dead and its traces go to the others;
  * {@code leaveTimeout} bounds a graceful leave's hand-over. Each undecided trace is held by its owner and the next
  * {@code replicationFactor - 1} members on the ring, so that many minus one can crash without losing it.
+ * {@code minMembers}: below that many ready members on its ring (a minority after a partition, or a member that was
+ * paused past the failure timeout and finds itself alone) a member refuses traces and reports not ready, so that
+ * clients and load balancers move to the majority instead of splitting traces between two rings; 1 (the default)
+ * keeps every member serving whatever it sees.
  */
 public record ClusterConfig(String name, HostPort bind, String advertiseHost, Discovery discovery, HostPort eventBus,
                             int virtualNodes, Forwarding forwarding, Duration leaveTimeout,
-                            Duration failureTimeout, int replicationFactor, TlsServerConfig eventBusTls) {
+                            Duration failureTimeout, int replicationFactor, TlsServerConfig eventBusTls,
+                            int minMembers) {
   public static final String DEFAULT_NAME = "telemetry-gateway";
   public static final HostPort DEFAULT_BIND = new HostPort("127.0.0.1", 5701);
   public static final int DEFAULT_VIRTUAL_NODES = 128;
@@ -24,13 +29,14 @@ public record ClusterConfig(String name, HostPort bind, String advertiseHost, Di
   /** Owner plus one ring successor hold every undecided trace: one member can crash without losing any. */
   public static final int DEFAULT_REPLICATION_FACTOR = 2;
   public static final int MAX_REPLICATION_FACTOR = 5;
+  public static final int MAX_MIN_MEMBERS = 1000;
 
   /** Without event bus TLS. */
   public ClusterConfig(String name, HostPort bind, String advertiseHost, Discovery discovery, HostPort eventBus,
                        int virtualNodes, Forwarding forwarding, Duration leaveTimeout, Duration failureTimeout,
                        int replicationFactor) {
     this(name, bind, advertiseHost, discovery, eventBus, virtualNodes, forwarding, leaveTimeout, failureTimeout,
-        replicationFactor, null);
+        replicationFactor, null, 1);
   }
 
   public ClusterConfig {
@@ -43,6 +49,14 @@ public record ClusterConfig(String name, HostPort bind, String advertiseHost, Di
     }
     if (replicationFactor < 1 || replicationFactor > MAX_REPLICATION_FACTOR) {
       throw new IllegalArgumentException("replication_factor: 1-" + MAX_REPLICATION_FACTOR);
+    }
+    if (minMembers < 1 || minMembers > MAX_MIN_MEMBERS) {
+      throw new IllegalArgumentException("min_members: 1-" + MAX_MIN_MEMBERS);
+    }
+    if (discovery instanceof TcpDiscovery tcp && minMembers > tcp.members().size()) {
+      throw new IllegalArgumentException("min_members: " + minMembers + " is more than the " + tcp.members().size()
+          + " members in discovery.members — no member could ever take traces; use a majority of them (e.g. "
+          + (tcp.members().size() / 2 + 1) + ")");
     }
   }
 

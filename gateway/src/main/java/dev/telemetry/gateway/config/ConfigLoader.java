@@ -397,7 +397,7 @@ public final class ConfigLoader {
   private static ClusterConfig cluster(ConfigNode c, Map<String, ReceiverConfig> receivers,
                                        List<PipelineConfig> pipelines) {
     c.allowOnly("name", "bind", "advertise_host", "discovery", "event_bus", "virtual_nodes", "forwarding",
-        "leave_timeout", "failure_timeout", "replication_factor", "event_bus_tls");
+        "leave_timeout", "failure_timeout", "replication_factor", "event_bus_tls", "min_members");
     TlsServerConfig eventBusTls = TlsServerConfig.read(c, "event_bus_tls");
     String name = c.string("name", ClusterConfig.DEFAULT_NAME);
     HostPort bind = c.hostPort("bind", ClusterConfig.DEFAULT_BIND);
@@ -408,6 +408,7 @@ public final class ConfigLoader {
     Duration failure = c.duration("failure_timeout", ClusterConfig.DEFAULT_FAILURE_TIMEOUT, Duration.ofSeconds(2));
     int replication = (int) c.integer("replication_factor", ClusterConfig.DEFAULT_REPLICATION_FACTOR, 1,
         ClusterConfig.MAX_REPLICATION_FACTOR);
+    int minMembers = (int) c.integer("min_members", 1, 1, ClusterConfig.MAX_MIN_MEMBERS);
 
     ConfigNode d = c.object("discovery");
     String type = d.has("type") ? d.string("type", null) : null;
@@ -482,6 +483,6 @@ public final class ConfigLoader {
     }
     ClusterConfig.Discovery disc = discovery;
     return c.build(null, () -> new ClusterConfig(name, bind, advertise, disc, eventBus, vnodes, forwarding, leave,
-        failure, replication, eventBusTls));
+        failure, replication, eventBusTls, minMembers));
   }
 }

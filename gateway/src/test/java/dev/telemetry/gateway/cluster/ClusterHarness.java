@@ -82,11 +82,14 @@ abstract class ClusterHarness {
     // Fixed, not 0: a port the OS picks could be one handed out (not yet bound) for another member.
     final int eventBus = Ports.free();
     final int hazelcast;
+    /** The address all its servers listen on (loopback, or its network namespace's). */
+    final String host;
     Process process;
 
     Node(int index, int hazelcast) {
       this.index = index;
       this.hazelcast = hazelcast;
+      this.host = memberHost(index);
     }
 
     void start(String transport) throws Exception {
@@ -95,35 +98,37 @@ abstract class ClusterHarness {
       if (!Files.exists(routes)) {
         Files.writeString(routes, INITIAL_ROUTES);
       }
-      String members = "\"127.0.0.1:" + nodes[0].hazelcast + "\", \"127.0.0.1:" + nodes[1].hazelcast
-          + "\", \"127.0.0.1:" + nodes[2].hazelcast + "\"";
+      String members = "\"" + nodes[0].host + ":" + nodes[0].hazelcast + "\", \"" + nodes[1].host + ":"
+          + nodes[1].hazelcast + "\", \"" + nodes[2].host + ":" + nodes[2].hazelcast + "\"";
       Files.writeString(config, """
-          {"receivers": {"otlp": {"type": "otlp", "grpc": {"endpoint": "127.0.0.1:%d"},
-                                  "http": {"endpoint": "127.0.0.1:%d"}}},
+          {"receivers": {"otlp": {"type": "otlp", "grpc": {"endpoint": "HOST_:%d"},
+                                  "http": {"endpoint": "HOST_:%d"}}},
            "processors": {"sampling": {"type": "tail_sampling", "decision_wait": "%dms",
              "policies": [{"name": "errors", "type": "status_code", "status_codes": ["ERROR"]}]}},
-           "exporters": {"jaeger": {"type": "otlp", "endpoint": "http://127.0.0.1:%d", "compression": "none",
+           "exporters": {"jaeger": {"type": "otlp", "endpoint": "http://SINKHOST_:%d", "compression": "none",
              "batch": {"max_items": 500, "timeout": "5ms"}}},
            "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["sampling"], "exporters": ["jaeger"]}},
-           "admin": {"endpoint": "127.0.0.1:%d", "token": "%s"},
+           "admin": {"endpoint": "HOST_:%d", "token": "%s"},
            "routing": {"file": "%s", "watch_interval": "0s"},
            "shutdown_timeout": "10s",
-           "cluster": {"name": "it-%s", "bind": "127.0.0.1:%d", "event_bus": "127.0.0.1:%d", "failure_timeout": "%ds",
-             "replication_factor": %d, "discovery": {"type": "tcp", "members": [%s]},
+           "cluster": {"name": "it-%s", "bind": "HOST_:%d", "event_bus": "HOST_:%d", "failure_timeout": "%ds",
+             "replication_factor": %d, "min_members": MIN_, "discovery": {"type": "tcp", "members": [%s]},
              "forwarding": {"transport": "%s", "receiver": "otlp", "token": "cluster-it-token-0123456789",
                             "batch_timeout": "300ms"}}}"""
           .formatted(grpc, http, DECISION_WAIT.toMillis(), sink.port(), admin, TOKEN, routes, tmp.getFileName(),
               hazelcast, eventBus,
-              FAILURE_TIMEOUT.toSeconds(), replicationFactor(), members, transport));
-      List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-          "-jar", JAR.toAbsolutePath().toString(), "--config", config.toString());
+              FAILURE_TIMEOUT.toSeconds(), replicationFactor(), members, transport)
+          .replace("SINKHOST_", sinkHost()).replace("MIN_", Integer.toString(minMembers())).replace("HOST_", host));
+      List<String> cmd = new ArrayList<>(launcher(index));
+      cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+          "-XX:+ExitOnOutOfMemoryError", "-jar", JAR.toAbsolutePath().toString(), "--config", config.toString()));
       process = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(tmp.resolve("node" + index + ".log").toFile())).start();
     }
 
     JsonObject cluster() {
       try {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + admin
             + "/cluster")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
         return r.statusCode() == 200 ? new JsonObject(r.body()) : null;
       } catch (Exception e) {
@@ -138,7 +143,7 @@ abstract class ClusterHarness {
 
     JsonObject routes() {
       try {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + admin
             + "/api/v1/routes")).header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(5)).build(),
             HttpResponse.BodyHandlers.ofString());
         return r.statusCode() == 200 ? new JsonObject(r.body()) : null;
@@ -148,12 +153,12 @@ abstract class ClusterHarness {
     }
 
     double metric(String name) {
-      return Http.metric(client, admin, name);
+      return Http.metric(client, host, admin, name, "");
     }
 
     boolean post(byte[] body) {
       try {
-        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/v1/traces"))
+        return client.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + http + "/v1/traces"))
             .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/x-protobuf")
             .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding())
             .statusCode() == 200;
@@ -209,8 +214,9 @@ abstract class ClusterHarness {
 
   @BeforeAll
   void startCluster() throws Exception {
+    setUpNetwork();
     vertx = Vertx.vertx();
-    sink = new OtlpSink(vertx, Ports.free()).start();
+    sink = new OtlpSink(vertx, Ports.free()).host(sinkHost()).start();
     for (int i = 0; i < 3; i++) {
       nodes[i] = new Node(i, Ports.free());
     }
@@ -245,6 +251,34 @@ abstract class ClusterHarness {
     return "event_bus";
   }
 
+  /** Before anything starts: a subclass that runs members in their own network namespaces creates them here. */
+  void setUpNetwork() throws Exception {
+  }
+
+  /** After everything stopped. */
+  void tearDownNetwork() throws Exception {
+  }
+
+  /** Where member {@code index} listens (all its servers and its cluster ports). */
+  String memberHost(int index) {
+    return "127.0.0.1";
+  }
+
+  /** Where the test's backend listens (reachable from every member). */
+  String sinkHost() {
+    return "127.0.0.1";
+  }
+
+  /** A command prefix for member {@code index}'s process (e.g. {@code ip netns exec NAME}). */
+  List<String> launcher(int index) {
+    return List.of();
+  }
+
+  /** cluster.min_members: below it a member refuses traces (1: never). */
+  int minMembers() {
+    return 1;
+  }
+
   /** Members holding each undecided trace (cluster.replication_factor). */
   int replicationFactor() {
     return 2;
@@ -276,6 +310,7 @@ abstract class ClusterHarness {
     if (vertx != null) {
       vertx.close().await(10, TimeUnit.SECONDS);
     }
+    tearDownNetwork();
   }
 
   /**
@@ -420,5 +455,65 @@ abstract class ClusterHarness {
     for (Thread t : load) {
       t.join();
     }
+  }
+
+  /**
+   * Traces whose first span was sent while membership was changing, between {@code from} and {@code to}
+   * (System.nanoTime): decided shortly before a member became unreachable (a kept trace is announced to the replica
+   * holders only DecisionAnnouncer.KEPT_DELAY after its decision, so both sides may decide it — at least once), or
+   * with spans on both sides of a ring change.
+   */
+  static java.util.function.Predicate<ByteString> firstSentAround(Ledger ledger, long from, long to) {
+    long before = DECISION_WAIT.toNanos() + java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
+    long after = DECISION_WAIT.toNanos() * 2;
+    return t -> {
+      Long sent = ledger.firstSentAt.get(t);
+      return sent != null && sent >= from - before && sent <= to + after;
+    };
+  }
+
+  /** The ring as every member sees it now. */
+  HashRing ringNow() {
+    return new HashRing(nodes[0].cluster().getJsonArray("ring").stream().map(JsonObject.class::cast)
+        .map(m -> m.getString("id")).toList(), dev.telemetry.gateway.config.ClusterConfig.DEFAULT_VIRTUAL_NODES);
+  }
+
+  /** After a fault has healed: one view of the ring everywhere, and traffic through every member arrives whole, once. */
+  void assertConvergedAndExact() throws Exception {
+    List<List<String>> views = List.of(nodes).stream().map(n -> n.cluster().getJsonArray("ring").stream()
+        .map(JsonObject.class::cast).map(m -> m.getString("id")).sorted().toList()).toList();
+    assertThat(views).as("every member's ring").allMatch(v -> v.equals(views.get(0)));
+    Ledger after = new Ledger();
+    send(after, List.of(nodes), 20, new AtomicBoolean(true));
+    awaitQuiet();
+    Outcome o = check(after);
+    assertThat(o.lost()).as("error traces lost or partial once the ring converged").isEmpty();
+    assertThat(o.duplicated()).isZero();
+    assertThat(o.unexpected()).isZero();
+    for (Node n : nodes) {
+      assertThat(Http.status(client, "http://" + n.host + ":" + n.admin + "/health/ready")).as("node%d ready", n.index)
+          .isEqualTo(200);
+    }
+  }
+
+  void report(String fault, Outcome o, Ledger ledger, HashRing ring, String member) {
+    List<ByteString> itsOwn = o.lost().stream().filter(t -> ring.owner(t).equals(member)).toList();
+    double adopted = 0;
+    for (Node n : nodes) {
+      adopted += n.metric("gateway_cluster_replica_adopted_traces_total");
+    }
+    System.out.println(fault + ": " + o.lost().size() + " error traces lost or partial of " + o.expected()
+        + " (owned by the faulty member: " + itsOwn.size() + ", straggled: "
+        + o.lost().stream().filter(ledger::straggled).count() + "); duplicated " + o.duplicated() + " (retried by a "
+        + "client: " + o.duplicates().stream().filter(ledger.retried::contains).count() + "); traces taken over "
+        + "from replicas so far: " + adopted + "; requests refused by live members: "
+        + ledger.refusedBySurvivors.get());
+  }
+
+  /** Sends a signal to a member process this test started (by its PID). */
+  static void signal(Node n, String sig) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + sig, Long.toString(n.process.pid())).inheritIO().start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -%s %d", sig, n.process.pid())
+        .isTrue();
   }
 }

@@ -174,6 +174,13 @@ class ConfigLoaderTest {
             "cluster.forwarding.compression: must be \"gzip\" or \"none\"",
             "cluster.forwarding: token: otlp_grpc forwarding needs a shared token of at least 16 characters "
                 + "(generate one with `openssl rand -hex 32`)");
+    assertThat(problems(base.replaceFirst("\\}$", ", \"cluster\": {\"min_members\": 3, \"discovery\": "
+        + "{\"type\": \"tcp\", \"members\": [\"a:5701\", \"b:5701\"]}}}"))).containsExactly(
+            "cluster: min_members: 3 is more than the 2 members in discovery.members — no member could ever take "
+                + "traces; use a majority of them (e.g. 2)");
+    assertThat(problems(base.replaceFirst("\\}$", ", \"cluster\": {\"min_members\": 0, \"discovery\": "
+        + "{\"type\": \"tcp\", \"members\": [\"a:5701\"]}}}"))).containsExactly(
+            "cluster.min_members: 0 is out of range [1, 1000]");
     assertThat(problems(base.replaceFirst("\\}$", ", \"cluster\": {\"discovery\": {}}}"))).containsExactly(
         "cluster.discovery: set discovery.type: \"tcp\" (with members) or \"kubernetes\"");
     assertThat(problems(base.replaceFirst("\\}$", ", \"cluster\": {\"discovery\": {\"type\": \"kubernetes\", "

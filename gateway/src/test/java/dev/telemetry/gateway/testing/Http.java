@@ -28,8 +28,13 @@ public final class Http {
 
   /** As {@link #metric(HttpClient, int, String)}, over the samples whose tags contain {@code tag}. */
   public static double metric(HttpClient client, int adminPort, String name, String tag) {
+    return metric(client, "127.0.0.1", adminPort, name, tag);
+  }
+
+  /** As {@link #metric(HttpClient, int, String, String)}, for an admin server on {@code host}. */
+  public static double metric(HttpClient client, String host, int adminPort, String name, String tag) {
     try {
-      String body = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
+      String body = client.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + adminPort + "/metrics"))
           .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
       double sum = 0;
       for (String line : body.split("\n")) {
