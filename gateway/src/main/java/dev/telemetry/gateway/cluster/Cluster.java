@@ -252,8 +252,8 @@ public final class Cluster {
   }
 
   /**
-   * Wraps the pipelines so that forwards arriving at the OTLP receiver (otlp_grpc transport) reach the cluster;
-   * with the event bus transport it returns {@code pipelines} as is.
+   * Wraps the pipelines: forwards arriving at the OTLP receiver (otlp_grpc transport) reach the cluster, and client
+   * traces are refused (NOT_READY) while this member has no quorum ({@link #hasQuorum}).
    */
   public TelemetryConsumer intercepting(TelemetryConsumer pipelines) {
     OtlpGrpcTransport grpc = transport instanceof OtlpGrpcTransport g ? g : null;
