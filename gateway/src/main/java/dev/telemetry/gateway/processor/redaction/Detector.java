@@ -26,6 +26,11 @@ final class Detector {
     return name;
   }
 
+  /** The cheap pre-check alone: false means {@link #scan} cannot find anything in {@code s}. */
+  boolean mightMatch(String s) {
+    return !s.isEmpty() && mightMatch.test(s);
+  }
+
   /** Calls {@code onMatch(start, end)} for each valid, non-overlapping match; returns whether any was found. */
   boolean scan(String s, MatchSink onMatch) {
     if (s.isEmpty() || !mightMatch.test(s)) {

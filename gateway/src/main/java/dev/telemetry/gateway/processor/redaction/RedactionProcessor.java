@@ -13,6 +13,10 @@ import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.ArrayValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.common.v1.KeyValueList;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.ScopeSpans;
+import io.opentelemetry.proto.trace.v1.Span;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
@@ -51,9 +55,17 @@ public final class RedactionProcessor implements Processor {
   private final Counter notAllowed;
   private final Counter blockedKey;
   private final ThreadLocal<Mac> mac;
+  /**
+   * Whether a key is blocked, by key. Attribute keys repeat across spans (semantic conventions), so each distinct key
+   * runs the patterns once instead of once per attribute; the map stops growing at {@link #KEY_CACHE_LIMIT} so that
+   * senders inventing keys cannot grow the heap (those keys are then matched every time, still correct).
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, Boolean> blockedKeys =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  static final int KEY_CACHE_LIMIT = 4096;
 
   /** A compiled rule with its counter. */
-  private record Rule(String name, Detector detector, Action action, Set<String> services, Counter counter) {
+  record Rule(String name, Detector detector, Action action, Set<String> services, Counter counter) {
   }
 
   public RedactionProcessor(RedactionProcessorConfig config, MeterRegistry registry) {
@@ -97,12 +109,24 @@ public final class RedactionProcessor implements Processor {
         .tag("processor", config.name()).tag("rule", rule).register(registry);
   }
 
+  List<Rule> rules(Signal signal) {
+    return rulesBySignal.get(signal);
+  }
+
   @Override
   public Message process(Signal signal, Message request) {
     List<Rule> signalRules = rulesBySignal.get(signal);
     if (signalRules.isEmpty() && blocked.isEmpty() && allowed.isEmpty()) {
       return request;
     }
+    if (request instanceof ExportTraceServiceRequest traces) {
+      return traces(traces, signalRules);
+    }
+    return walkRequest(request, signalRules);
+  }
+
+  /** Any signal through the descriptor walk (traces take {@link #traces}; tests compare the two). */
+  Message walkRequest(Message request, List<Rule> signalRules) {
     FieldDescriptor resources = request.getDescriptorForType().getFields().get(0);
     Message.Builder req = null;
     for (int i = 0; i < request.getRepeatedFieldCount(resources); i++) {
@@ -126,6 +150,89 @@ public final class RedactionProcessor implements Processor {
       }
     }
     return req == null ? request : req.build();
+  }
+
+  /**
+   * Traces, the busiest signal, through the generated accessors rather than the descriptor walk (which reflects on
+   * every field of every span); the same places and order as {@link #walk}: span names, the attributes of resources,
+   * spans, events and links.
+   */
+  private ExportTraceServiceRequest traces(ExportTraceServiceRequest request, List<Rule> signalRules) {
+    ExportTraceServiceRequest.Builder out = null;
+    for (int i = 0; i < request.getResourceSpansCount(); i++) {
+      ResourceSpans rs = request.getResourceSpans(i);
+      List<Rule> rules = forService(signalRules, serviceName(rs.getResource().getAttributesList()));
+      int[] count = {0};
+      ResourceSpans.Builder rb = null;
+      for (int j = 0; j < rs.getScopeSpansCount(); j++) {
+        ScopeSpans ss = rs.getScopeSpans(j);
+        ScopeSpans.Builder sb = null;
+        for (int k = 0; k < ss.getSpansCount(); k++) {
+          Span span = ss.getSpans(k);
+          Span redacted = span(span, rules, count);
+          if (redacted != span) {
+            if (sb == null) {
+              sb = ss.toBuilder();
+            }
+            sb.setSpans(k, redacted);
+          }
+        }
+        if (sb != null) {
+          if (rb == null) {
+            rb = rs.toBuilder();
+          }
+          rb.setScopeSpans(j, sb);
+        }
+      }
+      List<KeyValue> resourceAttrs = rs.getResource().getAttributesList();
+      List<KeyValue> attrs = attributes(resourceAttrs, rules, false, count);
+      if (attrs != resourceAttrs) {
+        if (rb == null) {
+          rb = rs.toBuilder();
+        }
+        rb.setResource(rs.getResource().toBuilder().clearAttributes().addAllAttributes(attrs));
+      }
+      if (rb != null) {
+        if (out == null) {
+          out = request.toBuilder();
+        }
+        out.setResourceSpans(i, rb);
+      }
+    }
+    return out == null ? request : out.build();
+  }
+
+  private Span span(Span span, List<Rule> rules, int[] count) {
+    int before = count[0];
+    Span.Builder b = null;
+    String name = span.getName();
+    String redactedName = redactText(name, rules, count, false);
+    if (redactedName != name) {
+      b = span.toBuilder().setName(redactedName);
+    }
+    List<KeyValue> attrs = attributes(span.getAttributesList(), rules, true, count);
+    if (attrs != span.getAttributesList()) {
+      b = (b == null ? span.toBuilder() : b).clearAttributes().addAllAttributes(attrs);
+    }
+    for (int i = 0; i < span.getEventsCount(); i++) {
+      Span.Event e = span.getEvents(i);
+      List<KeyValue> ea = attributes(e.getAttributesList(), rules, true, count);
+      if (ea != e.getAttributesList()) {
+        b = (b == null ? span.toBuilder() : b).setEvents(i, e.toBuilder().clearAttributes().addAllAttributes(ea));
+      }
+    }
+    for (int i = 0; i < span.getLinksCount(); i++) {
+      Span.Link l = span.getLinks(i);
+      List<KeyValue> la = attributes(l.getAttributesList(), rules, true, count);
+      if (la != l.getAttributesList()) {
+        b = (b == null ? span.toBuilder() : b).setLinks(i, l.toBuilder().clearAttributes().addAllAttributes(la));
+      }
+    }
+    if (config.summary() && count[0] > before) {
+      b = (b == null ? span.toBuilder() : b).addAttributes(KeyValue.newBuilder().setKey(SUMMARY_ATTRIBUTE)
+          .setValue(AnyValue.newBuilder().setIntValue(count[0] - before)));
+    }
+    return b == null ? span : b.build();
   }
 
   private static String serviceName(List<KeyValue> attrs) {
@@ -262,17 +369,15 @@ public final class RedactionProcessor implements Processor {
       count[0]++;
       return null;
     }
-    for (Pattern p : blocked) {
-      if (p.matches(key)) {
-        blockedKey.increment();
-        count[0]++;
-        return switch (config.blockedKeyAction()) {
-          case DROP -> null;
-          case MASK -> kv.toBuilder().setValue(AnyValue.newBuilder().setStringValue(MASK)).build();
-          case HASH -> kv.toBuilder().setValue(AnyValue.newBuilder().setStringValue(hash(valueText(kv.getValue()))))
-              .build();
-        };
-      }
+    if (!blocked.isEmpty() && isBlocked(key)) {
+      blockedKey.increment();
+      count[0]++;
+      return switch (config.blockedKeyAction()) {
+        case DROP -> null;
+        case MASK -> kv.toBuilder().setValue(AnyValue.newBuilder().setStringValue(MASK)).build();
+        case HASH -> kv.toBuilder().setValue(AnyValue.newBuilder().setStringValue(hash(valueText(kv.getValue()))))
+            .build();
+      };
     }
     if (rules.isEmpty()) {
       return kv;
@@ -282,6 +387,24 @@ public final class RedactionProcessor implements Processor {
       return null;
     }
     return v == kv.getValue() ? kv : kv.toBuilder().setValue(v).build();
+  }
+
+  private boolean isBlocked(String key) {
+    Boolean known = blockedKeys.get(key);
+    if (known != null) {
+      return known;
+    }
+    boolean verdict = false;
+    for (Pattern p : blocked) {
+      if (p.matches(key)) {
+        verdict = true;
+        break;
+      }
+    }
+    if (blockedKeys.size() < KEY_CACHE_LIMIT) {
+      blockedKeys.put(key, verdict);
+    }
+    return verdict;
   }
 
   private static String valueText(AnyValue v) {
@@ -324,6 +447,9 @@ public final class RedactionProcessor implements Processor {
   String redactText(String s, List<Rule> rules, int[] count, boolean dropWhole) {
     String current = s;
     for (Rule rule : rules) {
+      if (!rule.detector().mightMatch(current)) {
+        continue; // most strings: no allocation, no regex
+      }
       List<int[]> matches = new ArrayList<>(2);
       rule.detector().scan(current, (start, end) -> matches.add(new int[] {start, end}));
       if (matches.isEmpty()) {
