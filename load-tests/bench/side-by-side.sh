@@ -26,5 +26,10 @@ for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$BENCH_ADMIN_PORT/health/ready" >/dev/null 2>&1 && break; sleep 0.2
 done
 "$bench/measure.sh" "$name" "$BENCH_HTTP_PORT" "$gw"
+# CPU seconds by thread group (event loops, GC, JIT, ...) since the start, for finding where the CPU went.
+for t in /proc/$gw/task/*; do
+  echo "$(tr -d '0-9#' < "$t/comm" | sed 's/-$//; s/ *$//')|$(awk '{print $14+$15}' "$t/stat")"
+done | awk -F'|' -v tck="$(getconf CLK_TCK)" '{a[$1]+=$2} END {for (k in a) if (a[k] > 0) printf "%8.1f s  %s\n", a[k]/tck, k}' \
+  | sort -rn > "$out/$name.threads.txt"
 sleep 3
 echo "sink: $(tail -1 "$out/$name.sink.txt")"

@@ -1,6 +1,7 @@
 package dev.telemetry.gateway.cluster;
 
 import com.google.protobuf.ByteString;
+import dev.telemetry.gateway.otlp.TraceKey;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.telemetry.gateway.backpressure.HeapLedger;
 import dev.telemetry.gateway.backpressure.RefusedException;
@@ -74,10 +75,10 @@ final class ReplicaStore extends VerticleBase {
   private long timer = -1;
 
   // Confined to this verticle's context.
-  private final LinkedHashMap<ByteString, Replica> replicas = new LinkedHashMap<>();
-  private final LinkedHashMap<ByteString, Boolean> recentlyReleased = new LinkedHashMap<>(1024, 0.75f, false) {
+  private final LinkedHashMap<TraceKey, Replica> replicas = new LinkedHashMap<>();
+  private final LinkedHashMap<TraceKey, Boolean> recentlyReleased = new LinkedHashMap<>(1024, 0.75f, false) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<ByteString, Boolean> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<TraceKey, Boolean> eldest) {
       return size() > RECENTLY_RELEASED;
     }
   };
@@ -217,7 +218,7 @@ final class ReplicaStore extends VerticleBase {
     long expiresAt = System.nanoTime() + holdNanos;
     long held = 0;
     for (Map.Entry<ByteString, Integer> t : traces.entrySet()) {
-      ByteString id = t.getKey();
+      TraceKey id = TraceKey.of(t.getKey());
       int n = t.getValue();
       if (recentlyReleased.containsKey(id)) {
         releasedDecided.increment(n); // a span after its trace's decision: the owner has it and decides it alone
@@ -225,7 +226,7 @@ final class ReplicaStore extends VerticleBase {
       }
       Replica r = replicas.get(id);
       if (r == null) {
-        r = new Replica(ring.isEmpty() ? null : ring.owner(id), expiresAt);
+        r = new Replica(ring.isEmpty() ? null : ring.owner(id.id()), expiresAt);
         replicas.put(id, r);
       }
       r.fragments.add(f);
@@ -242,7 +243,8 @@ final class ReplicaStore extends VerticleBase {
   /** The owner decided these traces: their copies go (any thread). */
   void release(List<ByteString> ids) {
     context.runOnContext(v -> {
-      for (ByteString id : ids) {
+      for (ByteString traceId : ids) {
+        TraceKey id = TraceKey.of(traceId);
         recentlyReleased.put(id, Boolean.TRUE);
         Replica r = replicas.remove(id);
         if (r != null) {
@@ -292,16 +294,16 @@ final class ReplicaStore extends VerticleBase {
       }
       String self = membership.self();
       Set<String> members = new HashSet<>(ring.members());
-      Map<ByteString, Replica> takeOver = new LinkedHashMap<>();
+      Map<TraceKey, Replica> takeOver = new LinkedHashMap<>();
       Set<String> crashed = new HashSet<>();
-      Iterator<Map.Entry<ByteString, Replica>> it = replicas.entrySet().iterator();
+      Iterator<Map.Entry<TraceKey, Replica>> it = replicas.entrySet().iterator();
       while (it.hasNext()) {
-        Map.Entry<ByteString, Replica> e = it.next();
+        Map.Entry<TraceKey, Replica> e = it.next();
         Replica r = e.getValue();
         if (r.owner != null && members.contains(r.owner)) {
           continue;
         }
-        String next = ring.owner(e.getKey());
+        String next = ring.owner(e.getKey().id());
         if (r.owner != null && !leftGracefully.test(r.owner) && next.equals(self)) {
           crashed.add(r.owner);
           takeOver.put(e.getKey(), r);
@@ -317,13 +319,13 @@ final class ReplicaStore extends VerticleBase {
   }
 
   /** Hands the spans of these traces to the local samplers, one request per fragment. */
-  private void adopt(Map<ByteString, Replica> traces, Set<String> crashed) {
+  private void adopt(Map<TraceKey, Replica> traces, Set<String> crashed) {
     Map<Fragment, Set<ByteString>> byFragment = new LinkedHashMap<>();
     long spans = 0;
-    for (Map.Entry<ByteString, Replica> e : traces.entrySet()) {
+    for (Map.Entry<TraceKey, Replica> e : traces.entrySet()) {
       spans += e.getValue().spans;
       for (Fragment f : e.getValue().fragments) {
-        byFragment.computeIfAbsent(f, k -> new HashSet<>()).add(e.getKey());
+        byFragment.computeIfAbsent(f, k -> new HashSet<>()).add(e.getKey().id());
       }
     }
     for (Map.Entry<Fragment, Set<ByteString>> e : byFragment.entrySet()) {

@@ -120,7 +120,8 @@ public final class Pipeline {
       if (processed != request) {
         request = processed;
         items = signal.itemCount(processed);
-        bytes = processed.getSerializedSize();
+        // The sampler sizes each span it buffers; only queues and routes need the request's size.
+        bytes = matcher == null && sampler != null ? -1 : processed.getSerializedSize();
         if (items == 0) {
           return Future.succeededFuture();
         }

@@ -38,6 +38,7 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class RedactionProcessor implements Processor {
   static final String MASK = "****";
+  private static final java.util.HexFormat HEX = java.util.HexFormat.of();
   static final String SUMMARY_ATTRIBUTE = "redaction.count";
   private static final Set<String> ITEM_TYPES = Set.of("opentelemetry.proto.trace.v1.Span",
       "opentelemetry.proto.trace.v1.Span.Event", "opentelemetry.proto.trace.v1.Span.Link",
@@ -481,10 +482,6 @@ public final class RedactionProcessor implements Processor {
   /** HMAC-SHA256 of the value, first 16 hex characters, marked so readers know it is not the original. */
   String hash(String value) {
     byte[] h = mac.get().doFinal(value.getBytes(StandardCharsets.UTF_8));
-    StringBuilder b = new StringBuilder("hmac:");
-    for (int i = 0; i < 8; i++) {
-      b.append(Character.forDigit((h[i] >> 4) & 0xF, 16)).append(Character.forDigit(h[i] & 0xF, 16));
-    }
-    return b.toString();
+    return "hmac:" + HEX.formatHex(h, 0, 8);
   }
 }

@@ -4,6 +4,7 @@ import dev.telemetry.gateway.backpressure.HeapLedger;
 import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.backpressure.Reservation;
 import com.google.protobuf.ByteString;
+import dev.telemetry.gateway.otlp.TraceKey;
 import dev.telemetry.gateway.processor.sampling.TailSamplingProcessorConfig;
 import dev.telemetry.gateway.processor.Downstream;
 import io.micrometer.core.instrument.Counter;
@@ -73,8 +74,8 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   private SamplerJournal journal;
 
   // Confined to the sampler's context.
-  private final LinkedHashMap<ByteString, Trace> traces = new LinkedHashMap<>();
-  private final LinkedHashMap<ByteString, Boolean> decided;
+  private final LinkedHashMap<TraceKey, Trace> traces = new LinkedHashMap<>();
+  private final LinkedHashMap<TraceKey, Boolean> decided;
   private final int decidedCapacity;
   private final Deque<Pending> pendingEmission = new ArrayDeque<>();
   private long tick = -1;
@@ -100,7 +101,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     this.decidedCapacity = config.sampledCacheSize() + config.notSampledCacheSize();
     this.decided = new LinkedHashMap<>(1024, 0.75f, false) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<ByteString, Boolean> eldest) {
+      protected boolean removeEldestEntry(Map.Entry<TraceKey, Boolean> eldest) {
         return size() > decidedCapacity;
       }
     };
@@ -275,7 +276,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
       // Decided and kept before the stop: emitted again as it was decided, not decided a second time.
       List<Trace.Entry> entries = new ArrayList<>(incoming.size());
       for (Incoming in : incoming) {
-        decided.put(in.traceId(), true);
+        decided.put(TraceKey.of(in.traceId()), true);
         entries.add(in.entry());
       }
       journal.hold(record.seq(), 1);
@@ -448,7 +449,8 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     for (Incoming in : incoming) {
       Trace.Entry e = in.entry();
       ByteString id = in.traceId();
-      Boolean earlier = decided.get(id);
+      TraceKey key = TraceKey.of(id);
+      Boolean earlier = decided.get(key);
       if (earlier != null) {
         if (earlier) {
           lateSampled.increment();
@@ -464,10 +466,10 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
         }
         continue;
       }
-      Trace t = traces.get(id);
+      Trace t = traces.get(key);
       if (t == null) {
         t = new Trace(id, Math.max(deadlineNanos, holdNewUntil));
-        traces.put(id, t);
+        traces.put(key, t);
       }
       if (dedupe) {
         t.dedupe();
@@ -512,26 +514,26 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
 
   /** Decides the oldest traces until charged bytes are under 80% of the budget (or nothing is left to decide). */
   private void relieve() {
-    Iterator<Map.Entry<ByteString, Trace>> it = traces.entrySet().iterator();
+    Iterator<Map.Entry<TraceKey, Trace>> it = traces.entrySet().iterator();
     while (charged.get() > config.memoryBudgetBytes() * 8 / 10 && it.hasNext()) {
-      Map.Entry<ByteString, Trace> e = it.next();
+      Map.Entry<TraceKey, Trace> e = it.next();
       it.remove();
       earlyDecisions.increment();
-      decide(e.getKey(), e.getValue(), System.nanoTime());
+      decide(e.getKey().id(), e.getValue(), System.nanoTime());
     }
     bufferedTraces = traces.size();
   }
 
   private void onTick() {
     long now = System.nanoTime();
-    Iterator<Map.Entry<ByteString, Trace>> it = traces.entrySet().iterator();
+    Iterator<Map.Entry<TraceKey, Trace>> it = traces.entrySet().iterator();
     while (it.hasNext()) {
-      Map.Entry<ByteString, Trace> e = it.next();
+      Map.Entry<TraceKey, Trace> e = it.next();
       if (e.getValue().deadlineNanos > now) {
         break; // insertion order is deadline order: the rest are younger
       }
       it.remove();
-      decide(e.getKey(), e.getValue(), now);
+      decide(e.getKey().id(), e.getValue(), now);
     }
     bufferedTraces = traces.size();
     retryPending();
@@ -553,7 +555,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
       }
     }
     boolean keep = sample && !veto;
-    decided.put(id, keep);
+    decided.put(TraceKey.of(id), keep);
     if (!decisions.isEmpty()) {
       java.util.function.Supplier<List<DecisionListener.DecidedSpan>> spans = () -> {
         List<DecisionListener.DecidedSpan> out = new ArrayList<>(trace.entries.size());
@@ -712,11 +714,11 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   /** Decides every buffered trace now (shutdown; the benchmark). */
   void decideAll() {
     long now = System.nanoTime();
-    List<Map.Entry<ByteString, Trace>> all = new ArrayList<>(traces.entrySet());
+    List<Map.Entry<TraceKey, Trace>> all = new ArrayList<>(traces.entrySet());
     traces.clear();
     bufferedTraces = 0;
-    for (Map.Entry<ByteString, Trace> e : all) {
-      decide(e.getKey(), e.getValue(), now);
+    for (Map.Entry<TraceKey, Trace> e : all) {
+      decide(e.getKey().id(), e.getValue(), now);
     }
   }
 
@@ -811,11 +813,11 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     Promise<List<Handoff>> out = Promise.promise();
     context.runOnContext(v -> {
       Map<Destination, List<Trace.Entry>> byDestination = new java.util.IdentityHashMap<>(2);
-      Iterator<Map.Entry<ByteString, Trace>> it = traces.entrySet().iterator();
+      Iterator<Map.Entry<TraceKey, Trace>> it = traces.entrySet().iterator();
       int moved = 0;
       while (it.hasNext()) {
-        Map.Entry<ByteString, Trace> e = it.next();
-        if (stays.test(e.getKey())) {
+        Map.Entry<TraceKey, Trace> e = it.next();
+        if (stays.test(e.getKey().id())) {
           continue;
         }
         it.remove();
