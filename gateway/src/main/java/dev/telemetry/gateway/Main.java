@@ -23,6 +23,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -42,6 +43,10 @@ public final class Main {
     boolean checkOnly = false;
     if (args.length > 0 && args[0].equals("slo-rules")) {
       sloRules(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("jvm-options")) {
+      jvmOptions(java.util.Arrays.copyOfRange(args, 1, args.length));
       return;
     }
     if (args.length > 0 && args[0].equals("audit-verify")) {
@@ -187,11 +192,44 @@ public final class Main {
       usage: java -jar telemetry-gateway.jar [--config FILE] [--check]
              java -jar telemetry-gateway.jar slo-rules --slos FILE [--config FILE]
              java -jar telemetry-gateway.jar audit-verify FILE
+             java -jar telemetry-gateway.jar jvm-options [--config FILE]
         --config FILE  gateway config (JSON); default config/gateway.json
         --check        validate the config (and its routing table and SLO file) and exit (0 valid, 2 invalid)
         slo-rules      print the Prometheus recording and alerting rules for an SLO file (the rules the gateway
                        evaluates in-stream); --config gives the span_metrics buckets latency SLIs must use
-        audit-verify   check an audit log's hash chain: exit 0 when intact, 1 naming the first broken line""";
+        audit-verify   check an audit log's hash chain: exit 0 when intact, 1 naming the first broken line
+        jvm-options    print the JVM options that keep the process under its memory limit (GATEWAY_MEMORY_LIMIT,
+                       else memory_limit.process, else the cgroup's, else 1.5GiB); the launcher uses them""";
+
+  /** {@code jvm-options [--config FILE]}: one line of JVM options on stdout, what they come from on stderr. */
+  private static void jvmOptions(String[] args) {
+    long configBytes = 0;
+    if (args.length == 2 && (args[0].equals("--config") || args[0].equals("-c"))) {
+      Path file = Path.of(args[1]);
+      try {
+        configBytes = Components.configLoader().load(file).memoryLimit().processBytes();
+      } catch (ConfigException e) {
+        invalid("configuration", file, e.problems());
+        return;
+      }
+    } else if (args.length != 0) {
+      usage("jvm-options takes only --config FILE");
+      return;
+    }
+    dev.telemetry.gateway.launcher.JvmOptions.Limit limit;
+    try {
+      limit = dev.telemetry.gateway.launcher.JvmOptions.limit(System.getenv("GATEWAY_MEMORY_LIMIT"), configBytes,
+          dev.telemetry.gateway.launcher.JvmOptions.cgroupLimit());
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    List<String> options = dev.telemetry.gateway.launcher.JvmOptions.options(limit.bytes());
+    System.err.println("memory limit " + limit.bytes() / (1024 * 1024) + " MiB (" + limit.source() + "): "
+        + String.join(" ", options));
+    System.out.println(String.join(" ", options));
+  }
 
   /** {@code audit-verify FILE}: checks the audit log's chain; exit 0 intact, 1 broken, 2 unreadable. */
   private static void auditVerify(String[] args) {

@@ -98,11 +98,12 @@ public final class ConfigLoader {
     }
 
     ConfigNode ml = root.object("memory_limit");
-    ml.allowOnly("max_heap_percent", "check_interval", "charged_heap_percent");
+    ml.allowOnly("max_heap_percent", "check_interval", "charged_heap_percent", "process");
     int maxHeap = (int) ml.integer("max_heap_percent", MemoryLimitConfig.DEFAULTS.maxHeapPercent(), 0, 99);
     Duration check = ml.duration("check_interval", MemoryLimitConfig.DEFAULTS.checkInterval(), Duration.ofMillis(10));
     int charged = (int) ml.integer("charged_heap_percent", MemoryLimitConfig.DEFAULTS.chargedHeapPercent(), 0, 95);
-    MemoryLimitConfig memoryLimit = ml.build(null, () -> new MemoryLimitConfig(maxHeap, check, charged));
+    long process = ml.bytes("process", 0, 0);
+    MemoryLimitConfig memoryLimit = ml.build(null, () -> new MemoryLimitConfig(maxHeap, check, charged, process));
     if (memoryLimit == null) {
       memoryLimit = MemoryLimitConfig.DEFAULTS;
     }

@@ -6,12 +6,25 @@ import java.time.Duration;
  * The process's memory bounds. {@code chargedHeapPercent} of the maximum heap is what data held on the path may take
  * (the heap ledger: every holder charges the measured heap cost of what it keeps before allocating it, and refuses
  * past the limit). {@code maxHeapPercent} is the backstop: above that share of the heap in use, as the collector
- * reports it, receivers refuse new data too. 0 turns either off.
+ * reports it, receivers refuse new data too. 0 turns either off. {@code processBytes} (0: not set) is the memory the
+ * whole process should stay under: the launcher ({@code deploy/bin/telemetry-gateway}) sizes the heap from it (see
+ * {@code launcher.JvmOptions}); the process itself cannot change its heap once started.
  */
-public record MemoryLimitConfig(int maxHeapPercent, Duration checkInterval, int chargedHeapPercent) {
-  public static final MemoryLimitConfig DEFAULTS = new MemoryLimitConfig(85, Duration.ofMillis(100), 60);
+public record MemoryLimitConfig(int maxHeapPercent, Duration checkInterval, int chargedHeapPercent,
+                                long processBytes) {
+  public static final MemoryLimitConfig DEFAULTS = new MemoryLimitConfig(85, Duration.ofMillis(100), 60, 0);
+  /** Below this a JVM with Vert.x, Netty and the pipeline's working set cannot run under load. */
+  public static final long MIN_PROCESS_BYTES = 384L * 1024 * 1024;
+
+  public MemoryLimitConfig(int maxHeapPercent, Duration checkInterval, int chargedHeapPercent) {
+    this(maxHeapPercent, checkInterval, chargedHeapPercent, 0);
+  }
 
   public MemoryLimitConfig {
+    if (processBytes != 0 && processBytes < MIN_PROCESS_BYTES) {
+      throw new IllegalArgumentException("process: at least 384MiB (the launcher sizes the heap from it), or leave "
+          + "it out to use the container's limit");
+    }
     if (maxHeapPercent < 0 || maxHeapPercent > 99) {
       throw new IllegalArgumentException("max_heap_percent: 1-99, or 0 to turn the guard off");
     }

@@ -64,9 +64,16 @@ class DeployAssetsTest {
   }
 
   @Test
-  void systemdUnitVerifiesAndMatchesTheGateway() throws Exception {
+  void systemdUnitVerifiesAndMatchesTheGateway(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
     Path service = ROOT.resolve("deploy/systemd/telemetry-gateway.service");
-    String out = run(systemdAnalyze(), "verify", service.toString());
+    // verify wants ExecStart's program to exist: the unit as shipped, but with the launcher where this test put it.
+    Path launcher = tmp.resolve("opt/telemetry-gateway/bin/telemetry-gateway");
+    Files.createDirectories(launcher.getParent());
+    Files.copy(ROOT.resolve("deploy/bin/telemetry-gateway"), launcher);
+    Path installed = tmp.resolve("telemetry-gateway.service");
+    Files.writeString(installed, Files.readString(service).replace("/opt/telemetry-gateway/bin/telemetry-gateway",
+        launcher.toString()));
+    String out = run(systemdAnalyze(), "verify", installed.toString());
     assertThat(out).as("systemd-analyze verify says nothing about a clean unit").doesNotContain("telemetry-gateway");
 
     Map<String, List<String>> unit = unit(service);
@@ -80,8 +87,13 @@ class DeployAssetsTest {
     assertThat(one(unit, "NoNewPrivileges")).isEqualTo("yes");
     assertThat(Long.parseLong(one(unit, "LimitNOFILE"))).isGreaterThanOrEqualTo(65536);
     assertThat(one(unit, "CapabilityBoundingSet")).isEmpty();
-    assertThat(one(unit, "ExecStart")).contains("-jar /opt/telemetry-gateway/telemetry-gateway.jar")
+    // The launcher, installed beside the jar it finds (../telemetry-gateway.jar), sizes the heap from MemoryMax.
+    assertThat(one(unit, "ExecStart")).startsWith("/opt/telemetry-gateway/bin/telemetry-gateway ")
         .contains("--config /etc/telemetry-gateway/gateway.json");
+    assertThat(one(unit, "ExecStartPre")).contains("-jar /opt/telemetry-gateway/telemetry-gateway.jar");
+    assertThat(one(unit, "MemoryMax")).matches("\\d+M");
+    assertThat(Files.readString(ROOT.resolve("deploy/bin/telemetry-gateway")))
+        .contains("\"$here/../telemetry-gateway.jar\"");
     assertThat(one(unit, "ExecStartPre")).contains("--check");
     assertThat(unit.get("Environment")).contains("GATEWAY_STATE_DIRECTORY=" + STATE);
 
@@ -111,7 +123,12 @@ class DeployAssetsTest {
     while (copy.find()) {
       sources.add(copy.group(1));
     }
-    assertThat(sources).contains("gateway/target/telemetry-gateway.jar", "deploy/container/gateway.json");
+    assertThat(sources).contains("gateway/target/telemetry-gateway.jar", "deploy/container/gateway.json",
+        "deploy/bin/telemetry-gateway");
+    assertThat(recipe).contains("COPY deploy/bin/telemetry-gateway /opt/telemetry-gateway/bin/telemetry-gateway")
+        .contains("COPY gateway/target/telemetry-gateway.jar /opt/telemetry-gateway/telemetry-gateway.jar")
+        .contains("ENTRYPOINT [\"/opt/telemetry-gateway/bin/telemetry-gateway\"]");
+    assertThat(Files.isExecutable(ROOT.resolve("deploy/bin/telemetry-gateway"))).isTrue();
     assertThat(Files.readString(ROOT.resolve("gateway/pom.xml"))).contains("<finalName>telemetry-gateway</finalName>");
     sources.stream().filter(s -> !s.startsWith("gateway/target/")).forEach(s -> assertThat(ROOT.resolve(s))
         .exists());
