@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * so growth is one number.
  *
  * <pre>java -cp load-tests/target/benchmarks.jar dev.telemetry.gateway.loadtest.SoakRun --jar gateway/target/telemetry-gateway.jar \
- *   [--config full-pipeline] [--heap 1g] [--rate 75000] [--minutes 30] [--interval-seconds 30] [--out docs/soak/NAME]</pre>
+ *   [--config full-pipeline] [--heap 1g] [--rate 75000] [--minutes 30] [--interval-seconds 30] [--out docs/soak/NAME]
+ *   [--launcher deploy/bin/telemetry-gateway [--memory 1536MiB]]   (start through the launcher instead of -Xmx)</pre>
  * Loopback only; bounded by {@code --minutes}.
  */
 public final class SoakRun {
@@ -71,9 +72,21 @@ public final class SoakRun {
     Vertx sinkVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     AtomicLong sinkSpans = new AtomicLong();
     HttpServer sink = SaturationBenchmark.startSink(sinkVertx, sinkPort, sinkSpans);
-    Process gateway = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + opt.get("heap"), "-XX:+ExitOnOutOfMemoryError", "-jar", opt.get("jar"), "--config",
-        config.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile()).start();
+    ProcessBuilder pb;
+    if (opt.containsKey("launcher")) {
+      // The launcher as users run it: its own heap sizing (from --memory, else its default), G1, the CDS archive.
+      pb = new ProcessBuilder(opt.get("launcher"), "--config", config.toString());
+      pb.environment().put("GATEWAY_JAR", Path.of(opt.get("jar")).toAbsolutePath().toString());
+      pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+      if (opt.containsKey("memory")) {
+        pb.environment().put("GATEWAY_MEMORY_LIMIT", opt.get("memory"));
+      }
+    } else {
+      pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Xmx" + opt.get("heap"), "-XX:+ExitOnOutOfMemoryError", "-jar", opt.get("jar"), "--config",
+          config.toString());
+    }
+    Process gateway = pb.redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile()).start();
     HttpClient adminClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     Vertx clientVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     Path out = Path.of(opt.get("out"));
