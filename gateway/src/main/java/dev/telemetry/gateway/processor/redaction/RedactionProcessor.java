@@ -13,7 +13,11 @@ import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.ArrayValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.common.v1.KeyValueList;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.logs.v1.LogRecord;
+import io.opentelemetry.proto.logs.v1.ResourceLogs;
+import io.opentelemetry.proto.logs.v1.ScopeLogs;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
@@ -123,10 +127,13 @@ public final class RedactionProcessor implements Processor {
     if (request instanceof ExportTraceServiceRequest traces) {
       return traces(traces, signalRules);
     }
+    if (request instanceof ExportLogsServiceRequest logs) {
+      return logs(logs, signalRules);
+    }
     return walkRequest(request, signalRules);
   }
 
-  /** Any signal through the descriptor walk (traces take {@link #traces}; tests compare the two). */
+  /** Any signal through the descriptor walk (traces and logs take their typed paths; tests compare them). */
   Message walkRequest(Message request, List<Rule> signalRules) {
     FieldDescriptor resources = request.getDescriptorForType().getFields().get(0);
     Message.Builder req = null;
@@ -234,6 +241,73 @@ public final class RedactionProcessor implements Processor {
           .setValue(AnyValue.newBuilder().setIntValue(count[0] - before)));
     }
     return b == null ? span : b.build();
+  }
+
+  /** Logs through the generated accessors, like {@link #traces}: log bodies and the attributes of resources and records. */
+  private ExportLogsServiceRequest logs(ExportLogsServiceRequest request, List<Rule> signalRules) {
+    ExportLogsServiceRequest.Builder out = null;
+    for (int i = 0; i < request.getResourceLogsCount(); i++) {
+      ResourceLogs rl = request.getResourceLogs(i);
+      List<Rule> rules = forService(signalRules, serviceName(rl.getResource().getAttributesList()));
+      int[] count = {0};
+      ResourceLogs.Builder rb = null;
+      for (int j = 0; j < rl.getScopeLogsCount(); j++) {
+        ScopeLogs sl = rl.getScopeLogs(j);
+        ScopeLogs.Builder sb = null;
+        for (int k = 0; k < sl.getLogRecordsCount(); k++) {
+          LogRecord record = sl.getLogRecords(k);
+          LogRecord redacted = logRecord(record, rules, count);
+          if (redacted != record) {
+            if (sb == null) {
+              sb = sl.toBuilder();
+            }
+            sb.setLogRecords(k, redacted);
+          }
+        }
+        if (sb != null) {
+          if (rb == null) {
+            rb = rl.toBuilder();
+          }
+          rb.setScopeLogs(j, sb);
+        }
+      }
+      List<KeyValue> resourceAttrs = rl.getResource().getAttributesList();
+      List<KeyValue> attrs = attributes(resourceAttrs, rules, false, count);
+      if (attrs != resourceAttrs) {
+        if (rb == null) {
+          rb = rl.toBuilder();
+        }
+        rb.setResource(rl.getResource().toBuilder().clearAttributes().addAllAttributes(attrs));
+      }
+      if (rb != null) {
+        if (out == null) {
+          out = request.toBuilder();
+        }
+        out.setResourceLogs(i, rb);
+      }
+    }
+    return out == null ? request : out.build();
+  }
+
+  private LogRecord logRecord(LogRecord record, List<Rule> rules, int[] count) {
+    int before = count[0];
+    LogRecord.Builder b = null;
+    if (record.hasBody()) {
+      AnyValue body = record.getBody();
+      AnyValue redacted = redactValue(body, rules, count, false);
+      if (redacted != body) {
+        b = record.toBuilder().setBody(redacted == null ? AnyValue.getDefaultInstance() : redacted);
+      }
+    }
+    List<KeyValue> attrs = attributes(record.getAttributesList(), rules, true, count);
+    if (attrs != record.getAttributesList()) {
+      b = (b == null ? record.toBuilder() : b).clearAttributes().addAllAttributes(attrs);
+    }
+    if (config.summary() && count[0] > before) {
+      b = (b == null ? record.toBuilder() : b).addAttributes(KeyValue.newBuilder().setKey(SUMMARY_ATTRIBUTE)
+          .setValue(AnyValue.newBuilder().setIntValue(count[0] - before)));
+    }
+    return b == null ? record : b.build();
   }
 
   private static String serviceName(List<KeyValue> attrs) {

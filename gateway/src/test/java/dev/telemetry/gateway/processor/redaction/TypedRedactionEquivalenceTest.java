@@ -6,7 +6,13 @@ import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.processor.redaction.RedactionProcessorConfig.Action;
 import dev.telemetry.gateway.processor.redaction.RedactionProcessorConfig.Rule;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import com.google.protobuf.Message;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.common.v1.KeyValueList;
+import io.opentelemetry.proto.logs.v1.LogRecord;
+import io.opentelemetry.proto.logs.v1.ResourceLogs;
+import io.opentelemetry.proto.logs.v1.ScopeLogs;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.ArrayValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
@@ -21,11 +27,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Traces are redacted through the generated accessors, every other signal through the descriptor walk: on random
- * traces (sensitive values in names, attributes, events, links, resources; blocked and not-allowed keys; per-service
- * rules) the two must produce the same request and the same counts.
+ * Traces and logs are redacted through the generated accessors, metrics through the descriptor walk: on random
+ * traces and logs (sensitive values in names, bodies, attributes, events, links, resources; blocked and not-allowed
+ * keys; per-service rules) the typed paths and the walk must produce the same request and the same counts.
  */
-class TraceRedactionEquivalenceTest {
+class TypedRedactionEquivalenceTest {
   static final String[] VALUES = {"plain", "jane@example.com", "card 4111111111111111", "4111111111111112",
       "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig", "SELECT * FROM t WHERE e = 'bob@example.org'", ""};
   static final String[] KEYS = {"http.method", "user.email", "password", "db.query.text", "peer", "token"};
@@ -41,7 +47,8 @@ class TraceRedactionEquivalenceTest {
         new Rule("emails", "email", null, Action.values()[r.nextInt(3)], Set.of(), Set.of()),
         new Rule("cards", "credit_card", null, Action.values()[r.nextInt(3)], Set.of(),
             r.nextBoolean() ? Set.of() : Set.of("svc-1")),
-        new Rule("jwt", "jwt", null, Action.values()[r.nextInt(3)], Set.of(Signal.TRACES), Set.of()));
+        new Rule("jwt", "jwt", null, Action.values()[r.nextInt(3)], Set.of(Signal.TRACES, Signal.LOGS),
+            Set.of()));
     RedactionProcessorConfig config = new RedactionProcessorConfig("r", allowed, blocked, blockedAction,
         "0123456789abcdef-secret", rules, r.nextBoolean());
     SimpleMeterRegistry typedMeters = new SimpleMeterRegistry();
@@ -54,6 +61,11 @@ class TraceRedactionEquivalenceTest {
       ExportTraceServiceRequest b = (ExportTraceServiceRequest) walk.walkRequest(request, walk.rules(Signal.TRACES));
       assertThat(a).as("seed %d round %d", seed, round).isEqualTo(b);
       assertThat(a == request).isEqualTo(b == request);
+      ExportLogsServiceRequest logs = logs(r);
+      Message la = typed.process(Signal.LOGS, logs);
+      Message lb = walk.walkRequest(logs, walk.rules(Signal.LOGS));
+      assertThat(la).as("logs, seed %d round %d", seed, round).isEqualTo(lb);
+      assertThat(la == logs).isEqualTo(lb == logs);
     }
     for (String rule : new String[] {"emails", "cards", "jwt", "not_allowed", "blocked_key"}) {
       assertThat(typedMeters.find("gateway.processor.redaction.redactions").tag("rule", rule).counter().count())
@@ -87,6 +99,36 @@ class TraceRedactionEquivalenceTest {
         rs.addScopeSpans(ss);
       }
       req.addResourceSpans(rs);
+    }
+    return req.build();
+  }
+
+  static ExportLogsServiceRequest logs(Random r) {
+    ExportLogsServiceRequest.Builder req = ExportLogsServiceRequest.newBuilder();
+    for (int i = 0, n = 1 + r.nextInt(3); i < n; i++) {
+      ResourceLogs.Builder rl = ResourceLogs.newBuilder().setResource(Resource.newBuilder()
+          .addAttributes(kv("service.name", "svc-" + r.nextInt(3))).addAttributes(attribute(r)));
+      for (int j = 0, m = 1 + r.nextInt(2); j < m; j++) {
+        ScopeLogs.Builder sl = ScopeLogs.newBuilder();
+        for (int k = 0, c = r.nextInt(5); k < c; k++) {
+          LogRecord.Builder record = LogRecord.newBuilder().setSeverityText(VALUES[r.nextInt(3)]);
+          switch (r.nextInt(4)) {
+            case 0 -> record.setBody(AnyValue.newBuilder().setStringValue(VALUES[r.nextInt(VALUES.length)]));
+            case 1 -> record.setBody(AnyValue.newBuilder().setKvlistValue(KeyValueList.newBuilder()
+                .addValues(attribute(r)).addValues(attribute(r))));
+            case 2 -> record.setBody(AnyValue.newBuilder().setArrayValue(ArrayValue.newBuilder()
+                .addValues(AnyValue.newBuilder().setStringValue(VALUES[r.nextInt(VALUES.length)]))));
+            default -> {
+            }
+          }
+          for (int a = 0, at = r.nextInt(4); a < at; a++) {
+            record.addAttributes(attribute(r));
+          }
+          sl.addLogRecords(record);
+        }
+        rl.addScopeLogs(sl);
+      }
+      req.addResourceLogs(rl);
     }
     return req.build();
   }
