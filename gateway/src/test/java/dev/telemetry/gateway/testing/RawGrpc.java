@@ -62,13 +62,15 @@ public final class RawGrpc implements AutoCloseable {
         .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
     try {
       Buffer frame = Buffer.buffer().appendByte((byte) 1).appendInt(payload.length()).appendBuffer(payload);
-      io.vertx.core.http.HttpClientRequest req = h2.request(new io.vertx.core.http.RequestOptions()
-          .setMethod(io.vertx.core.http.HttpMethod.POST).setServer(address).setHost("127.0.0.1")
-          .setPort(address.port()).setURI("/" + signal.grpcService() + "/Export")).await(30, TimeUnit.SECONDS);
-      req.putHeader("content-type", "application/grpc").putHeader("te", "trailers")
-          .putHeader("grpc-encoding", encoding);
-      // The body is asked for on the event loop, at once: data that arrives before a handler is set is not kept.
-      io.vertx.core.http.HttpClientResponse resp = req.send(frame).compose(r -> r.body().map(b -> r))
+      // One chain on the client's event loop — request, headers, send, body — so no step runs on the test thread
+      // between the stream's creation and its response (a CI run once waited 30 s for an answer that way); the body
+      // is asked for at once, since data that arrives before a handler is set is not kept.
+      io.vertx.core.http.HttpClientResponse resp = h2.request(new io.vertx.core.http.RequestOptions()
+              .setMethod(io.vertx.core.http.HttpMethod.POST).setServer(address).setHost("127.0.0.1")
+              .setPort(address.port()).setURI("/" + signal.grpcService() + "/Export"))
+          .compose(req -> req.putHeader("content-type", "application/grpc").putHeader("te", "trailers")
+              .putHeader("grpc-encoding", encoding).send(frame))
+          .compose(r -> r.body().map(b -> r))
           .await(30, TimeUnit.SECONDS);
       MultiMap where = resp.trailers().contains("grpc-status") ? resp.trailers() : resp.headers();
       GrpcStatus status = GrpcStatus.valueOf(Integer.parseInt(where.get("grpc-status")));
