@@ -151,22 +151,25 @@ class OutageIT {
     long inQueue = m.group(2) == null ? 0 : Long.parseLong(m.group(2));
     long inSampler = m.group(5) == null ? 0 : Long.parseLong(m.group(5));
     long spans = acknowledged.values().stream().mapToLong(List::size).sum() * SPANS_PER_TRACE;
-    System.out.printf("kept at SIGTERM: %d spans in the queue, %d in the sampler's journal; %d acknowledged%n",
-        inQueue, inSampler, spans);
-    assertThat(inQueue + inSampler).as("kept = every acknowledged span (none was delivered)").isEqualTo(spans);
+    long unanswered = unansweredAtSigterm.values().stream().mapToLong(List::size).sum() * SPANS_PER_TRACE;
+    System.out.printf("kept at SIGTERM: %d spans in the queue, %d in the sampler's journal; %d acknowledged, %d in "
+        + "requests without an answer%n", inQueue, inSampler, spans, unanswered);
+    assertThat(inQueue + inSampler).as("kept = every acknowledged span (none was delivered), plus at most the "
+        + "requests whose answer the shutdown cut off").isBetween(spans, spans + unanswered);
     assertThat(log).doesNotContain("OutOfMemoryError")
         .doesNotContain("shutdown did not complete");
     try (OtlpSink sink = new OtlpSink(vertx, backend).start()) {
       startGateway("256m", config, tmp.resolve("gateway-restarted.log"));
       assertThat(metric("gateway_queue_recovered_items_total")).as("replayed from the write-ahead log").isPositive();
-      expectDelivered(sink, acknowledged, trace -> true, "after a restart");
+      expectDelivered(sink, acknowledged, trace -> true, "after a restart", unansweredAtSigterm);
     }
   }
 
   /**
    * A memory queue, SIGTERM 3 s into the outage with traces queued, undecided and arriving: what was acknowledged is
-   * lost, and the last log line says so — which exporter, how many spans, why — with a count equal to every span
-   * acknowledged (the backend never came back), none counted twice.
+   * lost, and the last log line says so — which exporter, how many spans, why — with a count of every span
+   * acknowledged (the backend never came back), none counted twice; a request whose answer the shutdown cut off may
+   * be in that count too.
    */
   @Test
   void shutdownCountsWhatAMemoryQueueLoses() throws Exception {
@@ -182,10 +185,20 @@ class OutageIT {
     assertThat(m.find()).as("the last line names the loss:\n" + shutdownLines(log)).isTrue();
     System.out.printf("memory queue at shutdown: %d spans acknowledged, %s reported lost%n", spans, m.group(1));
     assertThat(spans).as("acknowledged before the SIGTERM").isPositive();
-    assertThat(Long.parseLong(m.group(1))).as("every acknowledged span counted as lost, once").isEqualTo(spans);
+    long unanswered = unansweredAtSigterm.values().stream().mapToLong(List::size).sum() * SPANS_PER_TRACE;
+    assertThat(Long.parseLong(m.group(1))).as("every acknowledged span counted as lost, once (plus at most the "
+        + "requests whose answer the shutdown cut off)").isBetween(spans, spans + unanswered);
     assertThat(log).doesNotContain("OutOfMemoryError")
         .doesNotContain("shutdown did not complete");
   }
+
+  /**
+   * The requests of the last {@link #sigtermUnderLoad} that got no answer (the connection closed under them, or was
+   * refused once the gateway had stopped): the gateway may have taken one just before the shutdown cut its answer
+   * off, so it may be kept and delivered too (at least once: a client would send it again) — never counted as
+   * acknowledged.
+   */
+  Map<Long, List<TraceKey>> unansweredAtSigterm = Map.of();
 
   /** Load running, SIGTERM after {@code millis}; returns what was acknowledged once the process has exited. */
   Map<Long, List<TraceKey>> sigtermUnderLoad(long millis) throws Exception {
@@ -194,8 +207,9 @@ class OutageIT {
     gateway.destroy();
     assertThat(gateway.waitFor(30, TimeUnit.SECONDS)).as("stopped within shutdown_timeout + margin").isTrue();
     clients.stop();
-    System.out.printf("SIGTERM under load: %d more requests, %d of them acknowledged; exit code %d%n",
-        clients.sent.get() - 1_000_000, clients.acknowledged.size(), gateway.exitValue());
+    System.out.printf("SIGTERM under load: %d more requests, %d of them acknowledged, %d unanswered; exit code %d%n",
+        clients.sent.get() - 1_000_000, clients.acknowledged.size(), clients.unanswered.size(), gateway.exitValue());
+    unansweredAtSigterm = clients.unanswered;
     return clients.acknowledged;
   }
 
@@ -402,6 +416,14 @@ class OutageIT {
 
   /** Waits until every kept, acknowledged trace has arrived, then checks each arrived whole and once, and no other. */
   void expectDelivered(OtlpSink sink, Map<Long, List<TraceKey>> acknowledged, Expect expect, String label) {
+    expectDelivered(sink, acknowledged, expect, label, Map.of());
+  }
+
+  /** {@code mayArrive}: requests without an answer, whose traces may arrive (whole and once) or not at all. */
+  void expectDelivered(OtlpSink sink, Map<Long, List<TraceKey>> acknowledged, Expect expect, String label,
+                       Map<Long, List<TraceKey>> mayArrive) {
+    Set<ByteString> maybe = new java.util.HashSet<>();
+    mayArrive.values().forEach(ts -> ts.forEach(tk -> maybe.add(traceId(tk.request(), tk.index()))));
     Set<ByteString> expected = ConcurrentHashMap.newKeySet();
     acknowledged.values().forEach(ts -> ts.stream().filter(expect::kept)
         .forEach(tk -> expected.add(traceId(tk.request(), tk.index()))));
@@ -410,8 +432,9 @@ class OutageIT {
     Await.until("the queue is empty", Duration.ofSeconds(30),
         () -> metric("gateway_queue_items") == 0 && metric("gateway_memory_charged_bytes") == 0);
     Map<ByteString, Integer> got = delivered(sink);
-    long unexpected = got.keySet().stream().filter(id -> !expected.contains(id)).count();
-    long incomplete = expected.stream().filter(id -> got.get(id) != SPANS_PER_TRACE).count();
+    long unexpected = got.keySet().stream().filter(id -> !expected.contains(id) && !maybe.contains(id)).count();
+    long incomplete = expected.stream().filter(id -> got.get(id) != SPANS_PER_TRACE).count()
+        + maybe.stream().filter(id -> got.containsKey(id) && got.get(id) != SPANS_PER_TRACE).count();
     System.out.printf("recovery (%s): %d traces expected, %d delivered, %d incomplete or duplicated, %d not "
         + "expected%n", label, expected.size(), got.size(), incomplete, unexpected);
     assertThat(incomplete).as("acknowledged traces delivered whole, once").isZero();
@@ -466,6 +489,8 @@ class OutageIT {
   /** The load: two HTTP client threads and one gRPC client thread, each sending as fast as it is answered. */
   final class Clients<T> {
     final Map<Long, T> acknowledged = new ConcurrentHashMap<>();
+    /** Requests that got no answer at all (the connection closed under them): kept or not, the client cannot know. */
+    final Map<Long, T> unanswered = new ConcurrentHashMap<>();
     final AtomicLong sent = new AtomicLong();
     final AtomicInteger refusedWithHint = new AtomicInteger();
     final AtomicInteger refusedWithoutHint = new AtomicInteger();
@@ -494,7 +519,10 @@ class OutageIT {
                 case 0 -> acknowledged.put(n, content);
                 case 1 -> refusedWithHint.incrementAndGet();
                 case 2 -> refusedWithoutHint.incrementAndGet();
-                default -> otherFailures.incrementAndGet();
+                default -> {
+                  otherFailures.incrementAndGet();
+                  unanswered.put(n, content);
+                }
               }
               if (outcome != 0) {
                 sleep(10); // a client backs off a little when told to retry
