@@ -59,7 +59,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A backend is down for 60 s while clients saturate the gateway (the shipped jar, its heap capped, run with
+ * A backend is down for at least 30 s, and 15 s past the first refusal, while clients saturate the gateway (the shipped jar, its heap capped, run with
  * -XX:+ExitOnOutOfMemoryError so an OutOfMemoryError cannot hide), then comes back. Tail sampling sits in the path
  * with a memory budget larger than the heap, as a new user might configure it. The process must stay alive and
  * answer liveness throughout, refuse with retry hints (429 + Retry-After, RESOURCE_EXHAUSTED + RetryInfo) instead of
@@ -69,7 +69,10 @@ import org.junit.jupiter.api.io.TempDir;
 class OutageIT {
   static final int TRACES_PER_REQUEST = 10;
   static final int SPANS_PER_TRACE = 10;
-  static final Duration OUTAGE = Duration.ofSeconds(60);
+  static final Duration OUTAGE = Duration.ofSeconds(30);
+  /** How long clients must have been refused before the backend comes back. */
+  static final Duration REFUSING = Duration.ofSeconds(15);
+  static final Duration MAX_OUTAGE = Duration.ofSeconds(120);
 
   @TempDir
   Path tmp;
@@ -459,11 +462,25 @@ class OutageIT {
     return saturate(heap, signal, requests, OUTAGE);
   }
 
+  /**
+   * The outage lasts at least {@code duration} and until the clients have been refused for {@link #REFUSING} (a
+   * large heap takes longer to fill than a small one), at most {@link #MAX_OUTAGE}.
+   */
   <T> Load<T> saturate(String heap, Signal signal, Requests<T> requests, Duration duration) throws Exception {
     Clients<T> clients = new Clients<>(signal, requests);
     AtomicInteger livenessFailures = new AtomicInteger();
-    long end = System.nanoTime() + duration.toNanos();
-    while (System.nanoTime() < end) {
+    long start = System.nanoTime();
+    long firstRefusal = 0;
+    while (true) {
+      long now = System.nanoTime();
+      if (firstRefusal == 0 && clients.refusedWithHint.get() > 0) {
+        firstRefusal = now;
+      }
+      boolean longEnough = now - start >= duration.toNanos()
+          && firstRefusal != 0 && now - firstRefusal >= REFUSING.toNanos();
+      if (longEnough || now - start >= MAX_OUTAGE.toNanos()) {
+        break;
+      }
       if (status("/health/live") != 200) {
         livenessFailures.incrementAndGet();
       }
