@@ -213,6 +213,14 @@ public final class Gateway {
       routeTables = null;
       routesFile = null;
     }
+    dev.telemetry.gateway.console.SampleBook samples = config.admin().samples() == 0 || !config.admin().apiEnabled()
+        ? null : new dev.telemetry.gateway.console.SampleBook(config.admin().samples(), 64 * 1024, 1000,
+            java.time.Clock.systemUTC());
+    if (samples != null) {
+      pipelines.sampleInto(samples);
+    }
+    dev.telemetry.gateway.console.Console.mount(admin, vertx, new dev.telemetry.gateway.console.Topology(config,
+        registry, cluster == null ? null : cluster::describe, java.time.Clock.systemUTC()), samples);
   }
 
   /**

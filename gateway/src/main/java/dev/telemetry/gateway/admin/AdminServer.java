@@ -43,10 +43,29 @@ public final class AdminServer {
 
   private final java.util.Map<String, java.util.function.Supplier<Future<JsonObject>>> views =
       new java.util.LinkedHashMap<>();
+  private final java.util.Set<String> changeOnlyViews = new java.util.HashSet<>();
 
   /** Serves {@code GET path} (under /api/, behind the token) as the JSON {@code view} gives; before start. */
   public void view(String path, java.util.function.Supplier<Future<JsonObject>> view) {
     views.put(path, view);
+  }
+
+  /** As {@link #view}, readable only with a token of role change (the view shows data, not just state). */
+  public void changeRoleView(String path, java.util.function.Supplier<Future<JsonObject>> view) {
+    views.put(path, view);
+    changeOnlyViews.add(path);
+  }
+
+  private String assetsPath;
+  private String assetsRoot;
+
+  /**
+   * Serves the classpath folder {@code root} at {@code path} (e.g. {@code /console}) without a token: static files
+   * only — everything they show comes from the API, which asks for one. Before start.
+   */
+  public void assets(String path, String root) {
+    this.assetsPath = path;
+    this.assetsRoot = root;
   }
 
   private final java.util.Map<String, java.util.function.Function<JsonObject, Future<JsonObject>>> actions =
@@ -87,8 +106,34 @@ public final class AdminServer {
         ctx.json(cluster.get());
       }
     });
+    if (assetsPath != null) {
+      // Vert.x matches "/console" and "/console/" alike: only the bare path is redirected.
+      router.get(assetsPath).handler(ctx -> {
+        if (ctx.request().path().equals(assetsPath)) {
+          ctx.redirect(assetsPath + "/");
+        } else {
+          ctx.next();
+        }
+      });
+      router.route(assetsPath + "/*").handler(ctx -> {
+        // The console loads only its own files and talks only to this server.
+        ctx.response().putHeader("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
+                + "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+            .putHeader("X-Content-Type-Options", "nosniff").putHeader("Referrer-Policy", "no-referrer")
+            .putHeader("Cache-Control", "no-cache");
+        ctx.next();
+      });
+      router.route(assetsPath + "/*").handler(io.vertx.ext.web.handler.StaticHandler.create(assetsRoot)
+          .setCachingEnabled(false).setDirectoryListing(false).setIndexPage("index.html"));
+    }
     router.route("/api/*").handler(this::authorize);
-    views.forEach((path, view) -> router.get(path).handler(ctx -> view.get().onComplete(ar -> {
+    views.forEach((path, view) -> router.get(path).handler(ctx -> {
+      if (changeOnlyViews.contains(path) && ctx.get(ROLE) != AdminConfig.Role.CHANGE) {
+        RoutesApi.error(ctx, 403, "GET " + path + " shows received data: it needs a token with role change");
+        return;
+      }
+      ctx.next();
+    }).handler(ctx -> view.get().onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.json(ar.result());
       } else {
@@ -148,6 +193,8 @@ public final class AdminServer {
    * The API needs {@code Authorization: Bearer <token>}: {@code admin.token} (role change) or one of
    * {@code admin.tokens} (role read: GET only; change: everything); without any it is disabled. Every call is audited.
    */
+  private static final String ROLE = "admin.role";
+
   private void authorize(RoutingContext ctx) {
     String method = ctx.request().method().name();
     String path = ctx.request().path();
@@ -190,6 +237,7 @@ public final class AdminServer {
       return;
     }
     actor[0] = "token " + name + " from " + from;
+    ctx.put(ROLE, role);
     boolean reads = ctx.request().method() == io.vertx.core.http.HttpMethod.GET
         || ctx.request().method() == io.vertx.core.http.HttpMethod.HEAD;
     if (!reads && role != AdminConfig.Role.CHANGE) {

@@ -109,7 +109,8 @@ public final class ConfigLoader {
     }
 
     ConfigNode admin = root.object("admin");
-    admin.allowOnly("endpoint", "token", "tokens", "tls");
+    admin.allowOnly("endpoint", "token", "tokens", "tls", "samples");
+    int adminSamples = (int) admin.integer("samples", AdminConfig.DEFAULT_SAMPLES, 0, 32);
     HostPort adminEndpoint = admin.hostPort("endpoint", AdminConfig.DEFAULTS.endpoint());
     String token = admin.string("token", "");
     boolean tokenOk = token == null || token.isEmpty() || token.length() >= 16;
@@ -138,7 +139,7 @@ public final class ConfigLoader {
     }
     TlsServerConfig adminTls = TlsServerConfig.read(admin, "tls");
     AdminConfig adminConfig = tokenOk ? admin.build(null, () -> new AdminConfig(adminEndpoint,
-        token == null || token.isEmpty() ? null : token, adminTokens, adminTls)) : AdminConfig.DEFAULTS;
+        token == null || token.isEmpty() ? null : token, adminTokens, adminTls, adminSamples)) : AdminConfig.DEFAULTS;
 
     ConfigNode logging = root.object("logging");
     logging.allowOnly("level", "format");

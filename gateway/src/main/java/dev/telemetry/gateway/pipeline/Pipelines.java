@@ -44,6 +44,13 @@ public final class Pipelines implements TelemetryConsumer {
     this.memory = guard;
   }
 
+  private dev.telemetry.gateway.console.SampleBook samples;
+
+  /** Offers every request it accepts for the console's samples (set before open). */
+  public void sampleInto(dev.telemetry.gateway.console.SampleBook samples) {
+    this.samples = samples;
+  }
+
   /** Routes requests by the live table of {@code routes} (set before open). */
   public void routeBy(RouteTables routes) {
     this.routes = routes;
@@ -93,6 +100,9 @@ public final class Pipelines implements TelemetryConsumer {
     String tenant = headers.get(RequestHeaders.AUTHENTICATED_TENANT);
     if (tenant == null && authentication == null && header != null) {
       tenant = headers.get(header);
+    }
+    if (samples != null) {
+      samples.offer(signal, receiver, tenant, request, items, bytes);
     }
     if (admission == null) {
       return p.offer(request, items, bytes, matcher, tenant);

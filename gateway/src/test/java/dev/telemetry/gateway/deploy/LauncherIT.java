@@ -104,6 +104,9 @@ class LauncherIT {
           () -> Http.status(client, "http://127.0.0.1:" + admin + "/health/ready") == 200);
       assertThat(cmdline(again)).contains("-XX:SharedArchiveFile=" + state + "/cds-").contains("-Xmx240m");
       assertThat(Files.readString(state.resolve("second.log"))).doesNotContain("shared archive", "[warning]");
+      // The console's files are served from inside the jar.
+      assertThat(Http.status(client, "http://127.0.0.1:" + admin + "/console/")).isEqualTo(200);
+      assertThat(Http.status(client, "http://127.0.0.1:" + admin + "/console/js/routes.js")).isEqualTo(200);
     } finally {
       again.destroy();
       again.waitFor(60, TimeUnit.SECONDS);
