@@ -18,8 +18,8 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 
 /**
  * The admin HTTP listener: {@code GET /metrics} (Prometheus text format), {@code /health/live}, {@code /health/ready},
- * {@code /cluster} (clustered mode), and the bearer-token protected API under {@code /api/} (routing table
- * management).
+ * {@code /cluster} (clustered mode), the bearer-token protected API under {@code /api/} (routing table
+ * management, and the views and actions other components register), and static files such as the console's.
  */
 public final class AdminServer {
   private final Vertx vertx;
@@ -188,13 +188,13 @@ public final class AdminServer {
   }
 
   private dev.telemetry.gateway.security.tls.ServerTls tls;
+  /** Where {@link #authorize} leaves the caller's role for the handlers after it. */
+  private static final String ROLE = "admin.role";
 
   /**
    * The API needs {@code Authorization: Bearer <token>}: {@code admin.token} (role change) or one of
    * {@code admin.tokens} (role read: GET only; change: everything); without any it is disabled. Every call is audited.
    */
-  private static final String ROLE = "admin.role";
-
   private void authorize(RoutingContext ctx) {
     String method = ctx.request().method().name();
     String path = ctx.request().path();

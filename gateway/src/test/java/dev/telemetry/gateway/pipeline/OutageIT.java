@@ -59,7 +59,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A backend is down for at least 30 s, and 15 s past the first refusal, while clients saturate the gateway (the shipped jar, its heap capped, run with
+ * A backend is down for at least 20 s, and 10 s past the first refusal, while clients saturate the gateway (the shipped jar, its heap capped, run with
  * -XX:+ExitOnOutOfMemoryError so an OutOfMemoryError cannot hide), then comes back. Tail sampling sits in the path
  * with a memory budget larger than the heap, as a new user might configure it. The process must stay alive and
  * answer liveness throughout, refuse with retry hints (429 + Retry-After, RESOURCE_EXHAUSTED + RetryInfo) instead of
@@ -69,9 +69,9 @@ import org.junit.jupiter.api.io.TempDir;
 class OutageIT {
   static final int TRACES_PER_REQUEST = 10;
   static final int SPANS_PER_TRACE = 10;
-  static final Duration OUTAGE = Duration.ofSeconds(30);
+  static final Duration OUTAGE = Duration.ofSeconds(20);
   /** How long clients must have been refused before the backend comes back. */
-  static final Duration REFUSING = Duration.ofSeconds(15);
+  static final Duration REFUSING = Duration.ofSeconds(10);
   static final Duration MAX_OUTAGE = Duration.ofSeconds(120);
 
   @TempDir
