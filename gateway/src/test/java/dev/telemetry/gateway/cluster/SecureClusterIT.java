@@ -20,14 +20,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -171,8 +168,7 @@ class SecureClusterIT {
             .setStatus(Status.newBuilder().setCode(Status.StatusCode.STATUS_CODE_ERROR))))).build().toByteArray();
   }
 
-  static String sha(String token) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(
-        StandardCharsets.UTF_8)));
+  static String sha(String token) {
+    return dev.telemetry.gateway.testing.Tokens.sha256(token);
   }
 }

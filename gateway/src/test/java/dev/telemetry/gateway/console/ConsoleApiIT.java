@@ -4,15 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.telemetry.gateway.testing.Await;
 import dev.telemetry.gateway.testing.GatewayHarness;
+import dev.telemetry.gateway.testing.Tokens;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,19 +27,11 @@ class ConsoleApiIT {
        "admin": {"endpoint": "127.0.0.1:{{ADMIN}}", "samples": {{SAMPLES}},
                  "tokens": [{"name": "viewer", "sha256": "%s", "role": "read"},
                             {"name": "sre", "sha256": "%s", "role": "change"}]},
-       "logging": {"level": "warn"}}""".formatted(sha256(READ), sha256(CHANGE));
+       "logging": {"level": "warn"}}""".formatted(Tokens.sha256(READ), Tokens.sha256(CHANGE));
 
   @TempDir
   java.nio.file.Path dir;
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-
-  static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   HttpResponse<String> get(GatewayHarness gw, String path, String token) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.adminPort + path))

@@ -16,10 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.security.MessageDigest;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -155,8 +153,7 @@ class AuditTrailIT {
     return ctx;
   }
 
-  static String sha(String token) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(
-        StandardCharsets.UTF_8)));
+  static String sha(String token) {
+    return dev.telemetry.gateway.testing.Tokens.sha256(token);
   }
 }

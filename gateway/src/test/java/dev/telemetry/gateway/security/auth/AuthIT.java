@@ -31,13 +31,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.MessageDigest;
 import java.security.Signature;
 import java.security.interfaces.ECPublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -211,9 +209,8 @@ class AuthIT {
     }
   }
 
-  static String sha(String token) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(
-        StandardCharsets.UTF_8)));
+  static String sha(String token) {
+    return dev.telemetry.gateway.testing.Tokens.sha256(token);
   }
 
   static JsonObject jwk(ECPublicKey key, String kid) {
