@@ -22,14 +22,15 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A soak: the shipped jar as its own process (its heap capped, {@code -XX:+ExitOnOutOfMemoryError}) on a saturation
- * config, offered a constant span rate over OTLP/HTTP for a long time. Every interval it records the interval's
+ * config, offered a constant rate of spans (or log records: {@code --signal logs}) over OTLP/HTTP (or gRPC:
+ * {@code --transport grpc}) for a long time. Every interval it records the interval's
  * latency percentiles and what would show a leak: the heap after GC (Micrometer's {@code jvm_gc_live_data_size_bytes},
  * the old generation after the last collection), RSS, threads and open file descriptors of the gateway process, its
  * CPU. Writes one CSV row per interval and an SVG with a panel per figure; prints the first and last quarter's means
  * so growth is one number.
  *
  * <pre>java -cp load-tests/target/benchmarks.jar dev.telemetry.gateway.loadtest.SoakRun --jar gateway/target/telemetry-gateway.jar \
- *   [--config full-pipeline] [--heap 1g] [--rate 75000] [--minutes 30] [--interval-seconds 30] [--out docs/soak/NAME]
+ *   [--config full-pipeline] [--signal traces|logs] [--transport http|grpc] [--heap 1g] [--rate 75000] [--minutes 30] [--interval-seconds 30] [--out docs/soak/NAME]
  *   [--launcher deploy/bin/telemetry-gateway [--memory 1536MiB]]   (start through the launcher instead of -Xmx)</pre>
  * Loopback only; bounded by {@code --minutes}.
  */
@@ -52,7 +53,7 @@ public final class SoakRun {
   public static void main(String[] args) throws Exception {
     Map<String, String> opt = new HashMap<>(Map.of("config", "full-pipeline", "heap", "1g", "rate", "75000",
         "minutes", "30", "interval-seconds", "30", "in-flight", "64", "spans-per-request", "100",
-        "out", "soak"));
+        "out", "soak", "transport", "http", "signal", "traces"));
     for (int i = 0; i + 1 < args.length; i += 2) {
       opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
     }
@@ -95,9 +96,13 @@ public final class SoakRun {
       awaitReady(adminClient, admin, gateway);
       int spansPerRequest = Integer.parseInt(opt.get("spans-per-request"));
       int inFlight = Integer.parseInt(opt.get("in-flight"));
-      byte[][] payloads = SaturationBenchmark.payloads(2000, spansPerRequest, new Random(1));
-      SaturationBenchmark.Sender sender = new SaturationBenchmark.HttpSender(clientVertx, new int[] {http}, inFlight,
-          dev.telemetry.gateway.otlp.Signal.TRACES, false);
+      dev.telemetry.gateway.otlp.Signal signal = dev.telemetry.gateway.otlp.Signal.fromId(opt.get("signal"));
+      byte[][] payloads = signal == dev.telemetry.gateway.otlp.Signal.TRACES
+          ? SaturationBenchmark.payloads(2000, spansPerRequest, new Random(1))
+          : OtlpPayloads.encoded(signal, false, 500, spansPerRequest, 1);
+      SaturationBenchmark.Sender sender = opt.get("transport").equals("grpc")
+          ? new SaturationBenchmark.GrpcSender(clientVertx, grpc, signal, false)
+          : new SaturationBenchmark.HttpSender(clientVertx, new int[] {http}, inFlight, signal, false);
       double rate = Double.parseDouble(opt.get("rate"));
       int interval = Integer.parseInt(opt.get("interval-seconds"));
       long intervals = Math.max(1, Math.round(Double.parseDouble(opt.get("minutes")) * 60 / interval));

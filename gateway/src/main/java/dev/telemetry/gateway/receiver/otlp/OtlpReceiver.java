@@ -107,6 +107,15 @@ public final class OtlpReceiver implements Receiver {
    * where Vert.x would label an h2c-upgraded response gzip without compressing it); gRPC responses by the receiver,
    * gzip to clients that sent gzip and accept it.
    */
+  /**
+   * HTTP/2 flow-control window per stream and per connection. The protocol's default, 64 KiB, is less than two
+   * requests of a typical SDK batch (~35 KB for 100 spans): a client multiplexing its exports on one connection then
+   * waits for a WINDOW_UPDATE round trip every other request, and gRPC ran at 70 % of OTLP/HTTP's rate with the
+   * gateway half idle (docs/benchmarks.md). 1 MiB is grpc-java's default window; data in it is read at once (the
+   * receiver's own limits bound what is held), so it does not raise what a connection can make the gateway buffer.
+   */
+  static final int HTTP2_WINDOW_BYTES = 1 << 20;
+
   private static HttpServerOptions serverOptions(HostPort hp, ReceiverLimits limits, boolean h2c) {
     return new HttpServerOptions().setHost(hp.host()).setPort(hp.port())
         .setHttp2ClearTextEnabled(h2c)
@@ -115,7 +124,9 @@ public final class OtlpReceiver implements Receiver {
         .setMaxHeaderSize(limits.maxHeaderBytes())
         .setInitialSettings(new io.vertx.core.http.Http2Settings()
             .setMaxConcurrentStreams(limits.maxConcurrentStreams())
-            .setMaxHeaderListSize(limits.maxHeaderBytes()))
+            .setMaxHeaderListSize(limits.maxHeaderBytes())
+            .setInitialWindowSize(HTTP2_WINDOW_BYTES))
+        .setHttp2ConnectionWindowSize(HTTP2_WINDOW_BYTES)
         .setIdleTimeout((int) Math.max(1, limits.idleTimeout().toSeconds()))
         .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
   }

@@ -262,6 +262,47 @@ class ConnectionLimitsIT {
     assertThat(r.body()).contains("limits.max_headers");
   }
 
+  /**
+   * The gRPC listener opens HTTP/2 flow control to 1 MiB per stream and per connection as soon as a client connects
+   * (read off the wire: its SETTINGS and a WINDOW_UPDATE on stream 0). With the protocol's 64 KiB a client that
+   * multiplexes ~35 KB exports on one connection waits for window updates and gRPC ran at 70 % of OTLP/HTTP's rate.
+   */
+  @Test
+  void http2FlowControlWindowsAreOneMebibyte() throws Exception {
+    Socket s = new Socket("127.0.0.1", grpc);
+    sockets.add(s);
+    s.setSoTimeout(5000);
+    var out = s.getOutputStream();
+    out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // an empty SETTINGS frame
+    out.flush();
+    var in = new java.io.DataInputStream(s.getInputStream());
+    long streamWindow = -1;
+    long connectionIncrement = -1;
+    while (streamWindow < 0 || connectionIncrement < 0) {
+      int length = in.readUnsignedShort() << 8 | in.readUnsignedByte();
+      int type = in.readUnsignedByte();
+      int flags = in.readUnsignedByte();
+      int stream = in.readInt() & 0x7FFFFFFF;
+      byte[] payload = in.readNBytes(length);
+      var p = java.nio.ByteBuffer.wrap(payload);
+      if (type == 4 && (flags & 1) == 0) { // SETTINGS, not an ACK
+        while (p.remaining() >= 6) {
+          int id = p.getShort() & 0xFFFF;
+          long value = p.getInt() & 0xFFFFFFFFL;
+          if (id == 4) { // SETTINGS_INITIAL_WINDOW_SIZE
+            streamWindow = value;
+          }
+        }
+        streamWindow = Math.max(streamWindow, 0); // absent: the default, which the check below rejects
+      } else if (type == 8 && stream == 0) { // WINDOW_UPDATE for the connection
+        connectionIncrement = p.getInt() & 0x7FFFFFFF;
+      }
+    }
+    assertThat(streamWindow).isEqualTo(OtlpReceiver.HTTP2_WINDOW_BYTES);
+    assertThat(65_535 + connectionIncrement).isEqualTo(OtlpReceiver.HTTP2_WINDOW_BYTES);
+  }
+
   @Test
   void aPingFloodEndsTheConnectionWithGoAway() throws Exception {
     HttpClientAgent h2 = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
