@@ -1,0 +1,28 @@
+package dev.telemetry.gateway.otlp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Message;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class WarmupTest {
+
+  /** The warm-up must exercise the path real requests take: valid requests, nothing rejected, every item counted. */
+  @Test
+  void syntheticRequestsAreValidAndGoThroughEveryCodec() {
+    Map<Signal, Message> requests = Map.of(Signal.TRACES, Warmup.traces(), Signal.LOGS, Warmup.logs(),
+        Signal.METRICS, Warmup.metrics());
+    long perRound = 0;
+    for (Map.Entry<Signal, Message> e : requests.entrySet()) {
+      OtlpValidator.Result v = OtlpValidator.validate(e.getKey(), e.getValue());
+      assertThat(v.rejected()).as(e.getKey().id()).isZero();
+      assertThat(v.accepted()).as(e.getKey().id()).isPositive().isEqualTo(e.getKey().itemCount(e.getValue()));
+      perRound += 2L * v.accepted();
+    }
+    long jsonRound = perRound / 2;
+    // Round 0 also goes through OTLP/JSON both ways; rounds 1..16 do not.
+    assertThat(Warmup.codecs(1)).isEqualTo(perRound + jsonRound);
+    assertThat(Warmup.codecs(17)).isEqualTo(17 * perRound + 2 * jsonRound);
+  }
+}
