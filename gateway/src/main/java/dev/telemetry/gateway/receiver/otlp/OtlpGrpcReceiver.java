@@ -122,7 +122,7 @@ final class OtlpGrpcReceiver {
 
   private void process(Signal signal, GrpcServerRequest<Message, Message> req, GrpcMessage msg,
                        dev.telemetry.gateway.pipeline.RequestHeaders headers) {
-    byte[] bytes = msg.payload().getBytes();
+    byte[] bytes = ReceivedBytes.of(msg.payload());
     switch (msg.encoding()) {
       case "identity" -> {
       }

@@ -131,7 +131,7 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
 
   private void process(HttpServerRequest req, Signal signal, boolean json, String gzip, Buffer body,
                        RequestHeaders headers) {
-    byte[] bytes = body.getBytes();
+    byte[] bytes = ReceivedBytes.of(body);
     if (gzip != null) {
       try {
         bytes = Decompression.inflate(gzip, bytes, config.maxDecompressedBytes());
