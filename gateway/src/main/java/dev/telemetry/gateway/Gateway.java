@@ -23,6 +23,7 @@ import dev.telemetry.gateway.processor.sampling.SamplerJournal;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
 import dev.telemetry.gateway.cluster.Cluster;
 import dev.telemetry.gateway.receiver.Receiver;
+import dev.telemetry.gateway.receiver.otlp.ReceiverLimits;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -418,7 +419,7 @@ public final class Gateway {
   private Future<Void> warmCodecs() {
     return vertx.executeBlocking(() -> {
       long t0 = System.nanoTime();
-      long items = Warmup.codecs(WARMUP_ROUNDS);
+      long items = Warmup.codecs(WARMUP_ROUNDS, ReceiverLimits.DEFAULTS.items());
       LOG.fine(() -> "warmed the OTLP codecs with " + items + " synthetic items in "
           + (System.nanoTime() - t0) / 1_000_000 + " ms");
       return null;

@@ -9,6 +9,7 @@ import dev.telemetry.gateway.testing.Certificates;
 import dev.telemetry.gateway.testing.Http;
 import dev.telemetry.gateway.testing.OtlpSink;
 import dev.telemetry.gateway.testing.Ports;
+import dev.telemetry.gateway.testing.Tokens;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
@@ -128,8 +129,8 @@ class SecureClusterIT {
            "failure_timeout": "4s", "discovery": {"type": "tcp", "members": [%s]},
            "forwarding": {"transport": "otlp_grpc", "receiver": "otlp", "token": "cluster-token-0123456789abcdef",
                           "tls": {"ca_file": "%s", "cert_file": "%s", "key_file": "%s"}}}}"""
-        .formatted(m.grpc(), cert, key, ca, m.http(), sink.port(), sha(CLIENT_TOKEN), m.admin(), tmp.getFileName(),
-            m.hazelcast(), m.bus(), cert, key, ca, peers, ca, cert, key));
+        .formatted(m.grpc(), cert, key, ca, m.http(), sink.port(), Tokens.sha256(CLIENT_TOKEN), m.admin(),
+            tmp.getFileName(), m.hazelcast(), m.bus(), cert, key, ca, peers, ca, cert, key));
     return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar",
         JAR.toAbsolutePath().toString(), "--config", config.toString()).directory(ROOT.toFile())
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(tmp.resolve("member" + m.index()
@@ -168,7 +169,4 @@ class SecureClusterIT {
             .setStatus(Status.newBuilder().setCode(Status.StatusCode.STATUS_CODE_ERROR))))).build().toByteArray();
   }
 
-  static String sha(String token) {
-    return dev.telemetry.gateway.testing.Tokens.sha256(token);
-  }
 }

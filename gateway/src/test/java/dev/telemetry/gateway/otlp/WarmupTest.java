@@ -3,6 +3,7 @@ package dev.telemetry.gateway.otlp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
+import dev.telemetry.gateway.receiver.otlp.ReceiverLimits;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -21,8 +22,8 @@ class WarmupTest {
       perRound += 2L * v.accepted();
     }
     long jsonRound = perRound / 2;
-    // Round 0 also goes through OTLP/JSON both ways; rounds 1..16 do not.
-    assertThat(Warmup.codecs(1)).isEqualTo(perRound + jsonRound);
-    assertThat(Warmup.codecs(17)).isEqualTo(17 * perRound + 2 * jsonRound);
+    // Every 16th round, starting with the first, also goes through OTLP/JSON both ways: rounds 0 and 16 of 17.
+    assertThat(Warmup.codecs(1, ReceiverLimits.DEFAULTS.items())).isEqualTo(perRound + jsonRound);
+    assertThat(Warmup.codecs(17, ReceiverLimits.DEFAULTS.items())).isEqualTo(17 * perRound + 2 * jsonRound);
   }
 }

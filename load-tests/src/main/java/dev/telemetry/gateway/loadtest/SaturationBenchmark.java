@@ -182,9 +182,7 @@ public final class SaturationBenchmark {
     try {
       int spansPerRequest = Integer.parseInt(opt.get("spans-per-request"));
       dev.telemetry.gateway.otlp.Signal signal = dev.telemetry.gateway.otlp.Signal.fromId(opt.get("signal"));
-      byte[][] payloads = signal == dev.telemetry.gateway.otlp.Signal.TRACES
-          ? payloads(2000, spansPerRequest, new Random(1))
-          : OtlpPayloads.encoded(signal, false, 500, spansPerRequest, 1);
+      byte[][] payloads = payloads(signal, spansPerRequest);
       Sender sender = opt.get("transport").equals("grpc") && nodeCount == 1
           ? new GrpcSender(clientVertx, grpcPort, signal, tls)
           : new HttpSender(clientVertx, httpPorts, Integer.parseInt(opt.get("in-flight")), signal, tls);
@@ -288,6 +286,13 @@ public final class SaturationBenchmark {
 
   static KeyValue kv(String k, String v) {
     return KeyValue.newBuilder().setKey(k).setValue(AnyValue.newBuilder().setStringValue(v)).build();
+  }
+
+  /** The benchmarks' pre-encoded requests of a signal: traces as below, logs and metrics from {@link OtlpPayloads}. */
+  static byte[][] payloads(dev.telemetry.gateway.otlp.Signal signal, int itemsPerRequest) {
+    return signal == dev.telemetry.gateway.otlp.Signal.TRACES
+        ? payloads(2000, itemsPerRequest, new Random(1))
+        : OtlpPayloads.encoded(signal, false, 500, itemsPerRequest, 1);
   }
 
   /** Pre-encoded requests of whole traces (10 spans each) across services; every trace ID is distinct. */

@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -97,9 +96,7 @@ public final class SoakRun {
       int spansPerRequest = Integer.parseInt(opt.get("spans-per-request"));
       int inFlight = Integer.parseInt(opt.get("in-flight"));
       dev.telemetry.gateway.otlp.Signal signal = dev.telemetry.gateway.otlp.Signal.fromId(opt.get("signal"));
-      byte[][] payloads = signal == dev.telemetry.gateway.otlp.Signal.TRACES
-          ? SaturationBenchmark.payloads(2000, spansPerRequest, new Random(1))
-          : OtlpPayloads.encoded(signal, false, 500, spansPerRequest, 1);
+      byte[][] payloads = SaturationBenchmark.payloads(signal, spansPerRequest);
       SaturationBenchmark.Sender sender = opt.get("transport").equals("grpc")
           ? new SaturationBenchmark.GrpcSender(clientVertx, grpc, signal, false)
           : new SaturationBenchmark.HttpSender(clientVertx, new int[] {http}, inFlight, signal, false);

@@ -6,6 +6,7 @@ import dev.telemetry.gateway.testing.Await;
 import dev.telemetry.gateway.testing.Certificates;
 import dev.telemetry.gateway.testing.GatewayHarness;
 import dev.telemetry.gateway.testing.Payloads;
+import dev.telemetry.gateway.testing.Tokens;
 import io.vertx.core.json.JsonObject;
 import java.io.InputStream;
 import java.net.URI;
@@ -63,8 +64,8 @@ class AuditTrailIT {
     Files.writeString(routes, "{\"rules\": []}");
     Path audit = tmp.resolve("audit.jsonl");
     try (GatewayHarness gw = GatewayHarness.start(CONFIG, Map.of("DIR", tmp.toString(), "ROUTES", routes.toString(),
-        "READER", sha(READER), "CHANGER", sha(CHANGER), "SENDER", sha(SENDER), "CERT", pki.cert("server").toString(),
-        "KEY", pki.key("server").toString()))) {
+        "READER", Tokens.sha256(READER), "CHANGER", Tokens.sha256(CHANGER), "SENDER", Tokens.sha256(SENDER),
+        "CERT", pki.cert("server").toString(), "KEY", pki.key("server").toString()))) {
       HttpClient https = HttpClient.newBuilder().sslContext(trusting(pki.caCert())).build();
       String base = "https://localhost:" + gw.adminPort;
       String table = "{\"rules\": [{\"id\": \"drop-health\", \"match\": {\"signal\": \"traces\", \"span_name\": "
@@ -153,7 +154,4 @@ class AuditTrailIT {
     return ctx;
   }
 
-  static String sha(String token) {
-    return dev.telemetry.gateway.testing.Tokens.sha256(token);
-  }
 }

@@ -13,6 +13,7 @@ import dev.telemetry.gateway.testing.OtlpSink;
 import dev.telemetry.gateway.testing.Payloads;
 import dev.telemetry.gateway.testing.Ports;
 import dev.telemetry.gateway.testing.RawGrpc;
+import dev.telemetry.gateway.testing.Tokens;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
@@ -107,7 +108,7 @@ class AuthIT {
             Map.entry("KEY", pki.key("server").toString()), Map.entry("CA", pki.caCert().toString()),
             Map.entry("SHOP", shop.endpoint()), Map.entry("PAYMENTS", payments.endpoint()),
             Map.entry("OTHERS", others.endpoint()), Map.entry("ROUTES", routes.toString()),
-            Map.entry("SHOP_SHA", sha(SHOP_TOKEN)), Map.entry("BATCH_SHA", sha(BATCH_TOKEN)),
+            Map.entry("SHOP_SHA", Tokens.sha256(SHOP_TOKEN)), Map.entry("BATCH_SHA", Tokens.sha256(BATCH_TOKEN)),
             Map.entry("TOKENS", tokens.toString()), Map.entry("JWKS", jwks.toString())));
          RawGrpc grpc = new RawGrpc(vertx, gw.grpcPort)) {
       String grpcUrl = "http://127.0.0.1:" + gw.grpcPort;
@@ -172,7 +173,7 @@ class AuthIT {
       // A token added to the tokens file works without a restart.
       assertThat(status(post(gw, "Bearer " + LATE_TOKEN))).isEqualTo(401);
       Files.writeString(tokens, new JsonObject().put("tokens", new JsonArray().add(new JsonObject()
-          .put("name", "late").put("sha256", sha(LATE_TOKEN)).put("tenant", "shop"))).encode());
+          .put("name", "late").put("sha256", Tokens.sha256(LATE_TOKEN)).put("tenant", "shop"))).encode());
       Await.until("the new token accepted", Duration.ofSeconds(10),
           () -> status(post(gw, "Bearer " + LATE_TOKEN)) == 200);
       Await.until("its spans at the shop's backend", Duration.ofSeconds(10), () -> shop.items(Signal.TRACES) == 7);
@@ -209,9 +210,6 @@ class AuthIT {
     }
   }
 
-  static String sha(String token) {
-    return dev.telemetry.gateway.testing.Tokens.sha256(token);
-  }
 
   static JsonObject jwk(ECPublicKey key, String kid) {
     return new JsonObject().put("kty", "EC").put("crv", "P-256").put("kid", kid)
