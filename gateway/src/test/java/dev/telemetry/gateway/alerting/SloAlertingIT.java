@@ -45,6 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SloAlertingIT {
   static final String TOKEN = "slo-alerting-it-token-0123456789";
+  /** One client for every poll: a client per call keeps its selector and pooled socket open until a GC. */
+  final HttpClient http = HttpClient.newHttpClient();
   static final String CONFIG = """
       {
         "receivers": {"otlp": {"type": "otlp",
@@ -239,7 +241,7 @@ class SloAlertingIT {
 
   JsonObject api(GatewayHarness gw, String path) {
     try {
-      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(
           "http://127.0.0.1:" + gw.adminPort + path)).header("Authorization", "Bearer " + TOKEN).build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
