@@ -5,6 +5,7 @@ import dev.telemetry.gateway.backpressure.Reservation;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.telemetry.gateway.processor.sampling.Destination;
+import dev.telemetry.gateway.processor.sampling.EncodedSpans;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -126,13 +127,27 @@ final class ForwardReceiver {
               : p.request()));
           continue;
         }
+        // Not on the ring (leaving): everything goes on to its owner. On it: only what it does not own, while hops last.
+        boolean keepAll = ring.isEmpty() || onRing && hops >= MAX_HOPS;
+        if (decoded == null && (keepAll || onRing)) {
+          // The usual case, all of it this member's: the spans go into the sampler as they came, not decoded and
+          // encoded again; only connectors fed on the owner (the service graph) get them decoded.
+          EncodedSpans read = sampler.read(p.request(), d);
+          if (keepAll || read.allTraces(id -> self.equals(ring.owner(id)))) {
+            ExportTraceServiceRequest tapped = p.handoff() || !taps.active() ? null
+                : ExportTraceServiceRequest.parseFrom(p.request());
+            spans += p.handoff() ? 0 : read.spanCount();
+            handoff += p.handoff() ? read.spanCount() : 0;
+            Reservation r = sampler.reserve(read);
+            held.add(tapped == null ? r : taps.tapped(r, tapped));
+            continue;
+          }
+        }
         ExportTraceServiceRequest request = decoded != null ? decoded
             : ExportTraceServiceRequest.parseFrom(p.request());
         int n = TraceSplitter.spanCount(request);
         spans += p.handoff() ? 0 : n;
         handoff += p.handoff() ? n : 0;
-        // Not on the ring (leaving): everything goes on to its owner. On it: only what it does not own, while hops last.
-        boolean keepAll = ring.isEmpty() || onRing && hops >= MAX_HOPS;
         Map<String, ExportTraceServiceRequest> byOwner = keepAll ? Map.of(self, request)
             : TraceSplitter.split(request, ring);
         for (Map.Entry<String, ExportTraceServiceRequest> e : byOwner.entrySet()) {
@@ -181,10 +196,9 @@ final class ForwardReceiver {
         replicas.holdBeyondBound(p.sampler(), p.exporters(), p.request());
         return true;
       }
-      ExportTraceServiceRequest request = ExportTraceServiceRequest.parseFrom(p.request());
-      sampler.reserve(request, dest.apply(p.exporters())).commit();
-      if (!p.handoff()) {
-        taps.taken(request);
+      sampler.reserve(sampler.read(p.request(), dest.apply(p.exporters()))).commit();
+      if (!p.handoff() && taps.active()) {
+        taps.taken(ExportTraceServiceRequest.parseFrom(p.request()));
       }
       return true;
     } catch (RefusedException e) {

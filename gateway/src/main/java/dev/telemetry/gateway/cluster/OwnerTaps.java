@@ -18,6 +18,11 @@ final class OwnerTaps {
     this.connectors = List.copyOf(connectors);
   }
 
+  /** Whether any connector is fed on the owner (then what it takes must be decoded for them). */
+  boolean active() {
+    return !connectors.isEmpty();
+  }
+
   /** {@code held}, telling the connectors of {@code owned} once it is committed. */
   Reservation tapped(Reservation held, ExportTraceServiceRequest owned) {
     List<Connector> cs = connectors;

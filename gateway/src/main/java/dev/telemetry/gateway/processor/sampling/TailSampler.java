@@ -4,6 +4,7 @@ import dev.telemetry.gateway.backpressure.HeapLedger;
 import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.backpressure.Reservation;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.telemetry.gateway.otlp.TraceKey;
 import dev.telemetry.gateway.processor.sampling.TailSamplingProcessorConfig;
 import dev.telemetry.gateway.processor.Downstream;
@@ -220,7 +221,12 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
    * Calibrated with HeapPerSpanProbe (load-tests).
    */
   public static long charge(Span s) {
-    return s.getSerializedSize() + 240;
+    return charge(s.getSerializedSize());
+  }
+
+  /** {@link #charge(Span)} of a span whose encoding has {@code encodedBytes} bytes. */
+  static long charge(int encodedBytes) {
+    return encodedBytes + 240L;
   }
 
   public java.time.Duration decisionWait() {
@@ -305,17 +311,44 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
 
   @Override
   public Reservation reserve(ExportTraceServiceRequest request, Destination destination) {
-    SamplerJournal j = journal;
-    if (j != null && j.wouldExceed(request.getSerializedSize(), config.memoryBudgetBytes())) {
-      refused.increment(spanCount(request));
-      throw new RefusedException(RefusedException.Reason.QUEUE_FULL, "tail sampler \"" + config.name()
-          + "\": its write-ahead log is at its bound (memory_budget on disk); retry later");
+    refuseIfJournalFull(request.getSerializedSize(), spanCount(request));
+    long cost = 0;
+    for (ResourceSpans rs : request.getResourceSpansList()) {
+      for (ScopeSpans ss : rs.getScopeSpansList()) {
+        for (Span s : ss.getSpansList()) {
+          cost += charge(s);
+        }
+      }
     }
-    long cost = chargeOrRefuse(request);
+    long charged = chargeOrRefuse(cost, spanCount(request));
+    // The spans are encoded for the buffer at commit, on the receiver's event loop, not on the sampler's one context.
+    return reservation(() -> incoming(request, destination), destination, charged);
+  }
+
+  /**
+   * Reads a traces request that is still encoded — spans another member forwarded — into buffer entries without
+   * decoding its spans (see {@link EncodedSpans}); any thread.
+   */
+  public EncodedSpans read(ByteString request, Destination destination) throws InvalidProtocolBufferException {
+    return EncodedSpans.read(request, attributeKeys, keepSpanNames, destination);
+  }
+
+  /** As {@link #reserve(ExportTraceServiceRequest, Destination)} for spans {@link #read} from their encoding. */
+  public Reservation reserve(EncodedSpans spans) {
+    refuseIfJournalFull(spans.encodedBytes, spans.spanCount());
+    long cost = 0;
+    for (Incoming in : spans.spans) {
+      cost += in.entry().bytes();
+    }
+    return reservation(() -> spans.spans, spans.destination, chargeOrRefuse(cost, spans.spanCount()));
+  }
+
+  private Reservation reservation(java.util.function.Supplier<List<Incoming>> incoming, Destination destination,
+                                  long cost) {
     return new Reservation() {
       @Override
       public Future<Void> commit() {
-        return TailSampler.this.commit(request, destination, cost);
+        return TailSampler.this.commit(incoming.get(), destination, cost);
       }
 
       @Override
@@ -325,24 +358,25 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     };
   }
 
-  /**
-   * Charges a request against the sampler's budget and the heap ledger (any thread) and returns its cost; throws
-   * {@link RefusedException}, having charged nothing, when either is used up.
-   */
-  private long chargeOrRefuse(ExportTraceServiceRequest request) {
-    long cost = 0;
-    for (ResourceSpans rs : request.getResourceSpansList()) {
-      for (ScopeSpans ss : rs.getScopeSpansList()) {
-        for (Span s : ss.getSpansList()) {
-          cost += charge(s);
-        }
-      }
+  private void refuseIfJournalFull(long bytes, int spans) {
+    SamplerJournal j = journal;
+    if (j != null && j.wouldExceed(bytes, config.memoryBudgetBytes())) {
+      refused.increment(spans);
+      throw new RefusedException(RefusedException.Reason.QUEUE_FULL, "tail sampler \"" + config.name()
+          + "\": its write-ahead log is at its bound (memory_budget on disk); retry later");
     }
+  }
+
+  /**
+   * Charges {@code cost} bytes of {@code spans} spans against the sampler's budget and the heap ledger (any thread)
+   * and returns it; throws {@link RefusedException}, having charged nothing, when either is used up.
+   */
+  private long chargeOrRefuse(long cost, int spans) {
     long after = charged.addAndGet(cost);
     boolean overBudget = after > config.memoryBudgetBytes() && after != cost;
     if (overBudget || !heap.tryCharge(cost)) {
       charged.addAndGet(-cost);
-      refused.increment(spanCount(request));
+      refused.increment(spans);
       if (overBudget) {
         context.runOnContext(v -> relieve());
         throw new RefusedException(RefusedException.Reason.QUEUE_FULL, "tail sampler \"" + config.name()
@@ -364,13 +398,11 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   }
 
   /**
-   * Buffers a reserved request; its kept spans go to {@code destination}. With a journal the request is on disk
+   * Buffers a reserved request's spans; kept ones go to {@code destination}. With a journal the request is on disk
    * before the returned future succeeds (the client's success); if it cannot be written the client is refused with a
    * retryable error and nothing is buffered.
    */
-  Future<Void> commit(ExportTraceServiceRequest request, Destination destination, long cost) {
-    // The spans are encoded for the buffer here, on the receiver's event loop, not on the sampler's one context.
-    List<Incoming> incoming = incoming(request, destination);
+  private Future<Void> commit(List<Incoming> incoming, Destination destination, long cost) {
     SamplerJournal j = journal;
     if (j == null) {
       context.runOnContext(v -> insert(incoming, -1, System.nanoTime() + config.decisionWait().toNanos()));

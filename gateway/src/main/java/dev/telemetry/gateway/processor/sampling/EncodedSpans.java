@@ -1,0 +1,243 @@
+package dev.telemetry.gateway.processor.sampling;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.WireFormat;
+import io.opentelemetry.proto.common.v1.InstrumentationScope;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.resource.v1.Resource;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * An encoded ExportTraceServiceRequest read into buffer entries without decoding its spans: each span keeps the bytes
+ * it arrived in (they are what {@link Trace.Entry#of} would have encoded: the sender encoded them the same way) and
+ * only the facts policies read are taken from the wire. Resources and scopes, a few per request, are parsed. What a
+ * member forwards to a trace's owner is read this way: decoding and re-encoding each span was most of what
+ * forwarding cost.
+ */
+public final class EncodedSpans {
+  private static final int LEN = WireFormat.WIRETYPE_LENGTH_DELIMITED;
+  // ResourceSpans / ScopeSpans: 1 resource or scope, 2 scope_spans or spans, 3 schema_url.
+  private static final int FIRST = 1 << 3 | LEN;
+  private static final int SECOND = 2 << 3 | LEN;
+  private static final int SCHEMA_URL = 3 << 3 | LEN;
+  // Span (opentelemetry/proto/trace/v1/trace.proto).
+  private static final int TRACE_ID = 1 << 3 | LEN;
+  private static final int TRACE_STATE = 3 << 3 | LEN;
+  private static final int NAME = 5 << 3 | LEN;
+  private static final int KIND = 6 << 3 | WireFormat.WIRETYPE_VARINT;
+  private static final int START = 7 << 3 | WireFormat.WIRETYPE_FIXED64;
+  private static final int END = 8 << 3 | WireFormat.WIRETYPE_FIXED64;
+  private static final int ATTRIBUTE = 9 << 3 | LEN;
+  private static final int STATUS = 15 << 3 | LEN;
+  private static final int FLAGS = 16 << 3 | WireFormat.WIRETYPE_FIXED32;
+  // Status: 3 code. KeyValue: 1 key.
+  private static final int STATUS_CODE = 3 << 3 | WireFormat.WIRETYPE_VARINT;
+  private static final int KEY = 1 << 3 | LEN;
+
+  final List<Incoming> spans;
+  final Destination destination;
+  final int encodedBytes;
+
+  private EncodedSpans(List<Incoming> spans, Destination destination, int encodedBytes) {
+    this.spans = spans;
+    this.destination = destination;
+    this.encodedBytes = encodedBytes;
+  }
+
+  /** How many spans. */
+  public int spanCount() {
+    return spans.size();
+  }
+
+  /** True when every span's trace ID passes {@code test} (asked once per run of spans of one trace). */
+  public boolean allTraces(Predicate<ByteString> test) {
+    ByteString last = null;
+    for (Incoming in : spans) {
+      if (!in.traceId().equals(last)) {
+        last = in.traceId();
+        if (!test.test(last)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Reads {@code request}; a span keeps the attributes named in {@code keys} (all when null) and its name when
+   * {@code keepName}, as {@link Trace.Entry#of} does.
+   */
+  static EncodedSpans read(ByteString request, Set<String> keys, boolean keepName, Destination destination)
+      throws InvalidProtocolBufferException {
+    Reader r = new Reader(keys, keepName, destination);
+    try {
+      CodedInputStream in = request.newCodedInput();
+      int t;
+      while ((t = in.readTag()) != 0) {
+        if (t == FIRST) {
+          int limit = in.pushLimit(in.readRawVarint32());
+          r.resourceSpans(in);
+          in.popLimit(limit);
+        } else {
+          in.skipField(t);
+        }
+      }
+    } catch (InvalidProtocolBufferException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new InvalidProtocolBufferException(e);
+    }
+    return new EncodedSpans(r.out, destination, request.size());
+  }
+
+  /** One read's state: the spans so far, and the resource and scope they belong to. */
+  private static final class Reader {
+    private final Set<String> keys;
+    private final byte[][] keyBytes;
+    private final boolean keepName;
+    private final Destination destination;
+    final List<Incoming> out = new ArrayList<>();
+
+    Reader(Set<String> keys, boolean keepName, Destination destination) {
+      this.keys = keys;
+      this.keepName = keepName;
+      this.destination = destination;
+      this.keyBytes = keys == null ? null : keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8))
+          .toArray(byte[][]::new);
+    }
+
+    void resourceSpans(CodedInputStream in) throws IOException {
+      // The resource and schema URL may follow the scopes on the wire: take the scopes' bytes, read them after.
+      Resource resource = Resource.getDefaultInstance();
+      String schemaUrl = "";
+      List<ByteString> scopes = new ArrayList<>(1);
+      int t;
+      while ((t = in.readTag()) != 0) {
+        switch (t) {
+          case FIRST -> resource = resource.toBuilder().mergeFrom(in.readBytes()).build();
+          case SECOND -> scopes.add(in.readBytes());
+          case SCHEMA_URL -> schemaUrl = in.readStringRequireUtf8();
+          default -> in.skipField(t);
+        }
+      }
+      for (ByteString scope : scopes) {
+        scopeSpans(scope.newCodedInput(), resource, schemaUrl);
+      }
+    }
+
+    private void scopeSpans(CodedInputStream in, Resource resource, String resourceSchemaUrl) throws IOException {
+      InstrumentationScope scope = InstrumentationScope.getDefaultInstance();
+      String schemaUrl = "";
+      List<ByteString> spans = new ArrayList<>();
+      int t;
+      while ((t = in.readTag()) != 0) {
+        switch (t) {
+          case FIRST -> scope = scope.toBuilder().mergeFrom(in.readBytes()).build();
+          case SECOND -> spans.add(in.readBytes());
+          case SCHEMA_URL -> schemaUrl = in.readStringRequireUtf8();
+          default -> in.skipField(t);
+        }
+      }
+      for (ByteString span : spans) {
+        span(span, resource, resourceSchemaUrl, scope, schemaUrl);
+      }
+    }
+
+    private void span(ByteString encoded, Resource resource, String resourceSchemaUrl, InstrumentationScope scope,
+                      String scopeSchemaUrl) throws IOException {
+      CodedInputStream in = encoded.newCodedInput();
+      ByteString traceId = ByteString.EMPTY;
+      String traceState = "";
+      String name = "";
+      int kind = 0;
+      int status = 0;
+      int flags = 0;
+      long start = 0;
+      long end = 0;
+      List<KeyValue> attributes = keys == null || !keys.isEmpty() ? new ArrayList<>(2) : List.of();
+      int t;
+      while ((t = in.readTag()) != 0) {
+        switch (t) {
+          case TRACE_ID -> traceId = in.readBytes();
+          case TRACE_STATE -> traceState = in.readStringRequireUtf8();
+          case NAME -> {
+            if (keepName) {
+              name = in.readStringRequireUtf8();
+            } else {
+              in.skipField(t);
+            }
+          }
+          case KIND -> kind = in.readEnum();
+          case START -> start = in.readFixed64();
+          case END -> end = in.readFixed64();
+          case FLAGS -> flags = in.readFixed32();
+          case STATUS -> {
+            int limit = in.pushLimit(in.readRawVarint32());
+            status = statusCode(in, status);
+            in.popLimit(limit);
+          }
+          case ATTRIBUTE -> {
+            if (keys != null && keys.isEmpty()) {
+              in.skipField(t);
+            } else {
+              ByteString kv = in.readBytes();
+              if (keys == null || wanted(kv)) {
+                attributes.add(KeyValue.parseFrom(kv));
+              }
+            }
+          }
+          default -> in.skipField(t);
+        }
+      }
+      if (attributes.isEmpty()) {
+        attributes = List.of();
+      }
+      out.add(new Incoming(traceId, new Trace.Entry(resource, resourceSchemaUrl, scope, scopeSchemaUrl, encoded,
+          keepName ? name : null, Trace.Entry.facts(status, kind, flags), start, end, traceState, attributes,
+          TailSampler.charge(encoded.size()), destination)));
+    }
+
+    /** A status's code (a later occurrence of the field overrides, as protobuf merges messages). */
+    private static int statusCode(CodedInputStream in, int code) throws IOException {
+      int t;
+      while ((t = in.readTag()) != 0) {
+        if (t == STATUS_CODE) {
+          code = in.readEnum();
+        } else {
+          in.skipField(t);
+        }
+      }
+      return code;
+    }
+
+    /** Whether an encoded KeyValue's key is one of {@code keys}, compared as bytes (no string per attribute). */
+    private boolean wanted(ByteString kv) throws IOException {
+      CodedInputStream in = kv.newCodedInput();
+      byte[] key = null;
+      int t;
+      while ((t = in.readTag()) != 0) {
+        if (t == KEY) {
+          key = in.readByteArray(); // the last occurrence wins, as when parsing
+        } else {
+          in.skipField(t);
+        }
+      }
+      if (key == null) {
+        return keys.contains("");
+      }
+      for (byte[] k : keyBytes) {
+        if (java.util.Arrays.equals(k, key)) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+}
