@@ -81,7 +81,7 @@ public final class Cluster {
   public static Future<Cluster> join(ClusterConfig config, HostPort otlpGrpc, VertxOptions options,
                                      VertxMetricsFactory metrics, MeterRegistry registry) {
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast(config));
-    JsonObject metadata = new JsonObject();
+    JsonObject metadata = new JsonObject().put(EventBusTransport.SNAPPY_KEY, true);
     if (otlpGrpc != null) {
       metadata.put(OtlpGrpcTransport.ADDRESS_KEY, config.advertisedHost() + ":" + otlpGrpc.port());
     }
@@ -173,9 +173,9 @@ public final class Cluster {
     return vertx.deployVerticle(membership).compose(id -> vertx.deployVerticle(new SubscriptionRepair(manager,
         registry))).compose(id -> {
       transport = config.forwarding().transport() == ClusterConfig.Transport.OTLP_GRPC
-          ? new OtlpGrpcTransport(vertx, manager, config.forwarding().token(), config.forwarding().compression(),
-              timeout, config.forwarding().tls() ? config.forwarding().clientTls() : null)
-          : new EventBusTransport(vertx, membership.self(), config.forwarding().compression(), timeout);
+          ? new OtlpGrpcTransport(vertx, manager, config.forwarding().token(),
+              config.forwarding().compression() == ClusterConfig.Compression.GZIP, timeout, config.forwarding().tls() ? config.forwarding().clientTls() : null)
+          : new EventBusTransport(vertx, manager, membership.self(), config.forwarding().compression(), timeout);
       int copies = config.replicationFactor() - 1;
       forwarder = new Forwarder(config.forwarding(), copies, transport, membership, registry, heap);
       replicas = new ReplicaStore(membership, replicaBudget(), replicaHold(), heap, registry);

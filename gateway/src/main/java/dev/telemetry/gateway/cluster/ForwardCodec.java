@@ -1,6 +1,9 @@
 package dev.telemetry.gateway.cluster;
 
+import dev.telemetry.gateway.config.ClusterConfig.Compression;
 import dev.telemetry.proto.cluster.ForwardBatch;
+import io.airlift.compress.snappy.SnappyCompressor;
+import io.airlift.compress.snappy.SnappyDecompressor;
 import dev.telemetry.proto.cluster.ForwardPart;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -11,12 +14,15 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * The event-bus wire format of a forwarded batch: a {@code gateway.cluster.ForwardBatch} (proto/), gzip-compressed
- * when configured. Gzip is recognised by its magic bytes, so members with different compression settings still
- * understand each other. Inflating stops at {@link #MAX_INFLATED} bytes: members are trusted, bugs are not.
+ * The event-bus wire format of a forwarded batch: a {@code gateway.cluster.ForwardBatch} (proto/), as it is,
+ * gzip-compressed, or snappy-compressed behind the two bytes {@link #SNAPPY_MAGIC} (a protobuf message cannot start
+ * with a zero byte: field 0 does not exist). Each form is recognised by its first bytes, so members with different
+ * compression settings still understand each other. Inflating stops at {@link #MAX_INFLATED} bytes: members are
+ * trusted, bugs are not.
  */
 final class ForwardCodec {
   static final int MAX_INFLATED = 256 << 20;
+  static final byte[] SNAPPY_MAGIC = {0, 'S'};
 
   private ForwardCodec() {
   }
@@ -24,15 +30,28 @@ final class ForwardCodec {
   record Batch(String origin, int hops, List<ForwardReceiver.Part> parts) {
   }
 
-  static byte[] encode(String origin, int hops, List<ForwardReceiver.Part> parts, boolean gzip) {
+  static byte[] encode(String origin, int hops, List<ForwardReceiver.Part> parts, Compression compression) {
     ForwardBatch.Builder b = ForwardBatch.newBuilder().setOrigin(origin).setHops(hops);
     for (ForwardReceiver.Part p : parts) {
       b.addParts(part(p));
     }
     byte[] raw = b.build().toByteArray();
-    if (!gzip) {
-      return raw;
-    }
+    return switch (compression) {
+      case NONE -> raw;
+      case GZIP -> gzip(raw);
+      case SNAPPY -> snappy(raw);
+    };
+  }
+
+  private static byte[] snappy(byte[] raw) {
+    SnappyCompressor c = new SnappyCompressor();
+    byte[] out = new byte[SNAPPY_MAGIC.length + c.maxCompressedLength(raw.length)];
+    System.arraycopy(SNAPPY_MAGIC, 0, out, 0, SNAPPY_MAGIC.length);
+    int n = c.compress(raw, 0, raw.length, out, SNAPPY_MAGIC.length, out.length - SNAPPY_MAGIC.length);
+    return java.util.Arrays.copyOf(out, SNAPPY_MAGIC.length + n);
+  }
+
+  private static byte[] gzip(byte[] raw) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length / 4 + 64);
     try (GZIPOutputStream z = new GZIPOutputStream(out, 8192) {
       {
@@ -64,13 +83,33 @@ final class ForwardCodec {
   }
 
   static Batch decode(byte[] bytes) throws IOException {
-    byte[] raw = bytes.length >= 2 && (bytes[0] & 0xff) == 0x1f && (bytes[1] & 0xff) == 0x8b ? inflate(bytes) : bytes;
+    byte[] raw = bytes.length >= 2 && (bytes[0] & 0xff) == 0x1f && (bytes[1] & 0xff) == 0x8b ? inflate(bytes)
+        : bytes.length >= 2 && bytes[0] == SNAPPY_MAGIC[0] && bytes[1] == SNAPPY_MAGIC[1] ? unsnappy(bytes) : bytes;
     ForwardBatch batch = ForwardBatch.parseFrom(raw);
     List<ForwardReceiver.Part> parts = new ArrayList<>(batch.getPartsCount());
     for (ForwardPart fp : batch.getPartsList()) {
       parts.add(part(fp, batch.getHops()));
     }
     return new Batch(batch.getOrigin(), batch.getHops(), parts);
+  }
+
+  /** Snappy's block format declares its uncompressed length up front: checked before anything is allocated. */
+  private static byte[] unsnappy(byte[] framed) throws IOException {
+    int at = SNAPPY_MAGIC.length;
+    try {
+      int declared = SnappyDecompressor.getUncompressedLength(framed, at);
+      if (declared < 0 || declared > MAX_INFLATED) {
+        throw new IOException("forwarded batch inflates beyond " + MAX_INFLATED + " bytes");
+      }
+      byte[] out = new byte[declared];
+      int n = new SnappyDecompressor().decompress(framed, at, framed.length - at, out, 0, out.length);
+      if (n != declared) {
+        throw new IOException("snappy block declares " + declared + " bytes but holds " + n);
+      }
+      return out;
+    } catch (RuntimeException e) { // the decoder reports corruption unchecked (MalformedInputException, bounds)
+      throw new IOException("not valid snappy: " + e.getMessage(), e);
+    }
   }
 
   private static byte[] inflate(byte[] gz) throws IOException {

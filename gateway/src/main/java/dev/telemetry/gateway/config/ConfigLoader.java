@@ -449,12 +449,16 @@ public final class ConfigLoader {
     Duration batchTimeout = f.duration("batch_timeout", ClusterConfig.Forwarding.DEFAULT_BATCH_TIMEOUT,
         Duration.ZERO);
     Duration timeout = f.duration("timeout", ClusterConfig.Forwarding.DEFAULT_TIMEOUT, Duration.ofMillis(100));
-    boolean compression = switch (f.string("compression", "gzip")) {
-      case "gzip" -> true;
-      case "none" -> false;
+    // Snappy costs a quarter of gzip's CPU per forwarded span; the gRPC client compresses with gzip only.
+    String defaultCompression = transport == ClusterConfig.Transport.EVENT_BUS ? "snappy" : "gzip";
+    ClusterConfig.Compression compression = switch (f.string("compression", defaultCompression)) {
+      case "snappy" -> ClusterConfig.Compression.SNAPPY;
+      case "gzip" -> ClusterConfig.Compression.GZIP;
+      case "none" -> ClusterConfig.Compression.NONE;
       default -> {
-        f.error("compression", "must be \"gzip\" or \"none\"");
-        yield true;
+        f.error("compression", transport == ClusterConfig.Transport.EVENT_BUS
+            ? "must be \"snappy\", \"gzip\" or \"none\"" : "must be \"gzip\" or \"none\" with otlp_grpc");
+        yield ClusterConfig.Compression.GZIP;
       }
     };
     String receiver = f.has("receiver") ? f.string("receiver", null) : null;

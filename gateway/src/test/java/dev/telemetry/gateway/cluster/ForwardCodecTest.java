@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import dev.telemetry.gateway.config.ClusterConfig.Compression;
 import dev.telemetry.proto.cluster.ForwardBatch;
+import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
@@ -13,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 class ForwardCodecTest {
   @Test
-  void roundTripsWithAndWithoutGzip() throws IOException {
+  void roundTripsInEveryCompression() throws IOException {
     List<ForwardReceiver.Part> parts = List.of(
         new ForwardReceiver.Part("keep-all", null, ByteString.copyFromUtf8("x".repeat(5000)),
             ForwardReceiver.Kind.TRAFFIC, 1, 3),
@@ -21,11 +23,9 @@ class ForwardCodecTest {
             ForwardReceiver.Kind.HANDOFF, 1, 1),
         new ForwardReceiver.Part("errors", List.of("jaeger"), ByteString.copyFromUtf8("r"),
             ForwardReceiver.Kind.REPLICA, 1, 1));
-    for (boolean gzip : new boolean[] {true, false}) {
-      byte[] wire = ForwardCodec.encode("node-a", 1, parts, gzip);
-      if (gzip) {
-        assertThat(wire.length).isLessThan(500);
-      }
+    for (Compression c : Compression.values()) {
+      byte[] wire = ForwardCodec.encode("node-a", 1, parts, c);
+      assertThat(wire.length).isLessThan(c == Compression.NONE ? 6000 : 500);
       ForwardCodec.Batch batch = ForwardCodec.decode(wire);
       assertThat(batch.origin()).isEqualTo("node-a");
       assertThat(batch.hops()).isEqualTo(1);
@@ -53,5 +53,29 @@ class ForwardCodecTest {
         .hasMessageContaining("inflates beyond");
     assertThatThrownBy(() -> ForwardCodec.decode(new byte[] {8, 1, 2})).isInstanceOf(IOException.class);
     assertThat(ForwardBatch.getDefaultInstance().getPartsCount()).isZero();
+  }
+
+  @Test
+  void aSnappyBlockDeclaringTooMuchIsRefusedBeforeAllocating() {
+    // Magic, then the declared length as a varint: MAX_INFLATED + 1, and nothing after it.
+    int declared = ForwardCodec.MAX_INFLATED + 1;
+    byte[] bomb = {0, 'S', (byte) (declared & 0x7f | 0x80), (byte) (declared >>> 7 & 0x7f | 0x80),
+        (byte) (declared >>> 14 & 0x7f | 0x80), (byte) (declared >>> 21 & 0x7f | 0x80), (byte) (declared >>> 28)};
+    assertThatThrownBy(() -> ForwardCodec.decode(bomb)).isInstanceOf(IOException.class)
+        .hasMessageContaining("inflates beyond");
+    byte[] wire = ForwardCodec.encode("node-a", 0, List.of(new ForwardReceiver.Part("s", null,
+        ByteString.copyFromUtf8("span ".repeat(100)), ForwardReceiver.Kind.TRAFFIC, 0, 1)), Compression.SNAPPY);
+    assertThatThrownBy(() -> ForwardCodec.decode(java.util.Arrays.copyOf(wire, wire.length - 4)))
+        .isInstanceOf(IOException.class).hasMessageContaining("snappy");
+  }
+
+  @Test
+  void snappyGoesOnlyToMembersThatSayTheyReadIt() {
+    JsonObject reads = new JsonObject().put(EventBusTransport.SNAPPY_KEY, true);
+    assertThat(EventBusTransport.compressionFor(Compression.SNAPPY, reads)).isEqualTo(Compression.SNAPPY);
+    assertThat(EventBusTransport.compressionFor(Compression.SNAPPY, new JsonObject())).isEqualTo(Compression.GZIP);
+    assertThat(EventBusTransport.compressionFor(Compression.SNAPPY, null)).isEqualTo(Compression.GZIP);
+    assertThat(EventBusTransport.compressionFor(Compression.NONE, new JsonObject())).isEqualTo(Compression.NONE);
+    assertThat(EventBusTransport.compressionFor(Compression.GZIP, reads)).isEqualTo(Compression.GZIP);
   }
 }

@@ -171,7 +171,7 @@ class ConfigLoaderTest {
             "cluster.virtual_nodes: 0 is out of range [1, 4096]",
             "cluster.replication_factor: 9 is out of range [1, 5]",
             "cluster.discovery.members[0]: not host:port: \"nohost\" (e.g. \"localhost:4317\" or \"0.0.0.0:4317\")",
-            "cluster.forwarding.compression: must be \"gzip\" or \"none\"",
+            "cluster.forwarding.compression: must be \"gzip\" or \"none\" with otlp_grpc",
             "cluster.forwarding: token: otlp_grpc forwarding needs a shared token of at least 16 characters "
                 + "(generate one with `openssl rand -hex 32`)");
     assertThat(problems(base.replaceFirst("\\}$", ", \"cluster\": {\"min_members\": 3, \"discovery\": "
@@ -192,9 +192,20 @@ class ConfigLoaderTest {
     ClusterConfig cc = c.clusterConfig().orElseThrow();
     assertThat(cc.discovery()).isEqualTo(new ClusterConfig.KubernetesDiscovery("obs", "gateway", null));
     assertThat(cc.forwarding().transport()).isEqualTo(ClusterConfig.Transport.EVENT_BUS);
+    assertThat(cc.forwarding().compression()).isEqualTo(ClusterConfig.Compression.SNAPPY);
     assertThat(cc.advertisedHost()).isEqualTo("10.0.0.7");
     assertThat(cc.virtualNodes()).isEqualTo(ClusterConfig.DEFAULT_VIRTUAL_NODES);
     assertThat(loader.parse(base, Path.of(".")).clusterConfig()).isEmpty();
+
+    // The gRPC client compresses with gzip only: that is its default, and snappy is refused with the reason.
+    String grpc = base.replaceFirst("\\}$", ", \"cluster\": {\"discovery\": {\"type\": \"tcp\", \"members\": "
+        + "[\"a:5701\"]}, \"forwarding\": {\"transport\": \"otlp_grpc\", \"receiver\": \"otlp\", "
+        + "\"token\": \"0123456789abcdef0123\"COMPRESSION}}}");
+    assertThat(problems(grpc.replace("COMPRESSION", ", \"compression\": \"snappy\""))).containsExactly(
+        "cluster.forwarding: compression: otlp_grpc forwarding sends gzip or none (snappy is for the event_bus "
+            + "transport)");
+    assertThat(loader.parse(grpc.replace("COMPRESSION", ""), Path.of(".")).clusterConfig().orElseThrow()
+        .forwarding().compression()).isEqualTo(ClusterConfig.Compression.GZIP);
   }
 
   @Test
