@@ -174,7 +174,8 @@ public final class Cluster {
         registry))).compose(id -> {
       transport = config.forwarding().transport() == ClusterConfig.Transport.OTLP_GRPC
           ? new OtlpGrpcTransport(vertx, manager, config.forwarding().token(),
-              config.forwarding().compression() == ClusterConfig.Compression.GZIP, timeout, config.forwarding().tls() ? config.forwarding().clientTls() : null)
+              config.forwarding().compression() == ClusterConfig.Compression.GZIP, timeout,
+              config.forwarding().tls() ? config.forwarding().clientTls() : null)
           : new EventBusTransport(vertx, manager, membership.self(), config.forwarding().compression(), timeout);
       int copies = config.replicationFactor() - 1;
       forwarder = new Forwarder(config.forwarding(), copies, transport, membership, registry, heap);

@@ -95,7 +95,7 @@ public record ClusterConfig(String name, HostPort bind, String advertiseHost, Di
   public enum Transport { EVENT_BUS, OTLP_GRPC }
 
   /**
-   * How forwarded spans are compressed: {@code SNAPPY} (event bus only; about a quarter of gzip's CPU for ~1.3× the
+   * How forwarded spans are compressed: {@code SNAPPY} (event bus only; about a third of gzip's CPU for ~1.25× the
    * bytes) is sent only to members that announce they read it, others get gzip.
    */
   public enum Compression { NONE, GZIP, SNAPPY }

@@ -449,7 +449,7 @@ public final class ConfigLoader {
     Duration batchTimeout = f.duration("batch_timeout", ClusterConfig.Forwarding.DEFAULT_BATCH_TIMEOUT,
         Duration.ZERO);
     Duration timeout = f.duration("timeout", ClusterConfig.Forwarding.DEFAULT_TIMEOUT, Duration.ofMillis(100));
-    // Snappy costs a quarter of gzip's CPU per forwarded span; the gRPC client compresses with gzip only.
+    // Snappy costs a third of gzip's CPU per forwarded span; the gRPC client compresses with gzip only.
     String defaultCompression = transport == ClusterConfig.Transport.EVENT_BUS ? "snappy" : "gzip";
     ClusterConfig.Compression compression = switch (f.string("compression", defaultCompression)) {
       case "snappy" -> ClusterConfig.Compression.SNAPPY;
