@@ -1,16 +1,14 @@
 package dev.telemetry.gateway.cluster;
 
 import dev.telemetry.gateway.config.ClusterConfig.Compression;
+import dev.telemetry.gateway.receiver.otlp.Decompression;
 import dev.telemetry.proto.cluster.ForwardBatch;
-import io.airlift.compress.snappy.SnappyCompressor;
-import io.airlift.compress.snappy.SnappyDecompressor;
 import dev.telemetry.proto.cluster.ForwardPart;
+import io.airlift.compress.snappy.SnappyCompressor;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -83,8 +81,9 @@ final class ForwardCodec {
   }
 
   static Batch decode(byte[] bytes) throws IOException {
-    byte[] raw = bytes.length >= 2 && (bytes[0] & 0xff) == 0x1f && (bytes[1] & 0xff) == 0x8b ? inflate(bytes)
-        : bytes.length >= 2 && bytes[0] == SNAPPY_MAGIC[0] && bytes[1] == SNAPPY_MAGIC[1] ? unsnappy(bytes) : bytes;
+    byte[] raw = bytes.length >= 2 && (bytes[0] & 0xff) == 0x1f && (bytes[1] & 0xff) == 0x8b ? inflate("gzip", bytes)
+        : bytes.length >= 2 && bytes[0] == SNAPPY_MAGIC[0] && bytes[1] == SNAPPY_MAGIC[1]
+        ? inflate("snappy", java.util.Arrays.copyOfRange(bytes, SNAPPY_MAGIC.length, bytes.length)) : bytes;
     ForwardBatch batch = ForwardBatch.parseFrom(raw);
     List<ForwardReceiver.Part> parts = new ArrayList<>(batch.getPartsCount());
     for (ForwardPart fp : batch.getPartsList()) {
@@ -93,37 +92,12 @@ final class ForwardCodec {
     return new Batch(batch.getOrigin(), batch.getHops(), parts);
   }
 
-  /** Snappy's block format declares its uncompressed length up front: checked before anything is allocated. */
-  private static byte[] unsnappy(byte[] framed) throws IOException {
-    int at = SNAPPY_MAGIC.length;
+  /** Through the receivers' bounded decompression: a bomb or a lying snappy length costs no more than the bound. */
+  private static byte[] inflate(String encoding, byte[] compressed) throws IOException {
     try {
-      int declared = SnappyDecompressor.getUncompressedLength(framed, at);
-      if (declared < 0 || declared > MAX_INFLATED) {
-        throw new IOException("forwarded batch inflates beyond " + MAX_INFLATED + " bytes");
-      }
-      byte[] out = new byte[declared];
-      int n = new SnappyDecompressor().decompress(framed, at, framed.length - at, out, 0, out.length);
-      if (n != declared) {
-        throw new IOException("snappy block declares " + declared + " bytes but holds " + n);
-      }
-      return out;
-    } catch (RuntimeException e) { // the decoder reports corruption unchecked (MalformedInputException, bounds)
-      throw new IOException("not valid snappy: " + e.getMessage(), e);
-    }
-  }
-
-  private static byte[] inflate(byte[] gz) throws IOException {
-    try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(gz), 8192)) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream(gz.length * 4);
-      byte[] buf = new byte[16384];
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        if (out.size() + n > MAX_INFLATED) {
-          throw new IOException("forwarded batch inflates beyond " + MAX_INFLATED + " bytes");
-        }
-        out.write(buf, 0, n);
-      }
-      return out.toByteArray();
+      return Decompression.inflate(encoding, compressed, MAX_INFLATED);
+    } catch (Decompression.TooLargeException e) {
+      throw new IOException("forwarded batch inflates beyond " + MAX_INFLATED + " bytes", e);
     }
   }
 }

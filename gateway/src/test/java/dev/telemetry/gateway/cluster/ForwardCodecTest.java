@@ -63,6 +63,12 @@ class ForwardCodecTest {
         (byte) (declared >>> 14 & 0x7f | 0x80), (byte) (declared >>> 21 & 0x7f | 0x80), (byte) (declared >>> 28)};
     assertThatThrownBy(() -> ForwardCodec.decode(bomb)).isInstanceOf(IOException.class)
         .hasMessageContaining("inflates beyond");
+    // Within the bound but more than a block of that size can hold: refused before 100 MiB are allocated.
+    int lie = 100 << 20;
+    byte[] liar = {0, 'S', (byte) (lie & 0x7f | 0x80), (byte) (lie >>> 7 & 0x7f | 0x80),
+        (byte) (lie >>> 14 & 0x7f | 0x80), (byte) (lie >>> 21 & 0x7f)};
+    assertThatThrownBy(() -> ForwardCodec.decode(liar)).isInstanceOf(IOException.class)
+        .hasMessageContaining("declares " + lie + " bytes");
     byte[] wire = ForwardCodec.encode("node-a", 0, List.of(new ForwardReceiver.Part("s", null,
         ByteString.copyFromUtf8("span ".repeat(100)), ForwardReceiver.Kind.TRAFFIC, 0, 1)), Compression.SNAPPY);
     assertThatThrownBy(() -> ForwardCodec.decode(java.util.Arrays.copyOf(wire, wire.length - 4)))

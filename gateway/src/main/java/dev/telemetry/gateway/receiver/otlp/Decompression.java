@@ -17,9 +17,10 @@ import java.util.zip.InflaterInputStream;
  * Request decompression that stops as soon as the output would exceed a limit, whatever the codec — gzip, zstd,
  * deflate (zlib, or raw), snappy (block format, whose declared length is checked before anything is allocated) and
  * x-snappy-framed — so a decompression bomb costs at most {@code limit} bytes of memory and the CPU to inflate them,
- * however high its ratio (the CVE-2024-36129 class: a small zstd body that expands to gigabytes).
+ * however high its ratio (the CVE-2024-36129 class: a small zstd body that expands to gigabytes). The receivers
+ * and the cluster's forward codec decompress through it.
  */
-final class Decompression {
+public final class Decompression {
   /** The Content-Encoding / grpc-encoding values accepted besides identity. */
   static final List<String> ENCODINGS = List.of("gzip", "zstd", "deflate", "snappy", "x-snappy-framed");
 
@@ -30,7 +31,7 @@ final class Decompression {
   }
 
   /** The output would be larger than the limit. */
-  static final class TooLargeException extends IOException {
+  public static final class TooLargeException extends IOException {
     TooLargeException(long limit) {
       super("decompressed body exceeds max_decompressed_bytes (" + limit + " bytes)", null);
     }
@@ -41,7 +42,7 @@ final class Decompression {
   }
 
   /** Decompresses {@code in} encoded as {@code encoding} (one of {@link #ENCODINGS}). */
-  static byte[] inflate(String encoding, byte[] in, long limit) throws IOException {
+  public static byte[] inflate(String encoding, byte[] in, long limit) throws IOException {
     switch (encoding.toLowerCase(Locale.ROOT)) {
       case "gzip" -> {
         try (InputStream s = new GZIPInputStream(new ByteArrayInputStream(in), 8 * 1024)) {
