@@ -3,6 +3,7 @@ package dev.telemetry.gateway.processor.sampling;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import com.google.protobuf.WireFormat;
 import io.opentelemetry.proto.common.v1.InstrumentationScope;
 import io.opentelemetry.proto.common.v1.KeyValue;
@@ -97,7 +98,7 @@ public final class EncodedSpans {
     return new EncodedSpans(r.out, destination, request.size());
   }
 
-  /** One read's state: the spans so far, and the resource and scope they belong to. */
+  /** One read's state: what policies keep of each span, and the spans read so far. */
   private static final class Reader {
     private final Set<String> keys;
     private final byte[][] keyBytes;
@@ -114,40 +115,38 @@ public final class EncodedSpans {
     }
 
     void resourceSpans(CodedInputStream in) throws IOException {
-      // The resource and schema URL may follow the scopes on the wire: take the scopes' bytes, read them after.
-      Resource resource = Resource.getDefaultInstance();
-      String schemaUrl = "";
-      List<ByteString> scopes = new ArrayList<>(1);
-      int t;
-      while ((t = in.readTag()) != 0) {
-        switch (t) {
-          case FIRST -> resource = resource.toBuilder().mergeFrom(in.readBytes()).build();
-          case SECOND -> scopes.add(in.readBytes());
-          case SCHEMA_URL -> schemaUrl = in.readStringRequireUtf8();
-          default -> in.skipField(t);
+      Group<Resource> rs = group(in, Resource.getDefaultInstance());
+      for (ByteString scopeSpans : rs.children()) {
+        Group<InstrumentationScope> ss = group(scopeSpans.newCodedInput(), InstrumentationScope.getDefaultInstance());
+        for (ByteString span : ss.children()) {
+          span(span, rs.head(), rs.schemaUrl(), ss.head(), ss.schemaUrl());
         }
-      }
-      for (ByteString scope : scopes) {
-        scopeSpans(scope.newCodedInput(), resource, schemaUrl);
       }
     }
 
-    private void scopeSpans(CodedInputStream in, Resource resource, String resourceSchemaUrl) throws IOException {
-      InstrumentationScope scope = InstrumentationScope.getDefaultInstance();
+    /** A ResourceSpans or ScopeSpans: its resource or scope, schema URL, and its children still encoded. */
+    private record Group<M>(M head, String schemaUrl, List<ByteString> children) {
+    }
+
+    /**
+     * Reads a ResourceSpans or ScopeSpans (the same layout: 1 the resource or scope, 2 the children, 3 schema_url).
+     * The head and schema URL may follow the children on the wire, so the children are read only afterwards.
+     */
+    @SuppressWarnings("unchecked")
+    private static <M extends Message> Group<M> group(CodedInputStream in, M empty) throws IOException {
+      Message.Builder head = null;
       String schemaUrl = "";
-      List<ByteString> spans = new ArrayList<>();
+      List<ByteString> children = new ArrayList<>();
       int t;
       while ((t = in.readTag()) != 0) {
         switch (t) {
-          case FIRST -> scope = scope.toBuilder().mergeFrom(in.readBytes()).build();
-          case SECOND -> spans.add(in.readBytes());
+          case FIRST -> head = (head == null ? empty.toBuilder() : head).mergeFrom(in.readBytes());
+          case SECOND -> children.add(in.readBytes());
           case SCHEMA_URL -> schemaUrl = in.readStringRequireUtf8();
           default -> in.skipField(t);
         }
       }
-      for (ByteString span : spans) {
-        span(span, resource, resourceSchemaUrl, scope, schemaUrl);
-      }
+      return new Group<>(head == null ? empty : (M) head.build(), schemaUrl, children);
     }
 
     private void span(ByteString encoded, Resource resource, String resourceSchemaUrl, InstrumentationScope scope,

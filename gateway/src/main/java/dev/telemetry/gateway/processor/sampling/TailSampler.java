@@ -311,7 +311,8 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
 
   @Override
   public Reservation reserve(ExportTraceServiceRequest request, Destination destination) {
-    refuseIfJournalFull(request.getSerializedSize(), spanCount(request));
+    int spans = spanCount(request);
+    refuseIfJournalFull(request.getSerializedSize(), spans);
     long cost = 0;
     for (ResourceSpans rs : request.getResourceSpansList()) {
       for (ScopeSpans ss : rs.getScopeSpansList()) {
@@ -320,7 +321,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
         }
       }
     }
-    long charged = chargeOrRefuse(cost, spanCount(request));
+    long charged = chargeOrRefuse(cost, spans);
     // The spans are encoded for the buffer at commit, on the receiver's event loop, not on the sampler's one context.
     return reservation(() -> incoming(request, destination), destination, charged);
   }
