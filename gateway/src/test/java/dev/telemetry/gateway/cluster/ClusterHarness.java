@@ -285,12 +285,34 @@ abstract class ClusterHarness {
   }
 
   void awaitRing(List<Node> members, int size) throws Exception {
+    awaitRings("every member sees a ring of " + size, Duration.ofSeconds(90), members, size);
+  }
+
+  /**
+   * Waits until every one of {@code members} sees a ring of {@code size}; on a timeout prints what each member of
+   * the cluster sees and the end of its log (a CI failure has nothing else to go by).
+   */
+  void awaitRings(String what, Duration timeout, List<Node> members, int size) throws Exception {
+    long start = System.nanoTime();
+    List<String> timeline = new ArrayList<>(); // each change of what the members answer, and when
     try {
-      Await.until("every member sees a ring of " + size, Duration.ofSeconds(90),
-          () -> members.stream().allMatch(n -> n.ringSize() == size));
+      Await.until(what, timeout, () -> {
+        List<Integer> sizes = members.stream().map(Node::ringSize).toList();
+        String now = sizes.toString();
+        if (timeline.isEmpty() || !timeline.get(timeline.size() - 1).endsWith(now)) {
+          timeline.add(String.format("%.1f s: %s", (System.nanoTime() - start) / 1e9, now));
+        }
+        return sizes.stream().allMatch(x -> x == size);
+      });
+      if (System.nanoTime() - start > FAILURE_TIMEOUT.toNanos() * 3) {
+        System.out.println(what + ": slow; ring sizes seen (-1: no answer): " + timeline);
+      }
     } catch (AssertionError e) {
-      for (Node n : members) {
-        n.log("ring not formed");
+      System.out.println(what + ": ring sizes seen (-1: no answer): " + timeline);
+      for (Node n : nodes) {
+        System.out.println("node" + n.index + " (" + (n.process.isAlive() ? "alive" : "exited") + ") sees: "
+            + n.cluster());
+        n.log(what + ": timed out");
       }
       throw e;
     }
@@ -302,6 +324,17 @@ abstract class ClusterHarness {
       if (n != null && n.process != null) {
         n.process.destroyForcibly();
         n.process.waitFor(20, TimeUnit.SECONDS);
+      }
+    }
+    String keep = System.getProperty("cluster.it.logs"); // a directory to keep the members' logs in
+    if (keep != null) {
+      Path dir = Path.of(keep, getClass().getSimpleName() + "-" + System.currentTimeMillis());
+      Files.createDirectories(dir);
+      for (int i = 0; i < nodes.length; i++) {
+        Path log = tmp.resolve("node" + i + ".log");
+        if (Files.exists(log)) {
+          Files.copy(log, dir.resolve("node" + i + ".log"));
+        }
       }
     }
     if (sink != null) {
@@ -377,13 +410,16 @@ abstract class ClusterHarness {
 
   void awaitQuiet() {
     int[] last = {-1};
-    Await.until("the backend stops receiving", Duration.ofSeconds(60), () -> {
-      sleep(DECISION_WAIT.toMillis() + 1000);
-      int now = sink.spans().size();
-      boolean quiet = now == last[0];
-      last[0] = now;
-      return quiet;
-    });
+    List<Integer> seen = new ArrayList<>();
+    Await.until(() -> "the backend stops receiving (spans received at each look: " + seen + ")",
+        Duration.ofSeconds(60), () -> {
+          sleep(DECISION_WAIT.toMillis() + 1000);
+          int now = sink.spans().size();
+          seen.add(now);
+          boolean quiet = now == last[0];
+          last[0] = now;
+          return quiet;
+        });
   }
 
   record Outcome(int expected, int whole, int partial, int missing, int duplicated, int unexpected,
@@ -470,6 +506,70 @@ abstract class ClusterHarness {
       Long sent = ledger.firstSentAt.get(t);
       return sent != null && sent >= from - before && sent <= to + after;
     };
+  }
+
+  /**
+   * Every change of ring any member reports while a scenario runs, with when it was seen (System.nanoTime): besides
+   * the ones a scenario causes, a member starved of CPU for longer than the failure timeout (a loaded CI machine:
+   * Hazelcast logs a "huge system clock jump") is dropped and merges back on its own, and traces in flight then may
+   * be decided on both sides or without some spans — what cluster.md's "Disagreement" describes. One poller per
+   * member, so a paused one holds up none of the others.
+   */
+  final class RingWatch implements AutoCloseable {
+    final List<Long> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> pollers = new ArrayList<>();
+
+    RingWatch() {
+      watches.add(this);
+      for (Node n : nodes) {
+        Thread t = new Thread(() -> {
+          List<String> last = null;
+          while (running.get()) {
+            JsonObject c = n.cluster();
+            if (c != null) {
+              List<String> ring = c.getJsonArray("ring").stream().map(JsonObject.class::cast)
+                  .map(m -> m.getString("id")).sorted().toList();
+              if (last != null && !last.equals(ring)) {
+                changes.add(System.nanoTime());
+              }
+              last = ring;
+            }
+            sleep(200);
+          }
+        }, "ring-watch-" + n.index);
+        t.setDaemon(true);
+        t.start();
+        pollers.add(t);
+      }
+    }
+
+    /** Traces whose first span was sent around a ring change a member went through. */
+    java.util.function.Predicate<ByteString> inFlightAtAChange(Ledger ledger) {
+      return t -> changes.stream().anyMatch(at -> firstSentAround(ledger, at, at).test(t));
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      if (!running.getAndSet(false)) {
+        return;
+      }
+      for (Thread t : pollers) {
+        t.join(10_000);
+      }
+      System.out.println("ring changes seen by the members: " + changes.size());
+    }
+  }
+
+  private final List<RingWatch> watches = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Watches a scenario left open (it failed half-way) stop with it. */
+  @org.junit.jupiter.api.AfterEach
+  void closeWatches() throws InterruptedException {
+    for (RingWatch w : watches) {
+      w.close();
+    }
+    watches.clear();
   }
 
   /** The ring as every member sees it now. */
