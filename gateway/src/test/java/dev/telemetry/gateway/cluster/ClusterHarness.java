@@ -516,7 +516,12 @@ abstract class ClusterHarness {
    * member, so a paused one holds up none of the others.
    */
   final class RingWatch implements AutoCloseable {
+    /** When any member's ring changed (System.nanoTime). */
     final List<Long> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** From/to (System.nanoTime) of the times the answering members' rings differed: each decided apart. */
+    final List<long[]> disagreements = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Map<Integer, List<String>> views = new HashMap<>();
+    private long disagreeingSince = -1;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> pollers = new ArrayList<>();
 
@@ -524,17 +529,10 @@ abstract class ClusterHarness {
       watches.add(this);
       for (Node n : nodes) {
         Thread t = new Thread(() -> {
-          List<String> last = null;
           while (running.get()) {
             JsonObject c = n.cluster();
-            if (c != null) {
-              List<String> ring = c.getJsonArray("ring").stream().map(JsonObject.class::cast)
-                  .map(m -> m.getString("id")).sorted().toList();
-              if (last != null && !last.equals(ring)) {
-                changes.add(System.nanoTime());
-              }
-              last = ring;
-            }
+            seen(n.index, c == null ? null : c.getJsonArray("ring").stream().map(JsonObject.class::cast)
+                .map(m -> m.getString("id")).sorted().toList());
             sleep(200);
           }
         }, "ring-watch-" + n.index);
@@ -544,9 +542,35 @@ abstract class ClusterHarness {
       }
     }
 
-    /** Traces whose first span was sent around a ring change a member went through. */
+    /** A member's ring, or null when it did not answer (paused, killed, starting): then it has no say. */
+    private synchronized void seen(int node, List<String> ring) {
+      long now = System.nanoTime();
+      List<String> before = ring == null ? views.remove(node) : views.put(node, ring);
+      if (ring != null && before != null && !before.equals(ring)) {
+        changes.add(now);
+      }
+      boolean agree = views.values().stream().distinct().count() <= 1;
+      if (!agree && disagreeingSince < 0) {
+        disagreeingSince = now;
+      } else if (agree && disagreeingSince >= 0) {
+        disagreements.add(new long[] {disagreeingSince, now});
+        disagreeingSince = -1;
+      }
+    }
+
+    /**
+     * Traces whose first span was sent around a ring change a member went through, or while the members' rings
+     * differed (a member dropped by the others and not yet back; members split from each other).
+     */
     java.util.function.Predicate<ByteString> inFlightAtAChange(Ledger ledger) {
-      return t -> changes.stream().anyMatch(at -> firstSentAround(ledger, at, at).test(t));
+      List<long[]> apart = new ArrayList<>(disagreements);
+      synchronized (this) {
+        if (disagreeingSince >= 0) {
+          apart.add(new long[] {disagreeingSince, System.nanoTime()});
+        }
+      }
+      return t -> changes.stream().anyMatch(at -> firstSentAround(ledger, at, at).test(t))
+          || apart.stream().anyMatch(w -> firstSentAround(ledger, w[0], w[1]).test(t));
     }
 
     @Override
@@ -557,7 +581,8 @@ abstract class ClusterHarness {
       for (Thread t : pollers) {
         t.join(10_000);
       }
-      System.out.println("ring changes seen by the members: " + changes.size());
+      System.out.printf("ring changes seen by the members: %d; their rings differed %d time(s), %.1f s in all%n",
+          changes.size(), disagreements.size(), disagreements.stream().mapToLong(w -> w[1] - w[0]).sum() / 1e9);
     }
   }
 
