@@ -413,14 +413,21 @@ public final class Gateway {
   }
 
   /**
-   * The OTLP codecs run over synthetic requests (on a worker: interpreted at first) before the receivers bind, so the
-   * first clients do not wait for class loading and the interpreter; see {@link Warmup}.
+   * The OTLP codecs, and the encoded path of pipelines that take traces encoded, run over synthetic requests (on a
+   * worker: interpreted at first) before the receivers bind, so the first clients do not wait for class loading and
+   * the interpreter; see {@link Warmup}.
    */
   private Future<Void> warmCodecs() {
     return vertx.executeBlocking(() -> {
       long t0 = System.nanoTime();
-      long items = Warmup.codecs(WARMUP_ROUNDS, ReceiverLimits.DEFAULTS.items());
-      LOG.fine(() -> "warmed the OTLP codecs with " + items + " synthetic items in "
+      long codecs = Warmup.codecs(WARMUP_ROUNDS, ReceiverLimits.DEFAULTS.items());
+      long encoded = 0;
+      for (Pipeline p : pipelines.all()) {
+        encoded += p.warmUpEncoded(WARMUP_ROUNDS, Warmup.encodedTraces());
+      }
+      long spans = encoded;
+      LOG.fine(() -> "warmed the OTLP codecs with " + codecs + " synthetic items" + (spans == 0 ? ""
+          : " and the encoded traces path with " + spans + " spans") + " in "
           + (System.nanoTime() - t0) / 1_000_000 + " ms");
       return null;
     }, false);

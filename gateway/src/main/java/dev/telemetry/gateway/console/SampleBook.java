@@ -57,6 +57,15 @@ public final class SampleBook {
 
   /** Called for every accepted request (any thread); keeps it when its signal's interval has passed. */
   public void offer(Signal signal, String receiver, String tenant, Message request, int items, int bytes) {
+    offer(signal, receiver, tenant, () -> request, items, bytes);
+  }
+
+  /**
+   * As {@link #offer(Signal, String, String, Message, int, int)} for a request built only if it is kept (null from
+   * {@code request}: none to keep).
+   */
+  public void offer(Signal signal, String receiver, String tenant,
+                    java.util.function.Supplier<? extends Message> request, int items, int bytes) {
     if (bytes > maxBytes) {
       return;
     }
@@ -66,11 +75,15 @@ public final class SampleBook {
     if (now - previous < intervalMillis || !last.compareAndSet(previous, now)) {
       return;
     }
-    int size = bytes >= 0 ? bytes : request.getSerializedSize();
+    Message taken = request.get(); // built only when one is taken: the receivers may not have decoded it
+    if (taken == null) {
+      return;
+    }
+    int size = bytes >= 0 ? bytes : taken.getSerializedSize();
     if (size > maxBytes) {
       return;
     }
-    Sample s = new Sample(signal, Instant.ofEpochMilli(now), receiver, tenant, items, size, request);
+    Sample s = new Sample(signal, Instant.ofEpochMilli(now), receiver, tenant, items, size, taken);
     Deque<Sample> q = kept.get(signal);
     synchronized (q) {
       q.addFirst(s);

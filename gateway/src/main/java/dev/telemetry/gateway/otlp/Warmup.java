@@ -35,7 +35,8 @@ import java.util.Map;
  * over synthetic requests of every signal before the gateway reports ready. A just-started JVM otherwise meets its
  * first clients with these classes unloaded and their code interpreted: the first requests then took hundreds of
  * milliseconds (docs/benchmarks.md, cold start). Only codecs, which have no side effects: nothing synthetic reaches
- * a processor, a sampler, a meter or an exporter.
+ * a processor, a sampler, a meter or an exporter. (A traces pipeline that takes requests encoded warms that path
+ * itself from {@link #encodedTraces}: {@code Pipeline.warmUpEncoded}, as side-effect free.)
  */
 public final class Warmup {
   private Warmup() {
@@ -109,6 +110,11 @@ public final class Warmup {
       b[i] = (byte) (seed * 31 + i * 17 + 1);
     }
     return b;
+  }
+
+  /** The synthetic traces request, encoded (for the paths that take traces without decoding them). */
+  public static byte[] encodedTraces() {
+    return traces().toByteArray();
   }
 
   static ExportTraceServiceRequest traces() {

@@ -14,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * (attributes per item, resource or scope; entries per array or map value; nesting of values) and counts what
  * decoding would allocate — messages and strings — so that the heap is charged for a request of ten million empty
  * attributes as for what it is, not as for its size. Driven by the protobuf descriptors, so every OTLP message is
- * covered. Groups (wire types 3 and 4, unused by OTLP) are refused.
+ * covered. Groups (wire types 3 and 4, unused by OTLP) and strings that are not valid UTF-8 are refused, as decoding
+ * would refuse them: a request that passes can be taken without decoding it.
  */
 public final class WireScan {
   private static final int MAX_MESSAGE_DEPTH = 100; // protobuf-java's own recursion limit
@@ -55,7 +56,8 @@ public final class WireScan {
   }
 
   /** Per message type, indexed by field number: the field's message type (null for scalars). */
-  private record Table(Descriptor type, Table[] children, boolean[] present, int countedField, boolean anyValue) {
+  private record Table(Descriptor type, Table[] children, boolean[] present, boolean[] utf8, int countedField,
+                       boolean anyValue) {
   }
 
   private static final Map<Descriptor, Table> TABLES = new ConcurrentHashMap<>();
@@ -89,16 +91,18 @@ public final class WireScan {
     }
     Table[] children = new Table[max + 1];
     boolean[] present = new boolean[max + 1];
+    boolean[] utf8 = new boolean[max + 1];
     int counted = -1;
     for (FieldDescriptor f : d.getFields()) {
       present[f.getNumber()] = true;
+      utf8[f.getNumber()] = f.getType() == FieldDescriptor.Type.STRING;
       if (f.isRepeated() && f.getJavaType() == FieldDescriptor.JavaType.MESSAGE
           && (f.getMessageType() == KeyValue.getDescriptor() && f.getName().endsWith("attributes")
               || d == ArrayValue.getDescriptor() || d == KeyValueList.getDescriptor())) {
         counted = f.getNumber();
       }
     }
-    t = new Table(d, children, present, counted, d == ANY_VALUE);
+    t = new Table(d, children, present, utf8, counted, d == ANY_VALUE);
     TABLES.put(d, t); // before the children: message types are recursive (AnyValue → ArrayValue → AnyValue)
     for (FieldDescriptor f : d.getFields()) {
       if (f.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
@@ -146,6 +150,11 @@ public final class WireScan {
             }
           } else {
             scalars++;
+            if (field < t.utf8.length && t.utf8[field]
+                && !com.google.protobuf.UnsafeByteOperations.unsafeWrap(b, from, next - from).isValidUtf8()) {
+              // What decoding refuses too; checked here so that a request taken still encoded is held to it.
+              throw new Refused(fieldName(t, field), "a string that is not valid UTF-8", false);
+            }
           }
         }
         default -> throw new Refused("", "wire type " + (tag & 7) + " (groups are not used by OTLP)", false);

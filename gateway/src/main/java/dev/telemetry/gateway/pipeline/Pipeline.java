@@ -2,12 +2,16 @@ package dev.telemetry.gateway.pipeline;
 
 import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.backpressure.Reservation;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.processor.Downstream;
+import dev.telemetry.gateway.processor.EncodedSpanProcessor;
 import dev.telemetry.gateway.processor.Processor;
 import dev.telemetry.gateway.connector.Connector;
 import dev.telemetry.gateway.processor.sampling.Destination;
+import dev.telemetry.gateway.processor.sampling.EncodedSpans;
 import dev.telemetry.gateway.processor.sampling.SamplingStage;
 import dev.telemetry.gateway.processor.sampling.TailSampler;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
@@ -34,6 +38,8 @@ public final class Pipeline {
   private final SamplingStage sampler;
   private List<Connector> taps = List.of();
   private final Branches branches;
+  /** The processors as {@link EncodedSpanProcessor}s when every one of them takes encoded spans, else null. */
+  private final List<EncodedSpanProcessor> encodedProcessors;
 
   public Pipeline(Signal signal, List<ExporterQueue> queues) {
     this(signal, List.of(), null, queues, Map.of(), Map.of());
@@ -61,6 +67,16 @@ public final class Pipeline {
       local.downstream(downstream());
     }
     this.branches = new Branches(signal, this.queues, sampler, routable, samplers);
+    List<EncodedSpanProcessor> encoded = new ArrayList<>();
+    for (Processor p : this.processors) {
+      if (p instanceof EncodedSpanProcessor e && e.takesEncodedSpans()) {
+        encoded.add(e);
+      } else {
+        encoded = null;
+        break;
+      }
+    }
+    this.encodedProcessors = encoded == null ? null : List.copyOf(encoded);
   }
 
   /**
@@ -146,6 +162,56 @@ public final class Pipeline {
         c.take(accepted, tenant);
       }
     });
+  }
+
+  /**
+   * Whether a traces request can be taken still encoded ({@link #readEncoded}): nothing after the receivers needs it
+   * decoded — no connector, a tail sampler of this process as the last stage, and processors that all work on
+   * encoded spans. Then most spans go into the sampler's buffer without ever being decoded.
+   */
+  public boolean takesEncoded() {
+    return taps.isEmpty() && sampler instanceof TailSampler && encodedProcessors != null;
+  }
+
+  /**
+   * Reads a protobuf traces request as a client sent it (checked by {@code WireScan}, strings included) through the
+   * processors; null when it must be decoded after all (a span with an invalid ID: validation rejects that span
+   * alone). Only when {@link #takesEncoded}. Throws for bytes that are not a traces request.
+   */
+  public EncodedSpans readEncoded(ByteString request) throws java.io.IOException {
+    return ((TailSampler) sampler).readReceived(request, encodedProcessors);
+  }
+
+  /**
+   * Runs the encoded path's code over a synthetic request {@code rounds} times when this pipeline takes traces
+   * encoded (see {@code Warmup}): the sampler's reader, and each processor's {@link
+   * EncodedSpanProcessor#warmUpStandIn stand-in} — the pipeline's own processors are not called, so no meter of
+   * theirs counts synthetic spans. Nothing is offered. Returns the spans read.
+   */
+  public long warmUpEncoded(int rounds, byte[] synthetic) {
+    if (!takesEncoded()) {
+      return 0;
+    }
+    List<EncodedSpanProcessor> stand = encodedProcessors.stream().map(EncodedSpanProcessor::warmUpStandIn)
+        .filter(java.util.Objects::nonNull).toList();
+    long spans = 0;
+    try {
+      for (int r = 0; r < rounds; r++) {
+        EncodedSpans read = ((TailSampler) sampler).readReceived(UnsafeByteOperations.unsafeWrap(synthetic), stand);
+        spans += read == null ? 0 : read.spanCount();
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("the synthetic traces request did not read: " + e.getMessage(), e);
+    }
+    return spans;
+  }
+
+  /** Offers what {@link #readEncoded} read, as {@link #offer(Message, int, int)} offers a decoded request. */
+  public Future<Void> offerEncoded(EncodedSpans spans) {
+    if (spans.spanCount() == 0) {
+      return Future.succeededFuture();
+    }
+    return commit(() -> ((TailSampler) sampler).reserve(spans));
   }
 
   private Future<Void> offerRouted(Message request, int items, int bytes, RouteMatcher matcher, String tenant) {

@@ -79,9 +79,49 @@ public final class Pipelines implements TelemetryConsumer {
     return r != null && r.contains(receiver);
   }
 
+  /**
+   * Traces for a pipeline that {@link Pipeline#takesEncoded takes them encoded}, when nothing before it needs them
+   * decoded either (no routing table, no tenant quotas).
+   */
   @Override
-  public Future<Void> consume(String receiver, Signal signal, Message request, int items, int bytes,
-                              RequestHeaders headers) {
+  public EncodedIntake consumeEncoded(String receiver, Signal signal, byte[] request, RequestHeaders headers) {
+    if (signal != Signal.TRACES || routes != null || admission != null) {
+      return null;
+    }
+    Pipeline p = bySignal.get(signal);
+    if (p == null || !p.takesEncoded() || !accepts(receiver, signal)) {
+      return null;
+    }
+    dev.telemetry.gateway.processor.sampling.EncodedSpans spans;
+    try {
+      spans = p.readEncoded(com.google.protobuf.UnsafeByteOperations.unsafeWrap(request));
+    } catch (java.io.IOException | RuntimeException e) {
+      return null; // decoding it reports the problem as it always has
+    }
+    if (spans == null) {
+      return null;
+    }
+    if (spans.spanCount() == 0) {
+      return new EncodedIntake(0, Future.succeededFuture()); // as an empty decoded request: nothing to refuse
+    }
+    Future<Void> closed = refusedWhileClosed();
+    if (closed != null) {
+      return new EncodedIntake(spans.spanCount(), closed);
+    }
+    if (samples != null) {
+      samples.offer(signal, receiver, headers.get(RequestHeaders.AUTHENTICATED_TENANT), () -> {
+        try {
+          return signal.parseRequest(request);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          return null; // not after WireScan, which holds requests to what decoding does; then no sample
+        }
+      }, spans.spanCount(), request.length);
+    }
+    return new EncodedIntake(spans.spanCount(), p.offerEncoded(spans));
+  }
+
+  /** NOT_READY before open and after close, MEMORY_LIMIT while the heap is over its limit; else null. */
+  private Future<Void> refusedWhileClosed() {
     if (!open) {
       return Future.failedFuture(new RefusedException(RefusedException.Reason.NOT_READY,
           "the gateway is not ready (starting or shutting down); retry later"));
@@ -89,6 +129,16 @@ public final class Pipelines implements TelemetryConsumer {
     if (memory != null && memory.overLimit()) {
       return Future.failedFuture(new RefusedException(RefusedException.Reason.MEMORY_LIMIT,
           "the gateway is at its memory limit; retry later"));
+    }
+    return null;
+  }
+
+  @Override
+  public Future<Void> consume(String receiver, Signal signal, Message request, int items, int bytes,
+                              RequestHeaders headers) {
+    Future<Void> closed = refusedWhileClosed();
+    if (closed != null) {
+      return closed;
     }
     Pipeline p = bySignal.get(signal);
     if (p == null || !accepts(receiver, signal)) {

@@ -22,6 +22,20 @@ public interface TelemetryConsumer {
     return headers;
   }
 
+  /**
+   * Takes a protobuf request without decoding it, when this consumer can (see {@code Pipeline#takesEncoded}): what
+   * it read and the outcome, as {@link #consume}'s; null when the request must be decoded and consumed instead (the
+   * default; also for a request with invalid items, whose valid ones are taken with a partial success then). The
+   * bytes passed the receivers' {@code WireScan}.
+   */
+  default EncodedIntake consumeEncoded(String receiver, Signal signal, byte[] request, RequestHeaders headers) {
+    return null;
+  }
+
+  /** What {@link #consumeEncoded} read: the request's item count, and the outcome. */
+  record EncodedIntake(int items, Future<Void> outcome) {
+  }
+
   /** {@code headers} are those of the carrying request (routing reads the tenant header from them). */
   Future<Void> consume(String receiver, Signal signal, Message request, int items, int bytes,
                        RequestHeaders headers);

@@ -117,4 +117,30 @@ class WireScanTest {
     assertThat(scan(Signal.TRACES, withUnknown).messages()).isEqualTo(scan(Signal.TRACES, known).messages());
     assertThat(ByteString.copyFrom(withUnknown)).isNotNull();
   }
+
+  @Test
+  void stringsThatAreNotUtf8AreRefusedWhereTheyAreAsDecodingRefusesThem() throws Exception {
+    byte[] good = spanWith(2);
+    // The second span's second attribute value "v" becomes 0xff: not UTF-8 (a string field), where bytes fields
+    // (trace IDs) may hold anything.
+    int at = -1;
+    for (int i = good.length - 1; i >= 0; i--) {
+      if (good[i] == 'v') {
+        at = i;
+        break;
+      }
+    }
+    byte[] bad = good.clone();
+    bad[at] = (byte) 0xff;
+    assertThatThrownBy(() -> ExportTraceServiceRequest.parseFrom(bad))
+        .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class);
+    assertThatThrownBy(() -> scan(Signal.TRACES, bad))
+        .isInstanceOfSatisfying(WireScan.Refused.class, r -> assertThat(r.limit()).isFalse())
+        .hasMessage("resource_spans[0].scope_spans[0].spans[1].attributes[1].value.string_value: a string that is "
+            + "not valid UTF-8");
+    byte[] ids = ExportTraceServiceRequest.newBuilder().addResourceSpans(ResourceSpans.newBuilder()
+        .addScopeSpans(ScopeSpans.newBuilder().addSpans(Span.newBuilder()
+            .setTraceId(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xfe}))))).build().toByteArray();
+    assertThat(scan(Signal.TRACES, ids).messages()).isEqualTo(4);
+  }
 }

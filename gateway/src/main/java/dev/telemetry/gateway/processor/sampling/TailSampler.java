@@ -334,6 +334,16 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     return EncodedSpans.read(request, attributeKeys, keepSpanNames, destination);
   }
 
+  /**
+   * Reads a traces request as a client sent it, still encoded, each span and resource through {@code processors}
+   * (see {@link EncodedSpans}); null when a span has an ID no backend can use (decode that request instead). Any
+   * thread.
+   */
+  public EncodedSpans readReceived(ByteString request, List<dev.telemetry.gateway.processor.EncodedSpanProcessor>
+      processors) throws InvalidProtocolBufferException {
+    return EncodedSpans.read(request, attributeKeys, keepSpanNames, Destination.DEFAULT, processors, true);
+  }
+
   /** As {@link #reserve(ExportTraceServiceRequest, Destination)} for spans {@link #read} from their encoding. */
   public Reservation reserve(EncodedSpans spans) {
     refuseIfJournalFull(spans.encodedBytes, spans.spanCount());

@@ -11,6 +11,7 @@ import dev.telemetry.gateway.otlp.OtlpJsonException;
 import dev.telemetry.gateway.otlp.Signal;
 import dev.telemetry.gateway.otlp.WireScan;
 import dev.telemetry.gateway.backpressure.RefusedException;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcMessage;
 import io.vertx.grpc.common.GrpcMessageDecoder;
@@ -165,22 +166,27 @@ final class OtlpGrpcReceiver {
       fail(req, signal, GrpcStatus.RESOURCE_EXHAUSTED, "decoded_too_large", e.getMessage());
       return;
     }
-    Message request;
-    try {
-      request = json ? OtlpJson.parse(bytes, signal.newRequestBuilder()) : signal.parseRequest(bytes);
-      if (json) {
-        WireScan.scan(request.getDescriptorForType(), request.toByteArray(), config.limits().items());
+    // Protobuf a pipeline can take still encoded is not decoded at all (most spans are never decoded then).
+    Future<Message> ingested = json ? null : ingest.ingestEncoded(TRANSPORT, signal, bytes, headers);
+    if (ingested == null) {
+      Message request;
+      try {
+        request = json ? OtlpJson.parse(bytes, signal.newRequestBuilder()) : signal.parseRequest(bytes);
+        if (json) {
+          WireScan.scan(request.getDescriptorForType(), request.toByteArray(), config.limits().items());
+        }
+      } catch (InvalidProtocolBufferException | OtlpJsonException e) {
+        ingest.release(charge);
+        fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "invalid OTLP message: " + e.getMessage());
+        return;
+      } catch (WireScan.Refused e) {
+        ingest.release(charge);
+        fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "limit_exceeded", e.getMessage());
+        return;
       }
-    } catch (InvalidProtocolBufferException | OtlpJsonException e) {
-      ingest.release(charge);
-      fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "malformed", "invalid OTLP message: " + e.getMessage());
-      return;
-    } catch (WireScan.Refused e) {
-      ingest.release(charge);
-      fail(req, signal, GrpcStatus.INVALID_ARGUMENT, "limit_exceeded", e.getMessage());
-      return;
+      ingested = ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, headers);
     }
-    ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, headers).onComplete(ar -> {
+    ingested.onComplete(ar -> {
       ingest.release(charge);
       if (ar.succeeded()) {
         if (answersCompressed(req, msg)) {

@@ -13,6 +13,7 @@ import dev.telemetry.gateway.backpressure.RefusedException;
 import dev.telemetry.gateway.pipeline.Authentication;
 import dev.telemetry.gateway.pipeline.RequestHeaders;
 import io.vertx.core.Handler;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -163,26 +164,31 @@ final class OtlpHttpReceiver implements Handler<HttpServerRequest> {
       refuse(req, signal, json, 413, "decoded_too_large", e.getMessage());
       return;
     }
-    Message request;
-    try {
-      request = json ? OtlpJson.parse(bytes, signal.newRequestBuilder()) : signal.parseRequest(bytes);
-      if (json) {
-        WireScan.scan(request.getDescriptorForType(), request.toByteArray(), config.limits().items());
+    // Protobuf a pipeline can take still encoded is not decoded at all (most spans are never decoded then).
+    Future<Message> ingested = json ? null : ingest.ingestEncoded(TRANSPORT, signal, bytes, headers);
+    if (ingested == null) {
+      Message request;
+      try {
+        request = json ? OtlpJson.parse(bytes, signal.newRequestBuilder()) : signal.parseRequest(bytes);
+        if (json) {
+          WireScan.scan(request.getDescriptorForType(), request.toByteArray(), config.limits().items());
+        }
+      } catch (OtlpJsonException e) {
+        ingest.release(charge);
+        refuse(req, signal, true, 400, "malformed", "invalid OTLP/JSON: " + e.getMessage());
+        return;
+      } catch (InvalidProtocolBufferException e) {
+        ingest.release(charge);
+        refuse(req, signal, false, 400, "malformed", "invalid OTLP protobuf: " + e.getMessage());
+        return;
+      } catch (WireScan.Refused e) {
+        ingest.release(charge);
+        refuse(req, signal, true, 400, "limit_exceeded", e.getMessage());
+        return;
       }
-    } catch (OtlpJsonException e) {
-      ingest.release(charge);
-      refuse(req, signal, true, 400, "malformed", "invalid OTLP/JSON: " + e.getMessage());
-      return;
-    } catch (InvalidProtocolBufferException e) {
-      ingest.release(charge);
-      refuse(req, signal, false, 400, "malformed", "invalid OTLP protobuf: " + e.getMessage());
-      return;
-    } catch (WireScan.Refused e) {
-      ingest.release(charge);
-      refuse(req, signal, true, 400, "limit_exceeded", e.getMessage());
-      return;
+      ingested = ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, headers);
     }
-    ingest.ingest(TRANSPORT, signal, request, json ? -1 : bytes.length, headers).onComplete(ar -> {
+    ingested.onComplete(ar -> {
       ingest.release(charge);
       if (ar.succeeded()) {
         respond(req.response(), 200, json, ar.result());

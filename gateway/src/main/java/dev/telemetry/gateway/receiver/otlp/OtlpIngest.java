@@ -92,13 +92,32 @@ final class OtlpIngest {
       return Future.succeededFuture(response);
     }
     int bytes = v.rejected() == 0 && protobufBytes >= 0 ? protobufBytes : v.request().getSerializedSize();
-    return consumer.consume(receiver, signal, v.request(), v.accepted(), bytes, headers).transform(ar -> {
+    return answer(transport, signal, consumer.consume(receiver, signal, v.request(), v.accepted(), bytes, headers),
+        v.accepted(), response);
+  }
+
+  /**
+   * Ingests a protobuf request that passed the wire scan without decoding it, when the pipelines can take it so
+   * ({@link TelemetryConsumer#consumeEncoded}); null when it must be decoded and {@link #ingest}ed instead.
+   */
+  Future<Message> ingestEncoded(String transport, Signal signal, byte[] protobuf, RequestHeaders headers) {
+    TelemetryConsumer.EncodedIntake taken = consumer.consumeEncoded(receiver, signal, protobuf, headers);
+    if (taken == null) {
+      return null;
+    }
+    metrics.received(transport, signal, taken.items());
+    metrics.undecoded(transport, signal, taken.items());
+    return answer(transport, signal, taken.outcome(), taken.items(), signal.response(0, null));
+  }
+
+  private Future<Message> answer(String transport, Signal signal, Future<Void> outcome, int items, Message response) {
+    return outcome.transform(ar -> {
       if (ar.succeeded()) {
-        metrics.accepted(transport, signal, v.accepted());
+        metrics.accepted(transport, signal, items);
         return Future.succeededFuture(response);
       }
       String reason = ar.cause() instanceof RefusedException pr ? pr.reason().tag() : "error";
-      metrics.refusedItems(transport, signal, reason, v.accepted());
+      metrics.refusedItems(transport, signal, reason, items);
       return Future.failedFuture(ar.cause());
     });
   }

@@ -33,7 +33,14 @@ final class ReceiverMetrics {
   }
 
   void received(String transport, Signal signal, long items) {
-    counter("gateway.receiver.items.received", "Items decoded from client requests", transport, signal.id(), null)
+    counter("gateway.receiver.items.received", "Items in valid client requests", transport, signal.id(), null)
+        .increment(items);
+  }
+
+  /** Of the items received, those taken without decoding them (their pipeline works on encoded spans). */
+  void undecoded(String transport, Signal signal, long items) {
+    counter("gateway.receiver.items.undecoded", "Items received and taken without decoding them (their pipeline "
+        + "works on encoded spans); a part of gateway_receiver_items_received", transport, signal.id(), null)
         .increment(items);
   }
 

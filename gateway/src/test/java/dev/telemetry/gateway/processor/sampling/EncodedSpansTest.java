@@ -152,6 +152,95 @@ class EncodedSpansTest {
   }
 
   @Test
+  void aValidatingReadGivesUpOnAnInvalidIdAndOtherwiseReadsTheSame() throws Exception {
+    Random r = new Random(11);
+    for (int i = 0; i < 100; i++) {
+      ExportTraceServiceRequest request = request(r);
+      EncodedSpans plain = EncodedSpans.read(request.toByteString(), null, true, DEST);
+      EncodedSpans checked = EncodedSpans.read(request.toByteString(), null, true, DEST, List.of(), true);
+      assertThat(checked.spans).isEqualTo(plain.spans);
+    }
+    Span good = Span.newBuilder().setTraceId(ByteString.copyFrom(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+        13, 14, 15, 16})).setSpanId(ByteString.copyFrom(new byte[] {1, 2, 3, 4, 5, 6, 7, 8})).build();
+    assertThat(EncodedSpans.read(wrap(good), null, false, DEST, List.of(), true)).isNotNull();
+    for (Span bad : List.of(good.toBuilder().setTraceId(good.getTraceId().substring(1)).build(),
+        good.toBuilder().setTraceId(ByteString.copyFrom(new byte[16])).build(),
+        good.toBuilder().clearSpanId().build(),
+        good.toBuilder().setSpanId(ByteString.copyFrom(new byte[8])).build(),
+        good.toBuilder().setParentSpanId(ByteString.copyFrom(new byte[3])).build())) {
+      assertThat(dev.telemetry.gateway.otlp.OtlpValidator.validate(dev.telemetry.gateway.otlp.Signal.TRACES,
+          ExportTraceServiceRequest.parseFrom(wrap(bad))).rejected()).isEqualTo(1);
+      assertThat(EncodedSpans.read(wrap(bad), null, false, DEST, List.of(), true)).as("%s", bad).isNull();
+      assertThat(EncodedSpans.read(wrap(bad), null, false, DEST)).as("not validating").isNotNull();
+    }
+  }
+
+  @Test
+  void processorsSeeEveryResourceAndSpanInOrderAndTheirOutputIsWhatIsRead() throws Exception {
+    // One processor adds an attribute to every span, the next renames spans it can see were tagged by the first.
+    KeyValue tag = kv("seen", "yes");
+    dev.telemetry.gateway.processor.EncodedSpanProcessor tagging = new TestProcessor(
+        s -> s.concat(Span.newBuilder().addAttributes(tag).build().toByteString()),
+        res -> res.toBuilder().addAttributes(tag).build());
+    dev.telemetry.gateway.processor.EncodedSpanProcessor renaming = new TestProcessor(s -> {
+      Span span = Span.parseFrom(s);
+      return span.getAttributesList().contains(tag) ? span.toBuilder().setName("renamed").build().toByteString() : s;
+    }, res -> res);
+    Random r = new Random(5);
+    for (int i = 0; i < 50; i++) {
+      ExportTraceServiceRequest request = request(r);
+      ExportTraceServiceRequest.Builder expected = request.toBuilder();
+      for (ResourceSpans.Builder rs : expected.getResourceSpansBuilderList()) {
+        rs.getResourceBuilder().addAttributes(tag);
+        for (ScopeSpans.Builder ss : rs.getScopeSpansBuilderList()) {
+          for (Span.Builder sp : ss.getSpansBuilderList()) {
+            sp.addAttributes(tag).setName("renamed");
+          }
+        }
+      }
+      List<Incoming> read = EncodedSpans.read(request.toByteString(), null, true, DEST, List.of(tagging, renaming),
+          true).spans;
+      List<Incoming> want = decoded(expected.build(), null, true);
+      assertThat(read).hasSameSizeAs(want);
+      for (int k = 0; k < read.size(); k++) {
+        Trace.Entry got = read.get(k).entry();
+        assertThat(got.resource()).isEqualTo(want.get(k).entry().resource());
+        assertThat(got.name()).isEqualTo("renamed");
+        assertThat(Span.parseFrom(got.encoded())).isEqualTo(Span.parseFrom(want.get(k).entry().encoded()));
+      }
+    }
+  }
+
+  /** A processor of encoded spans from two functions. */
+  private record TestProcessor(IoFunction<ByteString, ByteString> span,
+                               java.util.function.UnaryOperator<Resource> res)
+      implements dev.telemetry.gateway.processor.EncodedSpanProcessor {
+    @Override
+    public boolean takesEncodedSpans() {
+      return true;
+    }
+
+    @Override
+    public ByteString span(ByteString s) throws java.io.IOException {
+      return span.apply(s);
+    }
+
+    @Override
+    public Resource resource(Resource resource) {
+      return res.apply(resource);
+    }
+  }
+
+  private interface IoFunction<A, B> {
+    B apply(A a) throws java.io.IOException;
+  }
+
+  private static ByteString wrap(Span span) {
+    return ExportTraceServiceRequest.newBuilder().addResourceSpans(ResourceSpans.newBuilder()
+        .addScopeSpans(ScopeSpans.newBuilder().addSpans(span))).build().toByteString();
+  }
+
+  @Test
   void allTracesAsksOncePerRunOfATrace() throws Exception {
     ExportTraceServiceRequest request = request(new Random(3));
     EncodedSpans read = EncodedSpans.read(request.toByteString(), Set.of(), false, DEST);

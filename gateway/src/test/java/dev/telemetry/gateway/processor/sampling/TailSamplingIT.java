@@ -26,11 +26,14 @@ import org.junit.jupiter.api.Test;
  * sent span by span in shuffled order; only traces matching the policies arrive, and they arrive whole.
  */
 class TailSamplingIT {
-  /** A sampler whose policies each test chooses. */
+  /**
+   * A sampler whose policies each test chooses. Its decision_wait is longer than sending a test's 30 spans one request
+   * at a time takes even on a loaded machine (300 ms was not: a trace decided before its error span arrived).
+   */
   static final String CONFIG = """
       {
         "receivers": {"otlp": {"type": "otlp", "grpc": {"endpoint": "127.0.0.1:{{GRPC}}"}, "http": false}},
-        "processors": {"sampler": {"type": "tail_sampling", "decision_wait": "300ms", "memory_budget": "16MiB",
+        "processors": {"sampler": {"type": "tail_sampling", "decision_wait": "2s", "memory_budget": "16MiB",
           "policies": {{POLICIES}}}},
         "exporters": {"jaeger": {"type": "otlp", "endpoint": "{{SINK}}", "batch": {"timeout": "5ms"}}},
         "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["sampler"], "exporters": ["jaeger"]}},
