@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>java -cp load-tests/target/benchmarks.jar dev.telemetry.gateway.loadtest.SoakRun --jar gateway/target/telemetry-gateway.jar \
  *   [--config full-pipeline] [--signal traces|logs] [--transport http|grpc] [--heap 1g] [--rate 75000] [--minutes 30] [--interval-seconds 30] [--out docs/soak/NAME]
- *   [--launcher deploy/bin/telemetry-gateway [--memory 1536MiB]]   (start through the launcher instead of -Xmx)</pre>
+ *   [--launcher deploy/bin/telemetry-gateway [--memory 1536MiB]]   (start through the launcher instead of -Xmx)
+ *   [--client-warmup-seconds 20]   (warm this JVM's client first, so a cold start measures the gateway's coldness)</pre>
  * Loopback only; bounded by {@code --minutes}.
  */
 public final class SoakRun {
@@ -53,6 +54,7 @@ public final class SoakRun {
     Map<String, String> opt = new HashMap<>(Map.of("config", "full-pipeline", "heap", "1g", "rate", "75000",
         "minutes", "30", "interval-seconds", "30", "in-flight", "64", "spans-per-request", "100",
         "out", "soak", "transport", "http", "signal", "traces"));
+    opt.put("client-warmup-seconds", "0");
     for (int i = 0; i + 1 < args.length; i += 2) {
       opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
     }
@@ -86,9 +88,13 @@ public final class SoakRun {
           "-Xmx" + opt.get("heap"), "-XX:+ExitOnOutOfMemoryError", "-jar", opt.get("jar"), "--config",
           config.toString());
     }
+    Vertx clientVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+    int warmup = Integer.parseInt(opt.get("client-warmup-seconds"));
+    if (warmup > 0) {
+      warmClient(clientVertx, opt, sinkVertx, sinkPort, sinkSpans, warmup);
+    }
     Process gateway = pb.redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile()).start();
     HttpClient adminClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    Vertx clientVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     Path out = Path.of(opt.get("out"));
     List<Sample> samples = new ArrayList<>();
     try {
@@ -144,6 +150,33 @@ public final class SoakRun {
       clientVertx.close().await(30, TimeUnit.SECONDS);
       sink.close().await(10, TimeUnit.SECONDS);
       sinkVertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Runs the load generator at the configured rate against a server in this JVM before the gateway starts: over
+   * gRPC the sink itself, over HTTP a server that reads each body and answers 200. The client's own JIT warm-up
+   * then no longer lands in the first intervals, which measure the just-started gateway.
+   */
+  static void warmClient(Vertx vertx, Map<String, String> opt, Vertx sinkVertx, int sinkPort, AtomicLong sinkSpans,
+                         int seconds) throws Exception {
+    dev.telemetry.gateway.otlp.Signal signal = dev.telemetry.gateway.otlp.Signal.fromId(opt.get("signal"));
+    int spansPerRequest = Integer.parseInt(opt.get("spans-per-request"));
+    int inFlight = Integer.parseInt(opt.get("in-flight"));
+    HttpServer echo = null;
+    SaturationBenchmark.Sender sender;
+    if (opt.get("transport").equals("grpc")) {
+      sender = new SaturationBenchmark.GrpcSender(vertx, sinkPort, signal, false);
+    } else {
+      echo = sinkVertx.createHttpServer().requestHandler(req -> req.body().onComplete(b -> req.response().end()))
+          .listen(0, "127.0.0.1").await();
+      sender = new SaturationBenchmark.HttpSender(vertx, new int[] {echo.actualPort()}, inFlight, signal, false);
+    }
+    JsonObject step = SaturationBenchmark.runStep(vertx, sender, SaturationBenchmark.payloads(signal, spansPerRequest),
+        spansPerRequest, Double.parseDouble(opt.get("rate")), seconds, inFlight, sinkSpans);
+    System.out.println("client warm-up: " + step.encode());
+    if (echo != null) {
+      echo.close().await(10, TimeUnit.SECONDS);
     }
   }
 
