@@ -25,8 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The launcher ({@code deploy/bin/telemetry-gateway}) the README, the container and the systemd unit start the
  * gateway with, run as a user would: on the shipped default config, under a memory limit. The JVM it execs (same
  * PID) gets the heap the limit allows and exits on an OutOfMemoryError; under load its resident memory stays under
- * the limit; a clean stop leaves a class-data archive that the next start maps; an invalid config stops it before
- * the real start, with the problem named.
+ * the limit; a clean stop leaves a class-data archive that the next start maps (on JDK 25+ an AOT cache, with
+ * method profiles); an invalid config stops it before the real start, with the problem named.
  */
 class LauncherIT {
   static final Path ROOT = Path.of(System.getProperty("gateway.repo.root", ".."));
@@ -37,8 +37,8 @@ class LauncherIT {
       throws Exception {
     ProcessBuilder pb = new ProcessBuilder(new java.util.ArrayList<>(List.of(LAUNCHER.toString())));
     pb.command().addAll(List.of(args));
-    pb.environment().putAll(env);
     pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.environment().putAll(env);
     pb.environment().put("GATEWAY_JAR", GatewayProcess.JAR.toAbsolutePath().toString());
     pb.environment().put("GATEWAY_STATE_DIRECTORY", state.toString());
     pb.environment().put("GATEWAY_DATA_DIR", state.resolve("data").toString());
@@ -112,6 +112,85 @@ class LauncherIT {
       again.waitFor(60, TimeUnit.SECONDS);
       GatewayProcess.kill(again);
     }
+  }
+
+  /**
+   * A JDK of feature version 25 or later: {@code -Dgateway.it.jdk25=HOME}, else the newest under /usr/lib/jvm (the
+   * build machine has Temurin 25 there). Missing is a failure, not a skip: the launcher's AOT branch is shipped.
+   */
+  static Path jdk25() throws Exception {
+    String given = System.getProperty("gateway.it.jdk25");
+    if (given != null && !given.isBlank()) {
+      return Path.of(given);
+    }
+    try (var homes = Files.list(Path.of("/usr/lib/jvm"))) {
+      return homes.filter(h -> feature(h) >= 25).max(java.util.Comparator.comparingInt(LauncherIT::feature))
+          .orElseThrow(() -> new AssertionError("no JDK 25+ under /usr/lib/jvm: install one (the build machine "
+              + "has Temurin 25) or pass -Dgateway.it.jdk25=HOME"));
+    }
+  }
+
+  static int feature(Path home) {
+    try {
+      for (String line : Files.readAllLines(home.resolve("release"))) {
+        if (line.startsWith("JAVA_VERSION=\"")) {
+          return Integer.parseInt(line.substring(14).split("[.\"+-]")[0]);
+        }
+      }
+    } catch (Exception notAJdk) {
+      // no release file, or not a version we read
+    }
+    return 0;
+  }
+
+  @Test
+  void onJdk25TheFirstCleanStopTrainsAnAotCacheThatTheNextStartLoads(@TempDir Path state) throws Exception {
+    Path config = ROOT.resolve("config/gateway.json").toAbsolutePath();
+    Map<String, String> env = Map.of("GATEWAY_MEMORY_LIMIT", "512MiB", "JAVA_HOME", jdk25().toString());
+    int admin = Ports.free();
+    int http = Ports.free();
+    byte[] body = Payloads.traces("launcher", 100).toByteArray();
+    Process p = start(state, env, admin, http, state.resolve("train.log"), "--config", config.toString());
+    try {
+      Await.until("the launched gateway is ready", Duration.ofSeconds(60),
+          () -> Http.status(client, "http://127.0.0.1:" + admin + "/health/ready") == 200);
+      assertThat(cmdline(p)).contains(jdk25() + "/bin/java", "-Xmx240m", "-XX:AOTCacheOutput=" + state + "/aot-",
+          "--sun-misc-unsafe-memory-access=allow").doesNotContain("ArchiveClassesAtExit");
+      for (int i = 0; i < 300; i++) { // the training run's traffic: its method profiles go into the cache
+        assertThat(post(http, body)).isEqualTo(200);
+      }
+      p.destroy(); // SIGTERM: drain, then the JVM assembles the cache at exit
+      assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      GatewayProcess.kill(p);
+    }
+    String trainLog = Files.readString(state.resolve("train.log"));
+    Path cache;
+    try (var files = Files.list(state)) {
+      cache = files.filter(f -> f.getFileName().toString().matches("aot-.*\\.aot")).findFirst()
+          .orElseThrow(() -> new AssertionError("no AOT cache in " + state + "; log:\n" + trainLog));
+    }
+    assertThat(Files.size(cache)).isGreaterThan(1 << 20);
+
+    Process again = start(state, env, admin, http, state.resolve("second.log"), "--config", config.toString());
+    try {
+      Await.until("the relaunched gateway is ready", Duration.ofSeconds(60),
+          () -> Http.status(client, "http://127.0.0.1:" + admin + "/health/ready") == 200);
+      assertThat(cmdline(again)).contains("-XX:AOTCache=" + cache).doesNotContain("AOTCacheOutput");
+      assertThat(post(http, body)).isEqualTo(200);
+      // A cache the JVM cannot use is reported as a warning and ignored; none here.
+      assertThat(Files.readString(state.resolve("second.log"))).doesNotContain("[warning]", "[error]", "WARNING:");
+    } finally {
+      again.destroy();
+      again.waitFor(60, TimeUnit.SECONDS);
+      GatewayProcess.kill(again);
+    }
+  }
+
+  int post(int http, byte[] body) throws Exception {
+    return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/v1/traces"))
+        .header("Content-Type", "application/x-protobuf").POST(HttpRequest.BodyPublishers.ofByteArray(body))
+        .build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
   @Test
