@@ -14,12 +14,20 @@ final class Detector {
   private final Predicate<String> mightMatch;
   private final Pattern pattern;
   private final Predicate<String> valid;
+  /** When set, finds what {@code pattern} would, without the regex engine (see {@link Finders}). */
+  private final Finders.Finder finder;
 
   Detector(String name, Predicate<String> mightMatch, Pattern pattern, Predicate<String> valid) {
+    this(name, mightMatch, pattern, valid, null);
+  }
+
+  Detector(String name, Predicate<String> mightMatch, Pattern pattern, Predicate<String> valid,
+           Finders.Finder finder) {
     this.name = name;
     this.mightMatch = mightMatch;
     this.pattern = pattern;
     this.valid = valid;
+    this.finder = finder;
   }
 
   String name() {
@@ -35,6 +43,19 @@ final class Detector {
   boolean scan(String s, MatchSink onMatch) {
     if (s.isEmpty() || !mightMatch.test(s)) {
       return false;
+    }
+    if (finder != null) {
+      boolean found = false;
+      // As Matcher.find(): each search resumes where the last match ended, valid or not.
+      for (long m = finder.find(s, 0); m != Finders.NONE; m = finder.find(s, Finders.end(m))) {
+        int start = Finders.start(m);
+        int end = Finders.end(m);
+        if (valid == null || valid.test(s.substring(start, end))) {
+          onMatch.accept(start, end);
+          found = true;
+        }
+      }
+      return found;
     }
     Matcher m = pattern.matcher(s);
     boolean found = false;
