@@ -89,9 +89,13 @@ public final class SoakRun {
           config.toString());
     }
     Vertx clientVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+    int spansPerRequest = Integer.parseInt(opt.get("spans-per-request"));
+    int inFlight = Integer.parseInt(opt.get("in-flight"));
+    dev.telemetry.gateway.otlp.Signal signal = dev.telemetry.gateway.otlp.Signal.fromId(opt.get("signal"));
+    byte[][] payloads = SaturationBenchmark.payloads(signal, spansPerRequest);
     int warmup = Integer.parseInt(opt.get("client-warmup-seconds"));
     if (warmup > 0) {
-      warmClient(clientVertx, opt, sinkVertx, sinkPort, sinkSpans, warmup);
+      warmClient(clientVertx, opt, signal, payloads, sinkVertx, sinkPort, sinkSpans, warmup);
     }
     Process gateway = pb.redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile()).start();
     HttpClient adminClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -99,10 +103,6 @@ public final class SoakRun {
     List<Sample> samples = new ArrayList<>();
     try {
       awaitReady(adminClient, admin, gateway);
-      int spansPerRequest = Integer.parseInt(opt.get("spans-per-request"));
-      int inFlight = Integer.parseInt(opt.get("in-flight"));
-      dev.telemetry.gateway.otlp.Signal signal = dev.telemetry.gateway.otlp.Signal.fromId(opt.get("signal"));
-      byte[][] payloads = SaturationBenchmark.payloads(signal, spansPerRequest);
       SaturationBenchmark.Sender sender = opt.get("transport").equals("grpc")
           ? new SaturationBenchmark.GrpcSender(clientVertx, grpc, signal, false)
           : new SaturationBenchmark.HttpSender(clientVertx, new int[] {http}, inFlight, signal, false);
@@ -158,9 +158,9 @@ public final class SoakRun {
    * gRPC the sink itself, over HTTP a server that reads each body and answers 200. The client's own JIT warm-up
    * then no longer lands in the first intervals, which measure the just-started gateway.
    */
-  static void warmClient(Vertx vertx, Map<String, String> opt, Vertx sinkVertx, int sinkPort, AtomicLong sinkSpans,
-                         int seconds) throws Exception {
-    dev.telemetry.gateway.otlp.Signal signal = dev.telemetry.gateway.otlp.Signal.fromId(opt.get("signal"));
+  static void warmClient(Vertx vertx, Map<String, String> opt, dev.telemetry.gateway.otlp.Signal signal,
+                         byte[][] payloads, Vertx sinkVertx, int sinkPort, AtomicLong sinkSpans, int seconds)
+      throws Exception {
     int spansPerRequest = Integer.parseInt(opt.get("spans-per-request"));
     int inFlight = Integer.parseInt(opt.get("in-flight"));
     HttpServer echo = null;
@@ -172,8 +172,7 @@ public final class SoakRun {
           .listen(0, "127.0.0.1").await();
       sender = new SaturationBenchmark.HttpSender(vertx, new int[] {echo.actualPort()}, inFlight, signal, false);
     }
-    JsonObject step = SaturationBenchmark.runStep(vertx, sender, SaturationBenchmark.payloads(signal, spansPerRequest),
-        spansPerRequest, Double.parseDouble(opt.get("rate")), seconds, inFlight, sinkSpans);
+    JsonObject step = SaturationBenchmark.runStep(vertx, sender, payloads, spansPerRequest, Double.parseDouble(opt.get("rate")), seconds, inFlight, sinkSpans);
     System.out.println("client warm-up: " + step.encode());
     if (echo != null) {
       echo.close().await(10, TimeUnit.SECONDS);
