@@ -434,6 +434,19 @@ public final class SaturationBenchmark {
   static JsonObject runStep(Vertx vertx, Sender sender, byte[][] payloads, int spansPerRequest,
                             double spansPerSecond, int seconds, int maxInFlight, AtomicLong sinkSpans)
       throws Exception {
+    return runStep(vertx, sender, payloads, spansPerRequest, spansPerSecond, seconds, maxInFlight, sinkSpans,
+        (sentAtNanos, latencyMicros) -> { });
+  }
+
+  /** Each answered request's send time (System.nanoTime) and latency in µs. */
+  interface LatencyListener {
+    void answered(long sentAtNanos, long latencyMicros);
+  }
+
+  /** As above, handing every answered request to {@code listener} (on the client's event loop). */
+  static JsonObject runStep(Vertx vertx, Sender sender, byte[][] payloads, int spansPerRequest,
+                            double spansPerSecond, int seconds, int maxInFlight, AtomicLong sinkSpans,
+                            LatencyListener listener) throws Exception {
     double requestsPerMs = spansPerSecond / spansPerRequest / 1000.0;
     Recorder latencies = new Recorder(3);
     AtomicInteger inFlight = new AtomicInteger();
@@ -463,7 +476,9 @@ public final class SaturationBenchmark {
         long t0 = System.nanoTime();
         sender.send(payloads[Math.floorMod(next.getAndIncrement(), payloads.length)]).onComplete(ar -> {
           inFlight.decrementAndGet();
-          latencies.recordValue(Math.max(1, (System.nanoTime() - t0) / 1000));
+          long micros = Math.max(1, (System.nanoTime() - t0) / 1000);
+          latencies.recordValue(micros);
+          listener.answered(t0, micros);
           if (ar.succeeded() && ar.result().equals("ok")) {
             ok.incrementAndGet();
           } else if (ar.succeeded() && ar.result().equals("refused")) {

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>java -cp load-tests/target/benchmarks.jar dev.telemetry.gateway.loadtest.SoakRun --jar gateway/target/telemetry-gateway.jar \
  *   [--config full-pipeline] [--signal traces|logs] [--transport http|grpc] [--heap 1g] [--rate 75000] [--minutes 30] [--interval-seconds 30] [--out docs/soak/NAME]
  *   [--launcher deploy/bin/telemetry-gateway [--memory 1536MiB]]   (start through the launcher instead of -Xmx)
- *   [--client-warmup-seconds 20]   (warm this JVM's client first, so a cold start measures the gateway's coldness)</pre>
+ *   [--client-warmup-seconds 20]   (warm this JVM's client first, so a cold start measures the gateway's coldness)
+ *   [--latency-log FILE]   (every answered request: ms since the first interval's start when sent, latency in ms)</pre>
  * Loopback only; bounded by {@code --minutes}.
  */
 public final class SoakRun {
@@ -114,11 +115,17 @@ public final class SoakRun {
       }
       StringBuilder csv = new StringBuilder(Sample.HEADER).append('\n');
       long start = System.nanoTime();
+      StringBuilder latencyLog = new StringBuilder("sent_ms,latency_ms\n");
+      SaturationBenchmark.LatencyListener listener = (sentAt, micros) -> {
+        synchronized (latencyLog) {
+          latencyLog.append(String.format(Locale.ROOT, "%.1f,%.3f%n", (sentAt - start) / 1e6, micros / 1e3));
+        }
+      };
       long cpuBefore = cpuTicks(gateway.pid());
       for (long i = 0; i < intervals && gateway.isAlive(); i++) {
         long t0 = System.nanoTime();
         JsonObject step = SaturationBenchmark.runStep(clientVertx, sender, payloads, spansPerRequest, rate, interval,
-            inFlight, sinkSpans);
+            inFlight, sinkSpans, listener);
         long cpuNow = cpuTicks(gateway.pid());
         double cores = (cpuNow - cpuBefore) / 100.0 / ((System.nanoTime() - t0) / 1e9); // USER_HZ = 100
         cpuBefore = cpuNow;
@@ -138,6 +145,11 @@ public final class SoakRun {
         System.out.println("the gateway exited (" + gateway.exitValue() + "); see " + dir.resolve("gateway.log"));
       }
       Files.writeString(Path.of(out + ".svg"), svg(samples, opt));
+      if (opt.containsKey("latency-log")) {
+        synchronized (latencyLog) {
+          Files.writeString(Path.of(opt.get("latency-log")), latencyLog);
+        }
+      }
       JsonObject summary = summary(samples).put("rate", rate).put("config", opt.get("config"))
           .put("heap", opt.get("heap")).put("alive", gateway.isAlive());
       Files.writeString(Path.of(out + ".json"), summary.encodePrettily());
