@@ -29,6 +29,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import dev.telemetry.gateway.config.QueueConfig;
 import dev.telemetry.gateway.otlp.Signal;
+import dev.telemetry.gateway.launcher.JitSettle;
 import dev.telemetry.gateway.otlp.Warmup;
 import dev.telemetry.gateway.routing.Explainer;
 import dev.telemetry.gateway.routing.RouteTables;
@@ -47,13 +48,16 @@ import java.util.logging.Logger;
 
 /**
  * Wires a validated config into running components and owns their lifecycle. Start order: admin (liveness),
- * exporters, pipelines open, codecs warmed, receivers bind, ready. Stop order: not ready, pipelines refuse (503/UNAVAILABLE),
- * receivers close, queues drain within the shutdown timeout, exporters stop, admin closes.
+ * exporters, pipelines open, codecs and processors warmed, receivers warmed and bound, the JIT settled, ready. Stop
+ * order: not ready, pipelines refuse (503/UNAVAILABLE), receivers close, queues drain within the shutdown timeout,
+ * exporters stop, admin closes.
  */
 public final class Gateway {
   private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
   /** Synthetic requests per signal before ready (50 spans, 50 records, 30 points each): 100 measured no better. */
   private static final int WARMUP_ROUNDS = 25;
+  /** The longest the first start waits for the JIT compilers before it reports ready ({@link JitSettle}). */
+  private static final java.time.Duration JIT_SETTLE_DEADLINE = java.time.Duration.ofSeconds(3);
 
   private final GatewayConfig config;
   private final ComponentRegistry components;
@@ -403,6 +407,10 @@ public final class Gateway {
           return warmCodecs();
         })
         .compose(v -> startReceivers())
+        .compose(v -> JitSettle.await(vertx, JIT_SETTLE_DEADLINE)
+            .onSuccess(waited -> LOG.fine(() -> "the JIT compilers were quiet " + waited.toMillis()
+                + " ms after the receivers bound"))
+            .<Void>mapEmpty())
         .compose(v -> cluster == null ? Future.succeededFuture() : cluster.ready())
         .onSuccess(v -> {
           health.markReady();
@@ -413,22 +421,21 @@ public final class Gateway {
   }
 
   /**
-   * The OTLP codecs, and the encoded path of pipelines that take traces encoded, run over synthetic requests (on a
-   * worker: interpreted at first) before the receivers bind, so the first clients do not wait for class loading and
-   * the interpreter; see {@link Warmup}.
+   * The OTLP codecs, and each pipeline's processors and sampler through throwaway copies ({@link Pipeline#warmUp}),
+   * run over synthetic requests (on a worker: interpreted at first) before the receivers bind, so the first clients
+   * do not wait for class loading and the interpreter; see {@link Warmup}. Nothing synthetic is counted or kept.
    */
   private Future<Void> warmCodecs() {
     return vertx.executeBlocking(() -> {
       long t0 = System.nanoTime();
       long codecs = Warmup.codecs(WARMUP_ROUNDS, ReceiverLimits.DEFAULTS.items());
-      long encoded = 0;
+      long processed = 0;
       for (Pipeline p : pipelines.all()) {
-        encoded += p.warmUpEncoded(WARMUP_ROUNDS, Warmup.encodedTraces());
+        processed += p.warmUp(WARMUP_ROUNDS);
       }
-      long spans = encoded;
-      LOG.fine(() -> "warmed the OTLP codecs with " + codecs + " synthetic items" + (spans == 0 ? ""
-          : " and the encoded traces path with " + spans + " spans") + " in "
-          + (System.nanoTime() - t0) / 1_000_000 + " ms");
+      long items = processed;
+      LOG.fine(() -> "warmed the OTLP codecs with " + codecs + " synthetic items and the pipelines' processors "
+          + "and samplers with " + items + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
       return null;
     }, false);
   }
@@ -528,13 +535,23 @@ public final class Gateway {
     used.removeAll(connectors.keySet());
     List<Future<Void>> bound = new ArrayList<>();
     connectors.values().forEach(c -> bound.add(c.start(pipelines)));
+    List<Receiver> created = new ArrayList<>();
     for (String name : used) {
-      Receiver r = components.createReceiver(context, config.receivers().get(name),
-          cluster == null ? pipelines : cluster.intercepting(pipelines));
-      receivers.add(r);
-      bound.add(r.start());
+      created.add(components.createReceiver(context, config.receivers().get(name),
+          cluster == null ? pipelines : cluster.intercepting(pipelines)));
     }
-    return Future.all(bound).mapEmpty();
+    receivers.addAll(created);
+    // One after another: each warm-up has the machine's cores to itself.
+    Future<Void> warm = Future.succeededFuture();
+    for (Receiver r : created) {
+      warm = warm.compose(v -> r.warmUp());
+    }
+    return warm.compose(v -> {
+      for (Receiver r : created) {
+        bound.add(r.start());
+      }
+      return Future.all(bound).mapEmpty();
+    });
   }
 
   private static long left(long deadlineNanos) {

@@ -35,8 +35,9 @@ import java.util.Map;
  * over synthetic requests of every signal before the gateway reports ready. A just-started JVM otherwise meets its
  * first clients with these classes unloaded and their code interpreted: the first requests then took hundreds of
  * milliseconds (docs/benchmarks.md, cold start). Only codecs, which have no side effects: nothing synthetic reaches
- * a processor, a sampler, a meter or an exporter. (A traces pipeline that takes requests encoded warms that path
- * itself from {@link #encodedTraces}: {@code Pipeline.warmUpEncoded}, as side-effect free.)
+ * a processor, a sampler, a meter or an exporter. (Pipelines warm their processors and sampler on {@link #request}
+ * and {@link #encodedTraces} themselves, through throwaway copies: {@code Pipeline.warmUp}; the OTLP receiver its
+ * HTTP path: {@code ReceiverWarmup}. Both as free of side effects.)
  */
 public final class Warmup {
   private Warmup() {
@@ -91,9 +92,14 @@ public final class Warmup {
     return InstrumentationScope.newBuilder().setName("dev.telemetry.gateway.warmup").setVersion("1").build();
   }
 
-  /** A mix of every attribute value kind, as SDKs send them. */
+  /**
+   * A mix of every attribute value kind, as SDKs send them, with an e-mail address and a card number among the
+   * strings, so that redaction's detectors run their matching and masking code too (in stand-ins: see the class).
+   */
   private static Iterable<KeyValue> attributes(int i) {
     return java.util.List.of(attr("http.request.method", str("POST")), attr("url.path", str("/orders/" + i)),
+        attr("enduser.email", str(i % 2 == 0 ? "user" + i + "@example.com" : "user-" + i)),
+        attr("payment.note", str(i % 5 == 0 ? "card 4111 1111 1111 1111 declined" : "paid")),
         attr("http.response.status_code", AnyValue.newBuilder().setIntValue(200 + i % 3).build()),
         attr("retry", AnyValue.newBuilder().setBoolValue(i % 2 == 0).build()),
         attr("ratio", AnyValue.newBuilder().setDoubleValue(i / 7.0).build()),
@@ -110,6 +116,15 @@ public final class Warmup {
       b[i] = (byte) (seed * 31 + i * 17 + 1);
     }
     return b;
+  }
+
+  /** The synthetic request of a signal, as the codec warm-up uses it. */
+  public static Message request(Signal signal) {
+    return switch (signal) {
+      case TRACES -> traces();
+      case LOGS -> logs();
+      case METRICS -> metrics();
+    };
   }
 
   /** The synthetic traces request, encoded (for the paths that take traces without decoding them). */

@@ -183,6 +183,31 @@ public final class Pipeline {
   }
 
   /**
+   * Runs this pipeline's processors and sampler over the warm-up's synthetic request of its signal, {@code rounds}
+   * times, before the gateway is ready: the decoded path through each processor's {@link Processor#warmUpCopy copy}
+   * (processors without one are skipped) into the tail sampler's span encoding, and the encoded path when this
+   * pipeline {@link #takesEncoded takes traces encoded}. Nothing is offered, buffered or counted by a meter of the
+   * pipeline's. Returns the items that went through.
+   */
+  public long warmUp(int rounds) {
+    List<Processor> copies = processors.stream().map(Processor::warmUpCopy).filter(java.util.Objects::nonNull)
+        .toList();
+    long items = 0;
+    if (!copies.isEmpty() || sampler instanceof TailSampler) {
+      Message synthetic = dev.telemetry.gateway.otlp.Warmup.request(signal);
+      for (int r = 0; r < rounds; r++) {
+        Message m = synthetic;
+        for (Processor p : copies) {
+          m = p.process(signal, m);
+        }
+        items += sampler instanceof TailSampler local ? local.warmUp((ExportTraceServiceRequest) m)
+            : signal.itemCount(m);
+      }
+    }
+    return items + warmUpEncoded(rounds, dev.telemetry.gateway.otlp.Warmup.encodedTraces());
+  }
+
+  /**
    * Runs the encoded path's code over a synthetic request {@code rounds} times when this pipeline takes traces
    * encoded (see {@code Warmup}): the sampler's reader, and each processor's {@link
    * EncodedSpanProcessor#warmUpStandIn stand-in} — the pipeline's own processors are not called, so no meter of

@@ -22,4 +22,13 @@ public interface Processor {
   default Future<Void> stop() {
     return Future.succeededFuture();
   }
+
+  /**
+   * A throwaway copy of this processor, same configuration, counting into meters of its own, for running its code
+   * over synthetic requests before the gateway is ready (see {@code Pipeline#warmUp}); null when it has none (its
+   * work would touch state it shares, or it needs {@link #start}).
+   */
+  default Processor warmUpCopy() {
+    return null;
+  }
 }

@@ -130,6 +130,12 @@ public final class RedactionProcessor implements Processor, EncodedSpanProcessor
         new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
   }
 
+  /** Same rules and keys; verdict caches and meters of its own. */
+  @Override
+  public Processor warmUpCopy() {
+    return new RedactionProcessor(config, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+  }
+
   @Override
   public com.google.protobuf.ByteString span(com.google.protobuf.ByteString span) throws java.io.IOException {
     return blocked.isEmpty() ? span : encoded.span(span);

@@ -441,6 +441,27 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
     });
   }
 
+  /**
+   * Runs what a decoded request costs the sampler — its spans charged and encoded as buffer entries on the receiving
+   * event loop; later, each trace judged by the policies and a kept trace's request rebuilt — and discards the
+   * result: for the warm-up before ready. The policies are compiled afresh for it (a rate budget spent here is not
+   * this sampler's); nothing is buffered, decided, counted or emitted. Returns the spans.
+   */
+  public int warmUp(ExportTraceServiceRequest request) {
+    List<Incoming> spans = incoming(request, Destination.DEFAULT);
+    List<Policies.Evaluator> fresh = config.policies().stream().map(p -> p.compile(() -> budgetShare)).toList();
+    long now = System.nanoTime();
+    for (List<Incoming> group : Incoming.byTrace(spans)) {
+      Trace t = new Trace(group.get(0).traceId(), now);
+      group.forEach(in -> t.add(in.entry()));
+      for (Policies.Evaluator p : fresh) {
+        p.evaluate(t, now);
+      }
+      rebuild(t.entries).getSerializedSize();
+    }
+    return spans.size();
+  }
+
   /** A request's spans as buffer entries, with their trace IDs (any thread: it reads only final fields). */
   private List<Incoming> incoming(ExportTraceServiceRequest request, Destination destination) {
     List<Incoming> out = new ArrayList<>();

@@ -79,6 +79,35 @@ public final class OtlpReceiver implements Receiver {
         .mapEmpty();
   }
 
+  /** Synthetic requests sent through the HTTP path before binding (see {@link ReceiverWarmup}). */
+  static final int WARMUP_REQUESTS = 200;
+
+  @Override
+  public Future<Void> warmUp() {
+    if (config.http() == null) {
+      return Future.succeededFuture();
+    }
+    long t0 = System.nanoTime();
+    Future<Integer> warmed;
+    try {
+      warmed = ReceiverWarmup.once(config, WARMUP_REQUESTS);
+    } catch (RuntimeException e) {
+      warmed = Future.failedFuture(e);
+    }
+    return warmed.transform(ar -> {
+      if (ar.succeeded() && ar.result() < 0) {
+        LOG.fine(() -> "receiver " + config.name() + ": its HTTP path was warmed by an earlier start");
+      } else if (ar.succeeded()) {
+        LOG.fine(() -> "receiver " + config.name() + ": " + ar.result() + " of " + WARMUP_REQUESTS
+            + " warm-up requests answered in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+      } else {
+        LOG.log(java.util.logging.Level.WARNING, "receiver " + config.name() + ": warm-up failed (its first "
+            + "requests will be slower)", ar.cause());
+      }
+      return Future.succeededFuture();
+    });
+  }
+
   @Override
   public Future<Void> stop() {
     if (grpcTls != null) {
@@ -116,7 +145,7 @@ public final class OtlpReceiver implements Receiver {
    */
   static final int HTTP2_WINDOW_BYTES = 1 << 20;
 
-  private static HttpServerOptions serverOptions(HostPort hp, ReceiverLimits limits, boolean h2c) {
+  static HttpServerOptions serverOptions(HostPort hp, ReceiverLimits limits, boolean h2c) {
     return new HttpServerOptions().setHost(hp.host()).setPort(hp.port())
         .setHttp2ClearTextEnabled(h2c)
         .setCompressionSupported(!h2c).setDecompressionSupported(false)

@@ -175,4 +175,28 @@ class RedactionProcessorTest {
     assertThatThrownBy(() -> new Rule("x", null, "(?<=a)b", Action.MASK, Set.of(), Set.of()))
         .hasMessageContaining("invalid RE2 pattern");
   }
+
+  /**
+   * The warm-up's copy runs the same rules (the synthetic spans carry e-mail addresses and a card number, so the
+   * detectors' matching and masking run) and counts into meters of its own: the gateway's registry sees nothing.
+   */
+  @Test
+  void theWarmUpCopyRedactsLikeTheOriginalAndCountsNothingOfIt() {
+    RedactionProcessor original = processor(List.of(), List.of("password"), Action.DROP, false,
+        rule("emails", "email", Action.MASK), rule("cards", "credit_card", Action.MASK));
+    var synthetic = dev.telemetry.gateway.otlp.Warmup.request(Signal.TRACES);
+    assertThat(synthetic.toString()).contains("@example.com", "4111 1111 1111 1111");
+    var copy = original.warmUpCopy();
+    assertThat(copy).isNotSameAs(original);
+    var redacted = copy.process(Signal.TRACES, synthetic);
+    assertThat(redacted.toString()).doesNotContain("@example.com", "4111 1111 1111 1111");
+    assertThat(redacted).isEqualTo(original.process(Signal.TRACES, synthetic));
+    // Only the original's own call above is counted here: one redaction per e-mail and per card.
+    double once = registry.find("gateway.processor.redaction.redactions").counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+    assertThat(once).isPositive();
+    copy.process(Signal.TRACES, synthetic);
+    assertThat(registry.find("gateway.processor.redaction.redactions").counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum()).isEqualTo(once);
+  }
 }

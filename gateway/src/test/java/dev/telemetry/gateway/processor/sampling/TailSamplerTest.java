@@ -162,6 +162,23 @@ class TailSamplerTest {
     Await.until("budget released", Duration.ofSeconds(5), () -> s.chargedBytes() == 0);
   }
 
+  /**
+   * The warm-up before ready runs a request's span encoding and keeps nothing: with a policy that keeps everything,
+   * a flush afterwards emits only the real trace, nothing stays charged, and no trace of the warm-up is counted.
+   */
+  @Test
+  void theWarmUpEncodesSpansButBuffersAndCountsNothing() throws Exception {
+    TailSampler s = sampler(Duration.ofMinutes(5), 64L << 20, new SamplingPolicy.AlwaysSample("all"));
+    assertThat(s.warmUp(dev.telemetry.gateway.otlp.Warmup.request(dev.telemetry.gateway.otlp.Signal.TRACES)
+        instanceof ExportTraceServiceRequest r ? r : null)).isEqualTo(50);
+    assertThat(s.chargedBytes()).isZero();
+    s.accept(request(List.of(span(1, 0, false))));
+    s.flush(5000).await(10, TimeUnit.SECONDS);
+    assertThat(emitted).hasSize(1).allSatisfy(sp -> assertThat(sp.getTraceId()).isEqualTo(traceId(1)));
+    assertThat(counter("gateway.processor.tail_sampling.traces", "sampled")).isEqualTo(1);
+    assertThat(s.chargedBytes()).isZero();
+  }
+
   @Test
   void flushDecidesEverythingBufferedAtShutdown() throws Exception {
     TailSampler s = sampler(Duration.ofMinutes(5), 64L << 20, MARKED);
