@@ -404,7 +404,7 @@ public final class Gateway {
             memoryGuard.start(vertx, config.memoryLimit().checkInterval().toMillis());
           }
           pipelines.open();
-          return warmCodecs();
+          return warmCodecsAndPipelines();
         })
         .compose(v -> startReceivers())
         .compose(v -> JitSettle.await(vertx, JIT_SETTLE_DEADLINE)
@@ -425,7 +425,7 @@ public final class Gateway {
    * run over synthetic requests (on a worker: interpreted at first) before the receivers bind, so the first clients
    * do not wait for class loading and the interpreter; see {@link Warmup}. Nothing synthetic is counted or kept.
    */
-  private Future<Void> warmCodecs() {
+  private Future<Void> warmCodecsAndPipelines() {
     return vertx.executeBlocking(() -> {
       long t0 = System.nanoTime();
       long codecs = Warmup.codecs(WARMUP_ROUNDS, ReceiverLimits.DEFAULTS.items());

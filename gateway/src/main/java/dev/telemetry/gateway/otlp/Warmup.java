@@ -94,7 +94,8 @@ public final class Warmup {
 
   /**
    * A mix of every attribute value kind, as SDKs send them, with an e-mail address and a card number among the
-   * strings, so that redaction's detectors run their matching and masking code too (in stand-ins: see the class).
+   * strings, so that redaction's detectors run their matching and masking code too (in throwaway copies: see the
+   * class).
    */
   private static Iterable<KeyValue> attributes(int i) {
     return java.util.List.of(attr("http.request.method", str("POST")), attr("url.path", str("/orders/" + i)),

@@ -204,19 +204,20 @@ public final class Pipeline {
             : signal.itemCount(m);
       }
     }
-    return items + warmUpEncoded(rounds, dev.telemetry.gateway.otlp.Warmup.encodedTraces());
+    return items + warmUpEncoded(rounds);
   }
 
   /**
-   * Runs the encoded path's code over a synthetic request {@code rounds} times when this pipeline takes traces
-   * encoded (see {@code Warmup}): the sampler's reader, and each processor's {@link
+   * Runs the encoded path's code over the synthetic traces request {@code rounds} times when this pipeline takes
+   * traces encoded (see {@code Warmup}): the sampler's reader, and each processor's {@link
    * EncodedSpanProcessor#warmUpStandIn stand-in} — the pipeline's own processors are not called, so no meter of
    * theirs counts synthetic spans. Nothing is offered. Returns the spans read.
    */
-  public long warmUpEncoded(int rounds, byte[] synthetic) {
+  private long warmUpEncoded(int rounds) {
     if (!takesEncoded()) {
       return 0;
     }
+    byte[] synthetic = dev.telemetry.gateway.otlp.Warmup.encodedTraces();
     List<EncodedSpanProcessor> stand = encodedProcessors.stream().map(EncodedSpanProcessor::warmUpStandIn)
         .filter(java.util.Objects::nonNull).toList();
     long spans = 0;

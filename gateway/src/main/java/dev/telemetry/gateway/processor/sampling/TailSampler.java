@@ -442,7 +442,7 @@ public final class TailSampler extends VerticleBase implements SamplingStage {
   }
 
   /**
-   * Runs what a decoded request costs the sampler — its spans charged and encoded as buffer entries on the receiving
+   * Runs what a decoded request costs the sampler — its spans sized and encoded as buffer entries on the receiving
    * event loop; later, each trace judged by the policies and a kept trace's request rebuilt — and discards the
    * result: for the warm-up before ready. The policies are compiled afresh for it (a rate budget spent here is not
    * this sampler's); nothing is buffered, decided, counted or emitted. Returns the spans.

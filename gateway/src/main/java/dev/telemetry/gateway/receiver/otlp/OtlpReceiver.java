@@ -88,13 +88,7 @@ public final class OtlpReceiver implements Receiver {
       return Future.succeededFuture();
     }
     long t0 = System.nanoTime();
-    Future<Integer> warmed;
-    try {
-      warmed = ReceiverWarmup.once(config, WARMUP_REQUESTS);
-    } catch (RuntimeException e) {
-      warmed = Future.failedFuture(e);
-    }
-    return warmed.transform(ar -> {
+    return ReceiverWarmup.once(config, WARMUP_REQUESTS).transform(ar -> {
       if (ar.succeeded() && ar.result() < 0) {
         LOG.fine(() -> "receiver " + config.name() + ": its HTTP path was warmed by an earlier start");
       } else if (ar.succeeded()) {

@@ -60,13 +60,21 @@ public final class ReceiverWarmup {
     // a promise bound to no context, completed once that Vert.x is closed.
     Promise<Integer> outcome = Promise.promise();
     Thread starter = new Thread(() -> {
+      Vertx vertx;
       try {
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
             .setInternalBlockingPoolSize(1));
-        run(vertx, config, requests).onComplete(ar -> vertx.close().onComplete(closed -> outcome.handle(ar)));
       } catch (RuntimeException e) {
         outcome.fail(e);
+        return;
       }
+      Future<Integer> sent;
+      try {
+        sent = run(vertx, config, requests);
+      } catch (RuntimeException e) {
+        sent = Future.failedFuture(e);
+      }
+      sent.onComplete(ar -> vertx.close().onComplete(closed -> outcome.handle(ar)));
     }, "gateway-receiver-warmup");
     starter.setDaemon(true);
     starter.start();
